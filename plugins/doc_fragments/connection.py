@@ -1,0 +1,69 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, mbs.connectwise contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+
+class ModuleDocFragment(object):
+    # Kept in step with CONNECTION_OPTIONS in plugins/module_utils/client.py by a unit test.
+    DOCUMENTATION = r"""
+options:
+  site:
+    description:
+      - The ConnectWise Manage site, either a host such as C(api-na.myconnectwise.net)
+        (HTTPS is used) or a full base URL with scheme such as C(http://127.0.0.1:8765) (the sandbox).
+      - If not set, the value of the E(CW_SITE) environment variable is used.
+    type: str
+    required: true
+  company_id:
+    description:
+      - The ConnectWise company ID used to log in (the first part of the API key's user name).
+      - If not set, the value of the E(CW_COMPANY_ID) environment variable is used.
+    type: str
+    required: true
+  public_key:
+    description:
+      - The API member's public key.
+      - If not set, the value of the E(CW_PUBLIC_KEY) environment variable is used.
+    type: str
+    required: true
+  private_key:
+    description:
+      - The API member's private key. Never logged or returned.
+      - If not set, the value of the E(CW_PRIVATE_KEY) environment variable is used.
+    type: str
+    required: true
+  client_id:
+    description:
+      - The integration's clientId (a GUID from the ConnectWise developer portal), sent on every request.
+      - If not set, the value of the E(CW_CLIENT_ID) environment variable is used.
+    type: str
+    required: true
+  codebase:
+    description:
+      - The codebase path segment such as C(v4_6_release/).
+      - When not given it is discovered through C(login/companyinfo/{company_id}),
+        falling back to C(v4_6_release/).
+      - If not set, the value of the E(CW_CODEBASE) environment variable is used.
+    type: str
+  validate_certs:
+    description:
+      - Whether to verify the site's TLS certificate. Only turn it off for a test server.
+    type: bool
+    default: true
+  timeout:
+    description:
+      - Seconds to wait for one HTTP response. Retries (on 429, 502, 503, 504 and connection
+        errors, honouring C(Retry-After)) come on top, within a bounded total wait.
+    type: int
+    default: 30
+notes:
+  - Requires the C(requests) Python library on the host that runs the module (the controller).
+  - Part of the C(mbs.connectwise.connectwise) action group, so the connection options can be set
+    once with C(module_defaults).
+requirements:
+  - requests
+"""

@@ -1,0 +1,206 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, mbs.connectwise contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""ConnectWise Manage REST client: auth, codebase discovery, paging, CRUD.
+
+All ConnectWise-specific wire rules are here; retries and error classes come
+from :mod:`transport`. Modules never build URLs or headers themselves.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+import threading
+
+from ansible.module_utils.basic import env_fallback, missing_required_lib
+from ansible.module_utils.six.moves.urllib.parse import urlsplit
+
+from ansible_collections.mbs.connectwise.plugins.module_utils import conditions as cond
+from ansible_collections.mbs.connectwise.plugins.module_utils.transport import (
+    HAS_REQUESTS,
+    ApiError,
+    NotFoundError,
+    Transport,
+    TransportError,
+)
+
+DEFAULT_CODEBASE = "v4_6_release/"
+ACCEPT = "application/vnd.connectwise.com+json; version=2022.1"
+MAX_PAGE_SIZE = 1000
+# ``in (...)`` lists are split so a URL stays far below IIS's default 16 KB query limit.
+IN_CHUNK = 100
+
+# The one table of connection options. The doc fragment ``mbs.connectwise.connection``
+# documents exactly these; tests/unit/test_connection_options.py keeps the two in step.
+CONNECTION_OPTIONS = {
+    "site": dict(type="str", required=True, env="CW_SITE"),
+    "company_id": dict(type="str", required=True, env="CW_COMPANY_ID"),
+    "public_key": dict(type="str", required=True, env="CW_PUBLIC_KEY"),
+    "private_key": dict(type="str", required=True, env="CW_PRIVATE_KEY", no_log=True),
+    "client_id": dict(type="str", required=True, env="CW_CLIENT_ID"),
+    "codebase": dict(type="str", required=False, env="CW_CODEBASE"),
+    "validate_certs": dict(type="bool", required=False, default=True),
+    "timeout": dict(type="int", required=False, default=30),
+}
+
+_HOST = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?$")
+
+
+class InputError(ValueError):
+    """Bad module input, found before any write. The message names field and value."""
+
+
+def connection_argument_spec():
+    spec = {}
+    for name, option in CONNECTION_OPTIONS.items():
+        entry = {k: v for k, v in option.items() if k != "env"}
+        if "env" in option:
+            entry["fallback"] = (env_fallback, [option["env"]])
+        spec[name] = entry
+    return spec
+
+
+def site_root(site):
+    """``scheme://host[:port]/`` from a bare host or a full base URL."""
+    if site is None or not str(site).strip():
+        raise InputError("site is empty: give a host such as api-na.myconnectwise.net or a URL")
+    site = str(site).strip()
+    if "://" in site:
+        parts = urlsplit(site)
+        if parts.scheme not in ("http", "https") or not parts.netloc or not _HOST.match(parts.netloc):
+            raise InputError("site %r is not a valid URL: expected https://host[:port]" % site)
+        path = parts.path.strip("/")
+        return "%s://%s/%s" % (parts.scheme, parts.netloc, path + "/" if path else "")
+    if not _HOST.match(site):
+        raise InputError("site %r is not a valid host name: expected a host such as "
+                         "api-na.myconnectwise.net or a URL with scheme" % site)
+    return "https://%s/" % site
+
+
+def normalise_codebase(codebase):
+    codebase = codebase.strip().strip("/")
+    return codebase + "/"
+
+
+class ConnectWiseClient:
+    """A ConnectWise Manage API member's session."""
+
+    def __init__(self, site, company_id, public_key, private_key, client_id, codebase=None,
+                 validate_certs=True, timeout=30, retry=None, session=None):
+        if not HAS_REQUESTS:
+            raise InputError(missing_required_lib("requests"))
+        for name, value in (("company_id", company_id), ("public_key", public_key),
+                            ("private_key", private_key), ("client_id", client_id)):
+            if not value:
+                raise InputError("%s is empty: set it or the CW_%s environment variable"
+                                 % (name, name.upper()))
+        self.root_url = site_root(site)
+        self.company_id = company_id
+        self._codebase = normalise_codebase(codebase) if codebase else None
+        self._codebase_lock = threading.Lock()
+        self.transport = Transport(
+            self.root_url,
+            headers={"clientId": client_id, "Accept": ACCEPT, "Content-Type": "application/json"},
+            auth=("%s+%s" % (company_id, public_key), private_key),
+            validate_certs=validate_certs,
+            timeout=timeout,
+            retry=retry,
+            session=session,
+            secrets=(private_key,),
+        )
+
+    @classmethod
+    def from_params(cls, params, **kwargs):
+        return cls(**dict(((name, params.get(name)) for name in CONNECTION_OPTIONS), **kwargs))
+
+    @property
+    def stats(self):
+        return self.transport.stats
+
+    @property
+    def codebase(self):
+        with self._codebase_lock:
+            if self._codebase is None:
+                self._codebase = self._discover_codebase()
+        return self._codebase
+
+    def _discover_codebase(self):
+        """``login/companyinfo`` names the codebase; an odd answer falls back to the default."""
+        try:
+            response = self.transport.request("GET", "login/companyinfo/%s" % self.company_id)
+        except TransportError:
+            raise
+        except ApiError:
+            return DEFAULT_CODEBASE
+        try:
+            codebase = response.json().get("Codebase")
+        except (ValueError, AttributeError):
+            codebase = None
+        return normalise_codebase(codebase) if codebase else DEFAULT_CODEBASE
+
+    def api_path(self, path):
+        if path.startswith("http://") or path.startswith("https://"):
+            return path
+        return "%sapis/3.0/%s" % (self.codebase, path.strip("/"))
+
+    def _request(self, method, path, **kwargs):
+        return self.transport.request(method, self.api_path(path), **kwargs)
+
+    def get(self, path, params=None):
+        return self._request("GET", path, params=params).json()
+
+    def get_by_id(self, path, object_id):
+        try:
+            return self.get("%s/%s" % (path, object_id))
+        except NotFoundError:
+            return None
+
+    def list(self, path, conditions=None, fields=None, order_by=None, page_size=MAX_PAGE_SIZE,
+             params=None):
+        """Every matching object, page by page, following ``Link: rel="next"`` to the end."""
+        query = dict(params or {})
+        if conditions:
+            query["conditions"] = conditions
+        if fields:
+            query["fields"] = ",".join(fields) if not isinstance(fields, str) else fields
+        if order_by:
+            query["orderBy"] = order_by
+        query["pageSize"] = min(int(page_size), MAX_PAGE_SIZE)
+        query["page"] = 1
+        target, seen = path, set()
+        while target is not None:
+            response = self._request("GET", target, params=query)
+            yield from response.json() or []
+            next_url = (response.links.get("next") or {}).get("url")
+            if next_url is None:
+                return
+            if next_url in seen:
+                raise ApiError("GET", path, response.status_code,
+                               message="pagination loops: next page %s was already read" % next_url)
+            seen.add(next_url)
+            target, query = next_url, None
+
+    def list_in(self, path, field, values, conditions=None, fields=None, order_by=None):
+        """Objects whose ``field`` is one of ``values``: chunked ``in (...)`` reads."""
+        values = sorted(set(values), key=str)
+        for start in range(0, len(values), IN_CHUNK):
+            chunk = cond.all_of(cond.is_in(field, values[start:start + IN_CHUNK]), conditions)
+            yield from self.list(path, conditions=chunk, fields=fields, order_by=order_by)
+
+    def count(self, path, conditions=None):
+        params = {"conditions": conditions} if conditions else None
+        return int(self.get("%s/count" % path, params=params)["count"])
+
+    def create(self, path, body):
+        return self._request("POST", path, json=body).json()
+
+    def patch(self, path, object_id, operations):
+        return self._request("PATCH", "%s/%s" % (path, object_id), json=operations).json()
+
+    def replace(self, path, object_id, body):
+        return self._request("PUT", "%s/%s" % (path, object_id), json=body).json()
+
+    def delete(self, path, object_id):
+        self._request("DELETE", "%s/%s" % (path, object_id))

@@ -1,0 +1,271 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, mbs.connectwise contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""HTTP transport shared by the ConnectWise and MSP360 clients.
+
+Everything about the wire that is not specific to one API lives here: the
+``requests.Session``, timeouts, TLS verification, retries with jittered
+exponential backoff that honour ``Retry-After``, and the error classes that
+carry method, path and status up to ``fail_json``.
+
+Retry policy, and why a POST is special: GET/PUT/PATCH/DELETE are idempotent,
+so a 429/502/503/504 or a connection error is simply retried. A POST creates
+something; when its outcome is unknown (read timeout, connection dropped after
+the request was sent, 502/503/504 from a proxy that may have forwarded it) a
+blind re-send can create a duplicate, so :class:`OutcomeUnknown` is raised and
+the caller re-reads by natural key before deciding to POST again. A 429 is a
+refusal before processing, and a connection that was never established sent
+nothing, so those two are retried for POST too.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import collections
+import json
+import random
+import time
+import traceback
+
+try:
+    import requests
+    from requests.adapters import HTTPAdapter
+
+    HAS_REQUESTS = True
+    REQUESTS_IMPORT_ERROR = None
+except ImportError:  # pragma: no cover - reported by the module through missing_required_lib
+    HAS_REQUESTS = False
+    REQUESTS_IMPORT_ERROR = traceback.format_exc()
+
+RETRY_STATUSES = frozenset((429, 502, 503, 504))
+IDEMPOTENT_METHODS = frozenset(("GET", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"))
+REDACTED = "********"
+
+
+class ApiError(Exception):
+    """An HTTP call that failed, with everything a user needs to act on it."""
+
+    def __init__(self, method, path, status=None, body=None, message=None):
+        self.method = method
+        self.path = path
+        self.status = status
+        self.body = body if isinstance(body, dict) else None
+        self.code = self.body.get("code") if self.body else None
+        self.api_message = self.body.get("message") if self.body else None
+        self.errors = list(self.body.get("errors") or []) if self.body else []
+        self.detail = message
+        super(ApiError, self).__init__(self._compose())
+
+    def _compose(self):
+        where = "%s %s" % (self.method, self.path)
+        if self.status is not None:
+            where += " returned HTTP %s" % self.status
+        parts = [where]
+        if self.code or self.api_message:
+            parts.append(": ".join(p for p in (self.code, self.api_message) if p))
+        for error in self.errors:
+            field = error.get("field")
+            text = error.get("message") or error.get("code") or ""
+            parts.append("%s: %s" % (field, text) if field else text)
+        if self.detail:
+            parts.append(self.detail)
+        return " - ".join(parts)
+
+    def to_result(self):
+        """Structured form for a module's ``fail_json``."""
+        return {
+            "method": self.method,
+            "path": self.path,
+            "status": self.status,
+            "code": self.code,
+            "errors": self.errors,
+        }
+
+
+class AuthenticationError(ApiError):
+    """401: the keys (or the clientId) were refused."""
+
+
+class NotFoundError(ApiError):
+    """404 on a specific object."""
+
+
+class OutcomeUnknown(ApiError):
+    """A POST was sent but no reliable answer came back; re-read before retrying."""
+
+
+class TransportError(ApiError):
+    """No HTTP answer at all (DNS, refused connection, TLS, timeout) after retries."""
+
+
+class RetryPolicy:
+    """How hard to try. ``total_wait`` bounds the sum of all sleeps of one call."""
+
+    def __init__(self, max_attempts=6, base_delay=0.5, max_delay=30.0, total_wait=120.0,
+                 sleep=time.sleep, rng=None):
+        self.max_attempts = max_attempts
+        self.base_delay = base_delay
+        self.max_delay = max_delay
+        self.total_wait = total_wait
+        self.sleep = sleep
+        self.rng = rng or random.Random()
+
+    def backoff(self, attempt, retry_after=None):
+        """Seconds to wait before attempt ``attempt + 1`` (attempt counts from 1)."""
+        if retry_after is not None:
+            return min(max(retry_after, 0.0), self.max_delay)
+        ceiling = min(self.max_delay, self.base_delay * (2 ** (attempt - 1)))
+        # Full jitter: parallel workers that hit a 429 together spread out again.
+        return self.rng.uniform(ceiling / 2.0, ceiling)
+
+
+def parse_retry_after(value):
+    """Seconds from a ``Retry-After`` header (delta-seconds or HTTP date), or None."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    from email.utils import parsedate_to_datetime
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when is None:
+        return None
+    import datetime
+    now = datetime.datetime.now(when.tzinfo or datetime.timezone.utc)
+    return max((when - now).total_seconds(), 0.0)
+
+
+def scrub(text, secrets):
+    """Replace every secret in ``text``; secrets must never reach a message or result."""
+    if not isinstance(text, str):
+        return text
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, REDACTED)
+    return text
+
+
+def _decode_body(response):
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+_NAME_FAILURES = ("Name or service not known", "nodename nor servname", "Temporary failure in name resolution",
+                  "No address associated with hostname", "NameResolutionError")
+
+
+def _is_name_failure(exc):
+    """An unknown host will not appear by waiting: fail at once instead of retrying."""
+    text = str(exc)
+    return any(marker in text for marker in _NAME_FAILURES)
+
+
+def _is_connect_failure(exc):
+    """True when the request cannot have reached the server (nothing was sent)."""
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return True
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        text = str(exc)
+        return "NewConnectionError" in text or "Failed to establish" in text or _is_name_failure(exc)
+    return False
+
+
+class Transport:
+    """One ``requests.Session`` with the collection's retry and error rules."""
+
+    def __init__(self, base_url, headers=None, auth=None, validate_certs=True, timeout=30,
+                 retry=None, session=None, secrets=(), pool_size=16):
+        self.base_url = base_url.rstrip("/") + "/"
+        self.headers = dict(headers or {})
+        self.auth = auth
+        self.validate_certs = validate_certs
+        self.timeout = timeout
+        self.retry = retry or RetryPolicy()
+        self.secrets = tuple(s for s in secrets if s)
+        self.stats = collections.Counter()
+        if session is None:
+            session = requests.Session()
+            # Parallel workers share this session; size the pool to match.
+            adapter = HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size)
+            session.mount("http://", adapter)
+            session.mount("https://", adapter)
+        self.session = session
+
+    def url_for(self, path):
+        if path.startswith("http://") or path.startswith("https://"):
+            return path
+        return self.base_url + path.lstrip("/")
+
+    def display_path(self, path):
+        """The path as shown in messages: relative to the API base, no query secrets."""
+        if path.startswith(self.base_url):
+            path = path[len(self.base_url):]
+        return scrub(path.split("?", 1)[0], self.secrets)
+
+    def request(self, method, path, params=None, json=None, headers=None, data=None):
+        method = method.upper()
+        url = self.url_for(path)
+        shown = self.display_path(path)
+        merged_headers = dict(self.headers)
+        merged_headers.update(headers or {})
+        waited = 0.0
+        attempt = 0
+        while True:
+            attempt += 1
+            self.stats[method] += 1
+            try:
+                response = self.session.request(
+                    method, url, params=params, json=json, data=data, headers=merged_headers,
+                    auth=self.auth, verify=self.validate_certs, timeout=self.timeout,
+                )
+            except requests.exceptions.RequestException as exc:
+                reason = scrub("%s: %s" % (type(exc).__name__, exc), self.secrets)
+                if _is_name_failure(exc):
+                    raise TransportError(method, shown, message="unknown host: " + reason)
+                sent_nothing = _is_connect_failure(exc)
+                if method == "POST" and not sent_nothing:
+                    raise OutcomeUnknown(method, shown, message=reason)
+                delay = self.retry.backoff(attempt)
+                if attempt >= self.retry.max_attempts or waited + delay > self.retry.total_wait:
+                    raise TransportError(method, shown, message=reason)
+                waited += delay
+                self.retry.sleep(delay)
+                continue
+
+            status = response.status_code
+            if 200 <= status < 300:
+                return response
+            body = _decode_body(response)
+            if status in RETRY_STATUSES:
+                retryable = method in IDEMPOTENT_METHODS or status == 429
+                retry_after = parse_retry_after(response.headers.get("Retry-After"))
+                delay = self.retry.backoff(attempt, retry_after)
+                if not retryable:
+                    raise OutcomeUnknown(method, shown, status, body,
+                                         message="the server may have processed the request")
+                if attempt < self.retry.max_attempts and waited + delay <= self.retry.total_wait:
+                    waited += delay
+                    self.retry.sleep(delay)
+                    continue
+            raise self._error(method, shown, status, body, response)
+
+    def _error(self, method, shown, status, body, response):
+        detail = None
+        if body is None:
+            detail = scrub((response.text or "").strip()[:300], self.secrets) or None
+        else:
+            body = json.loads(scrub(json.dumps(body), self.secrets))
+        cls = ApiError
+        if status == 401:
+            cls = AuthenticationError
+        elif status == 404:
+            cls = NotFoundError
+        return cls(method, shown, status, body, message=detail)

@@ -1,0 +1,223 @@
+import base64
+import json
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+import responses
+
+from ansible_collections.mbs.connectwise.plugins.module_utils.client import (
+    ConnectWiseClient,
+    InputError,
+    site_root,
+)
+from ansible_collections.mbs.connectwise.plugins.module_utils.transport import (
+    ApiError,
+    AuthenticationError,
+    NotFoundError,
+    OutcomeUnknown,
+    RetryPolicy,
+    TransportError,
+    parse_retry_after,
+)
+
+from ..conftest import API, CONNECTION, SITE, no_sleep_policy
+
+
+def query(call):
+    return parse_qs(urlsplit(call.request.url).query)
+
+
+def test_auth_headers_are_connectwise_basic_client_id_and_versioned_accept(client, mocked):
+    mocked.get(API + "company/companies/1", json={"id": 1})
+    client.get("company/companies/1")
+    headers = mocked.calls[0].request.headers
+    expected = base64.b64encode(b"acme+pub:s3cr3t-private-key").decode()
+    assert headers["Authorization"] == "Basic " + expected
+    assert headers["clientId"] == "client-guid"
+    assert headers["Accept"] == "application/vnd.connectwise.com+json; version=2022.1"
+
+
+def test_codebase_discovered_from_companyinfo(mocked):
+    mocked.get(SITE + "/login/companyinfo/acme", json={"Codebase": "v2025_1/", "CompanyName": "Acme"})
+    mocked.get(SITE + "/v2025_1/apis/3.0/system/info", json={"version": "x"})
+    params = dict(CONNECTION, codebase=None)
+    client = ConnectWiseClient(retry=no_sleep_policy(), **params)
+    assert client.get("system/info") == {"version": "x"}
+    assert [c.request.url for c in mocked.calls][0].endswith("/login/companyinfo/acme")
+    client.get("system/info")
+    assert len(mocked.calls) == 3  # discovery happens once
+
+
+def test_codebase_falls_back_when_companyinfo_is_not_found(mocked):
+    mocked.get(SITE + "/login/companyinfo/acme", status=404)
+    mocked.get(SITE + "/v4_6_release/apis/3.0/system/info", json={})
+    client = ConnectWiseClient(retry=no_sleep_policy(), **dict(CONNECTION, codebase=None))
+    client.get("system/info")
+    assert mocked.calls[1].request.url.startswith(SITE + "/v4_6_release/apis/3.0/")
+
+
+def test_host_only_site_uses_https():
+    assert site_root("api-eu.myconnectwise.net") == "https://api-eu.myconnectwise.net/"
+    assert site_root("http://127.0.0.1:8765") == "http://127.0.0.1:8765/"
+    assert site_root("https://cw.example.com/proxy/") == "https://cw.example.com/proxy/"
+
+
+@pytest.mark.parametrize("site", ["", "ftp://host", "http://", "has space.example", "host/with/path", "http://bad host"])
+def test_malformed_site_is_refused_with_its_value(site):
+    with pytest.raises(InputError) as err:
+        site_root(site)
+    assert "site" in str(err.value)
+
+
+def test_pagination_follows_link_next_to_the_end(client, mocked):
+    url = API + "company/companies"
+    page2 = url + "?pageSize=2&page=2"
+    page3 = url + "?pageSize=2&page=3"
+    mocked.get(url, json=[{"id": 1}, {"id": 2}], match=[responses.matchers.query_param_matcher({"pageSize": "2", "page": "1"})],
+               headers={"Link": '<%s>; rel="next", <%s>; rel="last"' % (page2, page3)})
+    mocked.get(url, json=[{"id": 3}, {"id": 4}], match=[responses.matchers.query_param_matcher({"pageSize": "2", "page": "2"})],
+               headers={"Link": '<%s>; rel="next", <%s>; rel="last"' % (page3, page3)})
+    mocked.get(url, json=[{"id": 5}], match=[responses.matchers.query_param_matcher({"pageSize": "2", "page": "3"})],
+               headers={"Link": '<%s>; rel="first"' % (url + "?pageSize=2&page=1")})
+    assert [o["id"] for o in client.list("company/companies", page_size=2)] == [1, 2, 3, 4, 5]
+    assert len(mocked.calls) == 3
+
+
+def test_page_size_is_capped_at_1000_and_conditions_are_sent(client, mocked):
+    mocked.get(API + "company/companies", json=[])
+    list(client.list("company/companies", conditions='name = "x"', page_size=5000, fields=["id", "name"],
+                     order_by="name asc"))
+    q = query(mocked.calls[0])
+    assert q == {"conditions": ['name = "x"'], "fields": ["id,name"], "orderBy": ["name asc"],
+                 "pageSize": ["1000"], "page": ["1"]}
+
+
+def test_pagination_loop_is_detected(client, mocked):
+    url = API + "company/companies"
+    loop = url + "?page=2"
+    mocked.get(url, json=[{"id": 1}], headers={"Link": '<%s>; rel="next"' % loop})
+    with pytest.raises(ApiError) as err:
+        for _ in zip(range(10), client.list("company/companies")):
+            pass
+    assert "loops" in str(err.value)
+
+
+def test_list_in_chunks_long_value_lists(client, mocked):
+    mocked.get(API + "company/companies", json=[])
+    list(client.list_in("company/companies", "identifier", ["c%03d" % i for i in range(250)]))
+    assert len(mocked.calls) == 3
+    first = query(mocked.calls[0])["conditions"][0]
+    assert first.startswith('identifier in ("c000","c001"') and first.count(",") == 99
+
+
+def test_count(client, mocked):
+    mocked.get(API + "company/companies/count", json={"count": 12})
+    assert client.count("company/companies", 'name like "A%"') == 12
+    assert query(mocked.calls[0])["conditions"] == ['name like "A%"']
+
+
+def test_retry_on_429_honours_retry_after(mocked):
+    slept = []
+    client = ConnectWiseClient(retry=RetryPolicy(sleep=slept.append), **CONNECTION)
+    url = API + "company/companies/1"
+    mocked.get(url, status=429, headers={"Retry-After": "7"}, json={"code": "TooManyRequests"})
+    mocked.get(url, status=503)
+    mocked.get(url, json={"id": 1})
+    assert client.get("company/companies/1") == {"id": 1}
+    assert slept[0] == 7.0 and len(slept) == 2
+    assert client.stats["GET"] == 3
+
+
+def test_retries_are_bounded_by_total_wait(mocked):
+    slept = []
+    client = ConnectWiseClient(retry=RetryPolicy(sleep=slept.append, total_wait=10, max_attempts=50), **CONNECTION)
+    mocked.get(API + "company/companies/1", status=503, headers={"Retry-After": "4"})
+    with pytest.raises(ApiError) as err:
+        client.get("company/companies/1")
+    assert err.value.status == 503 and sum(slept) <= 10
+
+
+def test_backoff_is_jittered_exponential_and_capped():
+    policy = RetryPolicy(base_delay=1, max_delay=8)
+    for attempt, ceiling in ((1, 1), (2, 2), (3, 4), (4, 8), (9, 8)):
+        for _ in range(20):
+            assert ceiling / 2 <= policy.backoff(attempt) <= ceiling
+
+
+def test_retry_after_http_date():
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
+    assert parse_retry_after("3") == 3.0
+    assert parse_retry_after("soon") is None
+
+
+def test_post_is_not_resent_after_a_503(client, mocked):
+    mocked.post(API + "company/companies", status=503)
+    with pytest.raises(OutcomeUnknown):
+        client.create("company/companies", {"identifier": "X"})
+    assert len(mocked.calls) == 1
+
+
+def test_post_is_not_resent_after_a_dropped_connection(client, mocked):
+    mocked.post(API + "company/companies", body=requests.exceptions.ConnectionError("Connection aborted, RemoteDisconnected"))
+    with pytest.raises(OutcomeUnknown):
+        client.create("company/companies", {"identifier": "X"})
+    assert len(mocked.calls) == 1
+
+
+def test_post_is_retried_after_429_because_it_was_refused_unprocessed(client, mocked):
+    mocked.post(API + "company/companies", status=429)
+    mocked.post(API + "company/companies", status=201, json={"id": 9})
+    assert client.create("company/companies", {"identifier": "X"}) == {"id": 9}
+
+
+def test_get_is_retried_after_connection_error(client, mocked):
+    mocked.get(API + "company/companies/1", body=requests.exceptions.ConnectionError("reset"))
+    mocked.get(API + "company/companies/1", json={"id": 1})
+    assert client.get("company/companies/1") == {"id": 1}
+
+
+def test_unknown_host_fails_at_once(client, mocked):
+    mocked.get(API + "company/companies/1", body=requests.exceptions.ConnectionError(
+        "Failed to resolve: [Errno -2] Name or service not known"))
+    with pytest.raises(TransportError) as err:
+        client.get("company/companies/1")
+    assert len(mocked.calls) == 1 and "unknown host" in str(err.value)
+
+
+def test_error_carries_method_path_status_and_connectwise_body(client, mocked):
+    mocked.post(API + "finance/agreements/3/additions", status=400, json={
+        "code": "InvalidObject", "message": "addition object is invalid",
+        "errors": [{"code": "InvalidField", "field": "effectiveDate",
+                    "message": "The Effective Date: 10/1/2026 in agreement addition cannot precede the Billing Start Date: 10/15/2026"}]})
+    with pytest.raises(ApiError) as err:
+        client.create("finance/agreements/3/additions", {})
+    exc = err.value
+    assert (exc.method, exc.path, exc.status, exc.code) == ("POST", "v4_6_release/apis/3.0/finance/agreements/3/additions", 400, "InvalidObject")
+    assert "effectiveDate: The Effective Date: 10/1/2026" in str(exc)
+    assert exc.to_result()["errors"][0]["field"] == "effectiveDate"
+
+
+def test_401_and_404_have_their_own_classes(client, mocked):
+    mocked.get(API + "a/1", status=401, json={"code": "Unauthorized", "message": "bad"})
+    mocked.get(API + "a/2", status=404, json={"code": "NotFound", "message": "gone"})
+    with pytest.raises(AuthenticationError):
+        client.get("a/1")
+    assert client.get_by_id("a", 2) is None
+
+
+def test_secrets_are_scrubbed_from_errors(client, mocked):
+    mocked.get(API + "a/1", status=400, json={"code": "Bad", "message": "key s3cr3t-private-key refused"})
+    mocked.get(API + "a/2", status=500, body="proxy says s3cr3t-private-key")
+    for path in ("a/1", "a/2"):
+        with pytest.raises(ApiError) as err:
+            client.get(path)
+        assert "s3cr3t-private-key" not in str(err.value)
+        assert "s3cr3t-private-key" not in json.dumps(err.value.to_result())
+
+
+@pytest.mark.parametrize("missing", ["company_id", "public_key", "private_key", "client_id"])
+def test_empty_credentials_are_refused_by_name(missing):
+    with pytest.raises(InputError) as err:
+        ConnectWiseClient(**dict(CONNECTION, **{missing: ""}))
+    assert missing in str(err.value)
