@@ -1,0 +1,444 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, mbs.connectwise contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Declarative ensure engine for the "this object exists" modules.
+
+A module declares a :class:`Resource` (endpoint, natural key, fields) and the
+engine does the rest the same way for every module:
+
+* finds the object by its natural key (more than one match is an error, never
+  a guess),
+* resolves reference fields given by name to ``{"id": N}`` (cached per call),
+* compares only the fields the user gave, ignoring server-owned fields,
+* creates with POST, changes only the differing fields with PATCH
+  operations, deletes for ``state: absent``,
+* in check mode computes the same ``changed``, operation and predicted object
+  with reads only: check mode is the same code path with the writes replaced
+  by predictions, not an early exit.
+
+Many objects of one kind (hundreds of agreements) go through
+:meth:`Engine.ensure_many`: one paged ``in (...)`` read finds them all and
+references are fetched in bulk, so a run costs a few requests plus one per
+write instead of several per object.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import datetime
+import decimal
+import re
+
+from ansible_collections.mbs.connectwise.plugins.module_utils import conditions as cond
+from ansible_collections.mbs.connectwise.plugins.module_utils.client import InputError
+from ansible_collections.mbs.connectwise.plugins.module_utils.transport import ApiError, OutcomeUnknown
+
+SERVER_OWNED = frozenset(("id", "_info"))
+POST_ATTEMPTS = 3
+_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(T00:00:00(Z)?)?$")
+
+
+class Ref:
+    """A reference field given by name: which table to look it up in, and by what.
+
+    ``within`` scopes the lookup by another, already resolved, reference:
+    ``Ref("procurement/subcategories", within=("category", "category/id"))``
+    finds the subcategory among the category's own.
+    """
+
+    def __init__(self, path, match="name", within=None, label=None):
+        self.path = path
+        self.match = match
+        self.within = within
+        self.label = label
+
+
+class Field:
+    """One module option and the ConnectWise field it sets.
+
+    ``kind`` is ``str``, ``bool``, ``int``, ``float``, ``date`` or ``ref``.
+    """
+
+    def __init__(self, api, kind="str", ref=None, max_length=None):
+        self.api = api
+        self.kind = kind
+        self.ref = ref
+        self.max_length = max_length
+
+
+class Parent:
+    """Objects nested under another (cross-references under an integration)."""
+
+    def __init__(self, option, ref):
+        self.option = option
+        self.ref = ref
+
+
+class Resource:
+    """What a module manages. ``path`` may contain ``{parent}`` for nested resources."""
+
+    def __init__(self, name, path, key, fields, create_defaults=None, parent=None):
+        self.name = name
+        self.path = path
+        self.key = tuple(key)
+        self.fields = fields
+        self.create_defaults = dict(create_defaults or {})
+        self.parent = parent
+
+
+class Outcome:
+    """What happened (or, in check mode, would happen) to one object."""
+
+    def __init__(self, operation, obj, before=None, after=None, warnings=None, key=None, error=None):
+        self.operation = operation
+        self.object = obj
+        self.before = before or {}
+        self.after = after or {}
+        self.warnings = list(warnings or [])
+        self.key = key
+        self.error = error
+
+    @property
+    def changed(self):
+        return self.operation in ("create", "update", "delete")
+
+    @property
+    def failed(self):
+        return self.error is not None
+
+    def diff(self, label=None):
+        diff = {"before": self.before, "after": self.after}
+        if label:
+            diff["before_header"] = diff["after_header"] = label
+        return diff
+
+
+def api_date(value, option):
+    """``2026-10-01`` (or a date) as ConnectWise writes dates: ``2026-10-01T00:00:00Z``."""
+    if isinstance(value, datetime.datetime):
+        value = value.date()
+    if isinstance(value, datetime.date):
+        return "%sT00:00:00Z" % value.isoformat()
+    match = _DATE.match(str(value).strip())
+    if not match:
+        raise InputError("%s: %r is not a date in the form YYYY-MM-DD" % (option, value))
+    try:
+        day = datetime.date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+    except ValueError:
+        raise InputError("%s: %r is not a valid calendar date" % (option, value))
+    return "%sT00:00:00Z" % day.isoformat()
+
+
+def _number(value):
+    try:
+        return decimal.Decimal(str(value))
+    except decimal.InvalidOperation:
+        return None
+
+
+def same_value(kind, current, wanted):
+    """Whether a server value already equals what the user asked for."""
+    if kind == "ref":
+        current_id = (current or {}).get("id") if isinstance(current, dict) else None
+        return wanted.get("id") is not None and current_id == wanted.get("id")
+    if kind == "date":
+        return bool(current) and str(current)[:10] == str(wanted)[:10]
+    if kind in ("float", "int"):
+        return current is not None and _number(current) == _number(wanted)
+    if kind == "str":
+        return (current or "") == (wanted or "")
+    return current == wanted
+
+
+def strip_server_fields(obj):
+    return {k: v for k, v in (obj or {}).items() if k != "_info"}
+
+
+def apply_operations(obj, operations):
+    """The object a PATCH would return: used for check-mode predictions."""
+    predicted = dict(obj)
+    for operation in operations:
+        if operation["op"] == "remove":
+            predicted.pop(operation["path"], None)
+        else:
+            predicted[operation["path"]] = operation["value"]
+    return predicted
+
+
+class Engine:
+    """Ensures objects of one :class:`Resource` through a ConnectWise client."""
+
+    def __init__(self, client, resource, check_mode=False):
+        self.client = client
+        self.resource = resource
+        self.check_mode = check_mode
+        self._ref_cache = {}
+
+    # ---- input --------------------------------------------------------------------------
+    def desired_fields(self, params):
+        """``{api_field: value}`` for the options the user gave, validated, refs unresolved."""
+        desired = {}
+        for option, field in self.resource.fields.items():
+            value = params.get(option)
+            if value is None:
+                continue
+            if field.max_length is not None and isinstance(value, str) and len(value) > field.max_length:
+                raise InputError("%s: %r is %d characters long; ConnectWise allows at most %d"
+                                 % (option, value, len(value), field.max_length))
+            if isinstance(value, str) and field.kind in ("str", "ref") and not value.strip() and option in self.resource.key:
+                raise InputError("%s must not be empty" % option)
+            if field.kind == "date":
+                value = api_date(value, option)
+            desired[option] = value
+        missing = [option for option in self.resource.key if desired.get(option) is None]
+        if missing:
+            raise InputError("missing required option(s): %s" % ", ".join(missing))
+        return desired
+
+    # ---- references ---------------------------------------------------------------------
+    def prefetch(self, ref, values, extra_fields=None):
+        """Fill the reference cache for many names with one chunked read."""
+        todo = [v for v in set(values) if (ref.path, ref.match, None, v) not in self._ref_cache]
+        found = {}
+        if todo:
+            fields = ["id", ref.match] + list(extra_fields or [])
+            for item in self.client.list_in(ref.path, ref.match, todo, fields=fields):
+                found.setdefault(item.get(ref.match), []).append(item)
+        for value in todo:
+            self._ref_cache[(ref.path, ref.match, None, value)] = found.get(value, [])
+        return {v: self._ref_cache[(ref.path, ref.match, None, v)] for v in values}
+
+    def lookup(self, ref, value, scope=None):
+        """All objects of ``ref.path`` whose ``ref.match`` equals ``value`` (cached)."""
+        scope_key = tuple(sorted(scope.items())) if scope else None
+        cache_key = (ref.path, ref.match, scope_key, value)
+        if cache_key not in self._ref_cache:
+            filters = {ref.match: value}
+            filters.update(scope or {})
+            self._ref_cache[cache_key] = list(self.client.list(ref.path, conditions=cond.matching(filters)))
+        return self._ref_cache[cache_key]
+
+    def resolve(self, option, ref, value, resolved=None, warnings=None):
+        """``{"id": N}`` for a name; in check mode a missing target becomes a placeholder.
+
+        A placeholder lets ``--check`` preview a run on an empty ConnectWise where
+        the target is created by an earlier task of the same run (the product a
+        cross-reference points to), instead of failing that preview.
+        """
+        if isinstance(value, dict) and value.get("id") is not None:
+            return {"id": value["id"]}
+        scope = None
+        if ref.within:
+            other_option, condition_field = ref.within
+            other = (resolved or {}).get(other_option)
+            if other is None or other.get("id") is None:
+                return {ref.match: value, "_unresolved": True}
+            scope = {condition_field: other["id"]}
+        matches = self.lookup(ref, value, scope)
+        label = ref.label or option
+        if len(matches) > 1:
+            raise InputError("%s: %r matches %d ConnectWise objects in %s; it must be unique"
+                             % (option, value, len(matches), ref.path))
+        if not matches:
+            if self.check_mode:
+                if warnings is not None:
+                    warnings.append("%s %r does not exist yet; assuming an earlier task creates it"
+                                    % (label, value))
+                return {ref.match: value, "_unresolved": True}
+            raise InputError("%s: no %s named %r in ConnectWise (%s)" % (option, label, value, ref.path))
+        return {"id": matches[0]["id"]}
+
+    def resolve_refs(self, desired, warnings):
+        resolved = {}
+        for option, field in self.resource.fields.items():
+            if option in desired and field.kind == "ref":
+                resolved[option] = self.resolve(option, field.ref, desired[option], resolved, warnings)
+        return resolved
+
+    # ---- finding --------------------------------------------------------------------------
+    def collection_path(self, params, warnings=None):
+        """The list path; None when the parent does not exist (yet, in check mode)."""
+        parent = self.resource.parent
+        if parent is None:
+            return self.resource.path
+        ref = self.resolve(parent.option, parent.ref, params[parent.option], warnings=warnings)
+        if ref.get("_unresolved"):
+            return None
+        return self.resource.path.format(parent=ref["id"])
+
+    def key_filters(self, desired, resolved):
+        filters = {}
+        for option in self.resource.key:
+            field = self.resource.fields[option]
+            if field.kind == "ref":
+                ref = resolved[option]
+                if ref.get("_unresolved"):
+                    return None
+                filters["%s/id" % field.api] = ref["id"]
+            else:
+                filters[field.api] = desired[option]
+        return filters
+
+    def find(self, path, desired, resolved):
+        filters = self.key_filters(desired, resolved)
+        if path is None or filters is None:
+            return None
+        matches = list(self.client.list(path, conditions=cond.matching(filters)))
+        return self.single(matches, desired)
+
+    def single(self, matches, desired):
+        if len(matches) > 1:
+            key = ", ".join("%s=%r" % (k, desired[k]) for k in self.resource.key)
+            raise InputError("%s with %s is ambiguous: %d objects match (ids %s); remove the "
+                             "duplicates in ConnectWise or make the name unique"
+                             % (self.resource.name, key, len(matches),
+                                ", ".join(str(m.get("id")) for m in matches)))
+        return matches[0] if matches else None
+
+    # ---- planning and applying ------------------------------------------------------------
+    def wanted_values(self, desired, resolved):
+        """``{api_field: (kind, value)}`` for the fields the user gave."""
+        wanted = {}
+        for option, value in desired.items():
+            field = self.resource.fields[option]
+            if field.kind == "ref":
+                value = resolved[option]
+            wanted[field.api] = (field.kind, value)
+        return wanted
+
+    def ensure(self, params, state="present"):
+        warnings = []
+        desired = self.desired_fields(params)
+        resolved = self.resolve_refs(desired, warnings)
+        path = self.collection_path(params, warnings)
+        existing = self.find(path, desired, resolved)
+        return self.apply(path, desired, resolved, existing, state, warnings)
+
+    def apply(self, path, desired, resolved, existing, state, warnings):
+        key = {option: desired.get(option) for option in self.resource.key}
+        if state == "absent":
+            if existing is None:
+                return Outcome("none", None, key=key, warnings=warnings)
+            if not self.check_mode:
+                self.client.delete(path, existing["id"])
+            return Outcome("delete", None, before=strip_server_fields(existing), key=key, warnings=warnings)
+
+        wanted = self.wanted_values(desired, resolved)
+        if existing is None:
+            body = dict(self.resource.create_defaults)
+            body.update((api, _wire(value)) for api, (kind, value) in wanted.items())
+            created = self.create(path, body, desired, resolved)
+            return Outcome("create", created, after=_public(body), key=key, warnings=warnings)
+
+        operations, before, after = [], {}, {}
+        for api, (kind, value) in sorted(wanted.items()):
+            if not same_value(kind, existing.get(api), value):
+                operations.append({"op": "replace", "path": api, "value": _wire(value)})
+                before[api] = existing.get(api)
+                after[api] = _wire(value)
+        if not operations:
+            return Outcome("none", strip_server_fields(existing), key=key, warnings=warnings)
+        if self.check_mode:
+            updated = apply_operations(strip_server_fields(existing), operations)
+        else:
+            updated = strip_server_fields(self.client.patch(path, existing["id"], operations))
+        return Outcome("update", updated, before=before, after=after, key=key, warnings=warnings)
+
+    def create(self, path, body, desired, resolved):
+        """POST, or predict it. A POST with an unknown outcome is followed by a re-read."""
+        if self.check_mode:
+            predicted = _public(body)
+            predicted["id"] = None
+            return predicted
+        for attempt in range(1, POST_ATTEMPTS + 1):
+            try:
+                return strip_server_fields(self.client.create(path, body))
+            except OutcomeUnknown:
+                found = self.find(path, desired, resolved)
+                if found is not None:
+                    return strip_server_fields(found)
+                if attempt == POST_ATTEMPTS:
+                    raise
+        raise AssertionError("unreachable")
+
+    def ensure_many(self, items, state="present", bulk_key=None):
+        """Ensure many objects of a top-level resource with bulk reads.
+
+        ``bulk_key`` names the key option whose values differ between items; the
+        other key options must be equal for all items. Each item's failure is
+        recorded in its :class:`Outcome` and never stops the others.
+        """
+        outcomes = [None] * len(items)
+        prepared = []
+        for index, params in enumerate(items):
+            warnings = []
+            try:
+                desired = self.desired_fields(params)
+                resolved = self.resolve_refs(desired, warnings)
+                filters = self.key_filters(desired, resolved)
+            except (InputError, ApiError) as exc:
+                outcomes[index] = _failed(self.resource, params, exc, warnings)
+                continue
+            prepared.append((index, desired, resolved, filters, warnings))
+
+        existing = self._bulk_find([p for p in prepared if p[3] is not None], bulk_key)
+        for index, desired, resolved, filters, warnings in prepared:
+            try:
+                current = None
+                if filters is not None:
+                    current = self.single(existing.get(_key_tuple(filters), []), desired)
+                outcomes[index] = self.apply(self.resource.path, desired, resolved, current, state, warnings)
+            except (InputError, ApiError) as exc:
+                outcomes[index] = _failed(self.resource, items[index], exc, warnings)
+        return outcomes
+
+    def _bulk_find(self, prepared, bulk_key):
+        """All current objects for the prepared items, grouped by their key filters."""
+        found = {}
+        if not prepared:
+            return found
+        bulk_field = None
+        if bulk_key is not None:
+            field = self.resource.fields[bulk_key]
+            bulk_field = "%s/id" % field.api if field.kind == "ref" else field.api
+        groups = {}
+        for _index, _desired, _resolved, filters, _warnings in prepared:
+            shared = tuple(sorted((k, v) for k, v in filters.items() if k != bulk_field))
+            groups.setdefault(shared, set()).add(filters.get(bulk_field))
+        for shared, values in groups.items():
+            extra = cond.matching(dict(shared))
+            if bulk_field is None:
+                rows = self.client.list(self.resource.path, conditions=extra)
+            else:
+                rows = self.client.list_in(self.resource.path, bulk_field, values, conditions=extra)
+            for row in rows:
+                filters = {k: _get_path(row, k) for k in [bulk_field] + [k for k, _v in shared] if k}
+                found.setdefault(_key_tuple(filters), []).append(row)
+        return found
+
+
+def _key_tuple(filters):
+    return tuple(sorted((k, str(v).lower() if isinstance(v, str) else v) for k, v in filters.items()))
+
+
+def _get_path(obj, path):
+    for part in path.split("/"):
+        obj = (obj or {}).get(part) if isinstance(obj, dict) else None
+    return obj
+
+
+def _failed(resource, params, exc, warnings):
+    key = {option: params.get(option) for option in resource.key}
+    return Outcome("none", None, key=key, warnings=warnings, error=str(exc))
+
+
+def _wire(value):
+    """A value as sent: resolved references without our bookkeeping marks."""
+    if isinstance(value, dict):
+        return {k: v for k, v in value.items() if not k.startswith("_")}
+    return value
+
+
+def _public(body):
+    return {k: _wire(v) for k, v in body.items()}
