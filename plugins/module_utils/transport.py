@@ -25,6 +25,7 @@ __metaclass__ = type
 import collections
 import json
 import random
+import threading
 import time
 import traceback
 
@@ -191,6 +192,7 @@ class Transport:
         self.retry = retry or RetryPolicy()
         self.secrets = tuple(s for s in secrets if s)
         self.stats = collections.Counter()
+        self._stats_lock = threading.Lock()
         if session is None:
             session = requests.Session()
             # Parallel workers share this session; size the pool to match.
@@ -220,7 +222,8 @@ class Transport:
         attempt = 0
         while True:
             attempt += 1
-            self.stats[method] += 1
+            with self._stats_lock:
+                self.stats[method] += 1
             try:
                 response = self.session.request(
                     method, url, params=params, json=json, data=data, headers=merged_headers,
