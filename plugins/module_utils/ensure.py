@@ -58,13 +58,22 @@ class Field:
     """One module option and the ConnectWise field it sets.
 
     ``kind`` is ``str``, ``bool``, ``int``, ``float``, ``date`` or ``ref``.
+
+    ``create_default`` is the option's value when the user leaves it out and the
+    object is created (a name for a ``ref``, resolved like a given one). It is
+    never compared: a later run does not undo a change made in ConnectWise to a
+    value the user never asked for. Options the user gives are always compared.
+    A callable ``create_default`` is asked per object, ``f(desired, resolved)``: it
+    returns the value (``{"id": N}`` for an already known reference), None for no
+    default, or raises ``InputError`` to say why this object has none.
     """
 
-    def __init__(self, api, kind="str", ref=None, max_length=None):
+    def __init__(self, api, kind="str", ref=None, max_length=None, create_default=None):
         self.api = api
         self.kind = kind
         self.ref = ref
         self.max_length = max_length
+        self.create_default = create_default
 
 
 class Parent:
@@ -76,15 +85,24 @@ class Parent:
 
 
 class Resource:
-    """What a module manages. ``path`` may contain ``{parent}`` for nested resources."""
+    """What a module manages. ``path`` may contain ``{parent}`` for nested resources.
 
-    def __init__(self, name, path, key, fields, create_defaults=None, parent=None):
+    ``create_defaults`` are API fields (not options) always sent on create and never
+    compared. ``required_on_create`` lists the options ConnectWise needs to create the
+    object: each entry is an option name or a tuple of options of which at least one
+    must be given (or have a ``create_default``); creating without them fails before
+    any write, naming them.
+    """
+
+    def __init__(self, name, path, key, fields, create_defaults=None, parent=None,
+                 required_on_create=()):
         self.name = name
         self.path = path
         self.key = tuple(key)
         self.fields = fields
         self.create_defaults = dict(create_defaults or {})
         self.parent = parent
+        self.required_on_create = tuple(required_on_create)
 
 
 class Outcome:
@@ -204,9 +222,9 @@ class Engine:
         if todo:
             fields = ["id", ref.match] + list(extra_fields or [])
             for item in self.client.list_in(ref.path, ref.match, todo, fields=fields):
-                found.setdefault(item.get(ref.match), []).append(item)
+                found.setdefault(_fold(item.get(ref.match)), []).append(item)
         for value in todo:
-            self._ref_cache[(ref.path, ref.match, None, value)] = found.get(value, [])
+            self._ref_cache[(ref.path, ref.match, None, value)] = found.get(_fold(value), [])
         return {v: self._ref_cache[(ref.path, ref.match, None, v)] for v in values}
 
     def lookup(self, ref, value, scope=None):
@@ -257,11 +275,16 @@ class Engine:
         return resolved
 
     # ---- finding --------------------------------------------------------------------------
-    def collection_path(self, params, warnings=None):
-        """The list path; None when the parent does not exist (yet, in check mode)."""
+    def collection_path(self, params, warnings=None, state="present"):
+        """The list path; None when the parent does not exist (yet, in check mode).
+
+        For ``state: absent`` a missing parent is no error: nothing under it exists.
+        """
         parent = self.resource.parent
         if parent is None:
             return self.resource.path
+        if state == "absent" and not self.lookup(parent.ref, params[parent.option]):
+            return None
         ref = self.resolve(parent.option, parent.ref, params[parent.option], warnings=warnings)
         if ref.get("_unresolved"):
             return None
@@ -311,7 +334,7 @@ class Engine:
         warnings = []
         desired = self.desired_fields(params)
         resolved = self.resolve_refs(desired, warnings)
-        path = self.collection_path(params, warnings)
+        path = self.collection_path(params, warnings, state)
         existing = self.find(path, desired, resolved)
         return self.apply(path, desired, resolved, existing, state, warnings)
 
@@ -326,7 +349,10 @@ class Engine:
 
         wanted = self.wanted_values(desired, resolved)
         if existing is None:
+            self.check_required_on_create(desired, key, resolved)
             body = dict(self.resource.create_defaults)
+            defaults = self.create_default_values(desired, resolved, warnings)
+            body.update((api, _wire(value)) for api, (kind, value) in defaults.items())
             body.update((api, _wire(value)) for api, (kind, value) in wanted.items())
             created = self.create(path, body, desired, resolved)
             return Outcome("create", created, after=_public(body), key=key, warnings=warnings)
@@ -344,6 +370,40 @@ class Engine:
         else:
             updated = strip_server_fields(self.client.patch(path, existing["id"], operations))
         return Outcome("update", updated, before=before, after=after, key=key, warnings=warnings)
+
+    def check_required_on_create(self, desired, key, resolved=None):
+        """Refuse a create ConnectWise would refuse, naming the missing options."""
+        missing = []
+        for required in self.resource.required_on_create:
+            options = (required,) if isinstance(required, str) else tuple(required)
+            if not any(o in desired or self.create_default(o, desired, resolved) is not None
+                       for o in options):
+                missing.append(" or ".join(options))
+        if missing:
+            raise InputError("cannot create %s %s: ConnectWise requires on create: %s (not given)"
+                             % (self.resource.name, ", ".join("%s=%r" % item for item in key.items()),
+                                ", ".join(missing)))
+
+    def create_default(self, option, desired, resolved):
+        """An option's create default for this object (a callable one is asked)."""
+        default = self.resource.fields[option].create_default
+        return default(desired, resolved or {}) if callable(default) else default
+
+    def create_default_values(self, desired, resolved, warnings):
+        """``{api_field: (kind, value)}`` from the ``create_default`` of options not given."""
+        wanted, scope = {}, dict(resolved)
+        for option, field in self.resource.fields.items():
+            if option in desired or field.create_default is None:
+                continue
+            value = self.create_default(option, desired, resolved)
+            if value is None:
+                continue
+            if field.kind == "date":
+                value = api_date(value, option)
+            elif field.kind == "ref":
+                value = scope[option] = self.resolve(option, field.ref, value, scope, warnings)
+            wanted[field.api] = (field.kind, value)
+        return wanted
 
     def create(self, path, body, desired, resolved):
         """POST, or predict it. A POST with an unknown outcome is followed by a re-read."""
@@ -416,6 +476,11 @@ class Engine:
                 filters = {k: _get_path(row, k) for k in [bulk_field] + [k for k, _v in shared] if k}
                 found.setdefault(_key_tuple(filters), []).append(row)
         return found
+
+
+def _fold(value):
+    """Strings compare case-insensitively, as in ConnectWise's conditions (SQL Server collation)."""
+    return value.lower() if isinstance(value, str) else value
 
 
 def _key_tuple(filters):
