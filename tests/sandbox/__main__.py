@@ -1,0 +1,45 @@
+"""``python -m tests.sandbox``: serve the sandbox in the foreground (Ctrl-C stops)."""
+
+import argparse
+import logging
+import sys
+
+from . import COMPANY_ID, MBS_PASSWORD, MBS_USERNAME, PRIVATE_KEY, PUBLIC_KEY, Sandbox
+from .fixtures import generate_fixture
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m tests.sandbox", description=__doc__)
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--fixture", default="demo", help="'demo' or a JSON fixture file")
+    parser.add_argument("--companies", type=int, help="generate a fixture with N companies instead")
+    parser.add_argument("--latency-ms", type=float, default=0, help="delay added to every API request")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    fixture = generate_fixture(companies=args.companies) if args.companies else args.fixture
+    sandbox = Sandbox(fixture=fixture, port=args.port, host=args.host, latency_ms=args.latency_ms)
+    try:
+        sandbox.bind()
+        sys.stdout.write("\n".join([
+            f"ConnectWise sandbox on {sandbox.url}",
+            f"  site:        {sandbox.host}:{sandbox.port}",
+            f"  company id:  {COMPANY_ID}",
+            f"  public key:  {PUBLIC_KEY}",
+            f"  private key: {PRIVATE_KEY}",
+            "  clientId:    any non-empty value",
+            f"MSP360 API:    {sandbox.mbs_url}   user {MBS_USERNAME} / password {MBS_PASSWORD}",
+            f"Control API:   {sandbox.url}/_sandbox/(journal|reset|faults|latency|stats)",
+            "Ctrl-C stops.",
+        ]) + "\n")
+        sys.stdout.flush()
+        sandbox.serve_forever()
+    except KeyboardInterrupt:
+        sys.stdout.write("stopping\n")
+    finally:
+        sandbox.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

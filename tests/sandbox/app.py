@@ -1,0 +1,422 @@
+"""Request handling independent of the socket: routing, auth, lists, journal, faults, control API.
+
+``SandboxApp.handle(Request) -> Response`` is everything the sandbox does; ``server.py``
+only moves bytes. Keeping it apart lets the HTTP layer stay small and lets tests call the
+app directly when they need to.
+"""
+
+import base64
+import binascii
+import hmac
+import json
+import re
+import threading
+import time
+from dataclasses import dataclass, field as dc_field
+from urllib.parse import quote, urlencode
+
+from .conditions import ConditionError, parse
+from .errors import STATUS_CODES, ApiError, not_found
+from .faults import Faults, FaultRuleError
+from .fixtures import generate_fixture, load_fixture
+from .mbs import MbsError, MbsService
+from .schema import RESOURCES
+from .store import FixtureError, Store
+
+COMPANY_ID = "sandbox"
+PUBLIC_KEY = "sandbox-public"
+PRIVATE_KEY = "sandbox-private"
+CODEBASE = "v4_6_release/"
+DEFAULT_PAGE_SIZE = 25
+MAX_PAGE_SIZE = 1000
+WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+API_RE = re.compile(r"^/(?P<codebase>[^/]+)/apis/3\.0/(?P<resource>.+?)/?$")
+COMPANYINFO_RE = re.compile(r"^/login/companyinfo/(?P<company>[^/]+)/?$")
+SECRET_KEY_RE = re.compile(r"password|secret|token", re.IGNORECASE)
+
+
+@dataclass
+class Request:
+    method: str
+    path: str                    # decoded path without the query
+    query: list                  # [(name, value)] in the order sent
+    headers: object              # case-insensitive mapping (email.message.Message)
+    body: bytes = b""
+    host: str = "127.0.0.1"
+    raw_path: str = ""           # path as sent, for Link headers
+
+    def param(self, name):
+        """A query parameter by case-insensitive name (the last one wins), or None."""
+        found = None
+        for key, value in self.query:
+            if key.lower() == name.lower():
+                found = value
+        return found
+
+
+@dataclass
+class Response:
+    status: int
+    body: object = None
+    headers: dict = dc_field(default_factory=dict)
+    drop: bool = False
+
+
+def _route_regex(res):
+    pattern = re.escape(res.path).replace(re.escape("{parent}"), r"(?P<parent>\d+)")
+    return re.compile(rf"^{pattern}(?:/(?P<tail>count|\d+))?$")
+
+
+# Longest paths first so "finance/agreements/types" is not read as an agreement id.
+ROUTES = [(res.table, _route_regex(res)) for res in sorted(RESOURCES.values(), key=lambda r: -len(r.path))]
+
+
+def _redact(value):
+    """Journal bodies without secrets (passwords, tokens), which must never reach a log."""
+    if isinstance(value, dict):
+        return {k: "***" if SECRET_KEY_RE.search(k) and v is not None else _redact(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redact(item) for item in value]
+    return value
+
+
+def _query_dict(pairs):
+    out = {}
+    for key, value in pairs:
+        if key in out:
+            out[key] = (out[key] if isinstance(out[key], list) else [out[key]]) + [value]
+        else:
+            out[key] = value
+    return out
+
+
+def _trim(obj, paths):
+    """Keep only the ``fields`` asked for; nested paths keep their nesting."""
+    out = {}
+    for path in paths:
+        source, target = obj, out
+        for depth, segment in enumerate(path):
+            if not isinstance(source, dict) or segment not in source or not isinstance(target, dict):
+                break
+            if depth == len(path) - 1:
+                target[segment] = source[segment]
+            else:
+                source = source[segment]
+                target = target.setdefault(segment, {})
+    return out
+
+
+def _positive_int(request, name, default):
+    text = request.param(name)
+    if text is None or text == "":
+        return default
+    if not re.fullmatch(r"\d+", text.strip()) or int(text) < 1:
+        raise ApiError(400, f"{name} must be a positive integer, not {text!r}", "InvalidObject")
+    return int(text)
+
+
+def _order(text):
+    """``name asc, id desc`` -> [(("name",), False), (("id",), True)]."""
+    if not text or not text.strip():
+        return []
+    order = []
+    for part in text.split(","):
+        words = part.split()
+        if not words or len(words) > 2 or (len(words) == 2 and words[1].lower() not in ("asc", "desc")):
+            raise ApiError(400, f"orderBy is invalid: {part.strip()!r}; use 'field asc' or 'field desc'",
+                           "InvalidObject")
+        order.append((tuple(words[0].split("/")), len(words) == 2 and words[1].lower() == "desc"))
+    return order
+
+
+def _link_header(request, page, last_page):
+    """ConnectWise's paging links: first/prev from page 2 on, next/last while more pages exist."""
+    def url(number):
+        pairs = [(k, v) for k, v in request.query if k.lower() != "page"] + [("page", str(number))]
+        return f"http://{request.host}{request.raw_path}?{urlencode(pairs, quote_via=quote)}"
+    links = []
+    if page > 1:
+        links += [f'<{url(1)}>; rel="first"', f'<{url(min(page - 1, last_page))}>; rel="prev"']
+    if page < last_page:
+        links += [f'<{url(page + 1)}>; rel="next"', f'<{url(last_page)}>; rel="last"']
+    return ", ".join(links)
+
+
+class SandboxApp:
+    """The sandbox's state and request handling (thread-safe)."""
+
+    def __init__(self, fixture="demo", latency_ms=0):
+        self.fixture_source = fixture
+        data = load_fixture(fixture)
+        self.store = Store(data)
+        self.mbs = MbsService(data.get("mbs"))
+        self.faults = Faults()
+        self.latency_ms = latency_ms
+        self.lock = threading.Lock()   # journal and stats
+        self.journal = []
+        self.seq = 0
+        self.stats = self._empty_stats()
+
+    # ----------------------------------------------------------------- state
+    @staticmethod
+    def _empty_stats():
+        return {"requests": 0, "writes": 0, "by_method": {}, "by_api": {}}
+
+    def reset(self, fixture=None):
+        """Reload a fixture (default: the one the sandbox started with); clear journal, faults, stats."""
+        data = load_fixture(self.fixture_source if fixture is None else fixture)
+        self.store.load(data)
+        self.mbs.load(data.get("mbs"))
+        self.faults.clear()
+        self.clear_journal()
+        with self.lock:
+            self.stats = self._empty_stats()
+
+    def journal_entries(self):
+        with self.lock:
+            return json.loads(json.dumps(self.journal))
+
+    def clear_journal(self):
+        with self.lock:
+            self.journal = []
+
+    def _record(self, api, request, path, body, response):
+        with self.lock:
+            self.seq += 1
+            entry = {"seq": self.seq, "api": api, "method": request.method, "path": path,
+                     "query": _query_dict(request.query), "body": _redact(body), "status": response.status}
+            if response.drop:
+                entry["dropped"] = True
+            self.journal.append(entry)
+            stats = self.stats
+            stats["requests"] += 1
+            stats["writes"] += request.method in WRITE_METHODS
+            stats["by_method"][request.method] = stats["by_method"].get(request.method, 0) + 1
+            stats["by_api"][api] = stats["by_api"].get(api, 0) + 1
+
+    # ----------------------------------------------------------------- entry point
+    def handle(self, request):
+        """Answer one request: control API, or fault check + latency + API call + journal."""
+        if request.path == "/_sandbox" or request.path.startswith("/_sandbox/"):
+            return self._control(request)
+        api, path, action = self._classify(request)
+        effect = self.faults.effect_for(api, request.method, path)
+        delay = self.latency_ms + effect.latency_ms
+        if delay > 0:
+            time.sleep(delay / 1000.0)
+        body, body_problem = self._parse_body(request)
+        if effect.status:
+            response = self._fault_response(api, effect)
+        elif body_problem:
+            response = self._error(api, ApiError(400, body_problem, "InvalidObject"))
+        else:
+            response = action(request, body)
+        response.drop = effect.drop_after_commit and not effect.status
+        self._record(api, request, path, body if not body_problem else request.body.decode("utf-8", "replace"),
+                     response)
+        return response
+
+    @staticmethod
+    def _parse_body(request):
+        if not request.body.strip():
+            return None, None
+        try:
+            return json.loads(request.body), None
+        except (ValueError, UnicodeDecodeError) as exc:
+            return None, f"The request body is not valid JSON: {exc}"
+
+    def _classify(self, request):
+        """(api, journal path, action) for a non-control request."""
+        if request.path == "/mbs" or request.path.startswith("/mbs/"):
+            sub = request.path[len("/mbs/"):]
+            return "mbs", sub, lambda req, body: self._mbs(req, body, sub)
+        match = API_RE.match(request.path)
+        if match:
+            resource = match.group("resource")
+            return "connectwise", resource, lambda req, body: self._api(req, body, resource)
+        match = COMPANYINFO_RE.match(request.path)
+        if match:
+            return "connectwise", f"login/companyinfo/{match.group('company')}", \
+                lambda req, body: self._companyinfo(req, match.group("company"))
+        path = request.path.lstrip("/")
+        return "connectwise", path, lambda req, body: self._error(
+            "connectwise", not_found(f"{request.method} /{path}: no such endpoint"))
+
+    @staticmethod
+    def _error(api, exc):
+        if api == "mbs":
+            return Response(exc.status, {"Message": exc.body["message"]})
+        return Response(exc.status, exc.body)
+
+    def _fault_response(self, api, effect):
+        status = effect.status
+        message = f"Sandbox fault injection: HTTP {status}"
+        if status == 429:
+            message = "Too many requests; slow down and retry later"
+        response = self._error(api, ApiError(status, message))
+        if effect.retry_after is not None:
+            response.headers["Retry-After"] = str(effect.retry_after)
+        return response
+
+    # ----------------------------------------------------------------- ConnectWise
+    def _companyinfo(self, request, company):
+        if company.lower() != COMPANY_ID:
+            return self._error("connectwise", ApiError(404, f"Company {company!r} was not found", "NotFound"))
+        return Response(200, {"CompanyName": "Sandbox MSP", "Codebase": CODEBASE, "VersionCode": "v2025.1",
+                              "VersionNumber": "v2025.1", "CompanyID": COMPANY_ID, "IsCloud": True,
+                              "SiteUrl": request.host})
+
+    @staticmethod
+    def _authenticate(headers):
+        """Basic company+public:private and a non-empty clientId; never echo what was sent."""
+        scheme, _sep, encoded = (headers.get("Authorization") or "").partition(" ")
+        try:
+            decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            decoded = ""
+        user, _sep, private = decoded.partition(":")
+        company, _sep, public = user.partition("+")
+        good = scheme.lower() == "basic" and company.lower() == COMPANY_ID and public == PUBLIC_KEY and \
+            hmac.compare_digest(private.encode(), PRIVATE_KEY.encode())
+        if not good:
+            raise ApiError(401, "Authentication failed: send Authorization: Basic base64(companyId+publicKey:"
+                                "privateKey) with valid API member keys", "Unauthorized")
+        if not (headers.get("clientId") or "").strip():
+            raise ApiError(401, "clientId is required: send the clientId header with your integration's client id",
+                           "Unauthorized")
+
+    def _api(self, request, body, resource):
+        try:
+            return self._api_call(request, body, resource)
+        except ApiError as exc:
+            return self._error("connectwise", exc)
+
+    def _api_call(self, request, body, resource):
+        self._authenticate(request.headers)
+        for table, regex in ROUTES:
+            match = regex.match(resource)
+            if match:
+                break
+        else:
+            raise not_found(f"resource {resource!r}")
+        parent = int(match.group("parent")) if match.groupdict().get("parent") else None
+        tail = match.group("tail")
+        method = request.method
+        if tail == "count" and method == "GET":
+            return Response(200, {"count": len(self._select(request, table, parent, ordered=False))})
+        if tail is None and method == "GET":
+            return self._list(request, table, parent)
+        if tail is None and method == "POST":
+            return Response(201, self.store.create(table, body, parent))
+        if tail not in (None, "count"):
+            row_id = int(tail)
+            if method == "GET":
+                return Response(200, self.store.get(table, row_id, parent))
+            if method == "PUT":
+                return Response(200, self.store.replace(table, row_id, body, parent))
+            if method == "PATCH":
+                return Response(200, self.store.patch(table, row_id, body, parent))
+            if method == "DELETE":
+                self.store.delete(table, row_id, parent)
+                return Response(204)
+        raise ApiError(405, f"{method} is not allowed on {resource}", "MethodNotAllowed")
+
+    def _select(self, request, table, parent, ordered=True):
+        text = request.param("conditions")
+        try:
+            where = parse(text) if text is not None and text.strip() else None
+            order = _order(request.param("orderBy")) if ordered else []
+            return self.store.select(table, parent, where, order)
+        except ConditionError as exc:
+            raise ApiError(400, f"conditions is invalid: {exc}", "InvalidObject") from exc
+
+    def _list(self, request, table, parent):
+        page = _positive_int(request, "page", 1)
+        page_size = min(_positive_int(request, "pageSize", DEFAULT_PAGE_SIZE), MAX_PAGE_SIZE)
+        fields = [tuple(f.strip().split("/")) for f in (request.param("fields") or "").split(",") if f.strip()]
+        with self.store.lock:
+            rows = self._select(request, table, parent)
+            start = (page - 1) * page_size
+            items = [self.store.render(table, row) for row in rows[start:start + page_size]]
+        if fields:
+            items = [_trim(item, fields) for item in items]
+        last_page = max(1, -(-len(rows) // page_size))
+        link = _link_header(request, page, last_page)
+        return Response(200, items, {"Link": link} if link else {})
+
+    # ----------------------------------------------------------------- MSP360
+    def _mbs(self, request, body, sub):
+        try:
+            status, result = self.mbs.handle(request.method, sub, request.headers, body)
+        except MbsError as exc:
+            return Response(exc.status, exc.body)
+        return Response(status, result)
+
+    # ----------------------------------------------------------------- control API
+    def _control(self, request):
+        try:
+            return self._control_call(request)
+        except ApiError as exc:
+            return Response(exc.status, exc.body)
+
+    def _control_call(self, request):
+        body, problem = self._parse_body(request)
+        if problem:
+            raise ApiError(400, problem)
+        route = (request.method, request.path.rstrip("/")[len("/_sandbox"):])
+        handler = self._control_routes().get(route)
+        if handler is None:
+            raise not_found(f"control endpoint {request.method} {request.path}")
+        return handler(body if body is not None else {})
+
+    def _control_routes(self):
+        return {
+            ("GET", "/journal"): lambda body: Response(200, {"requests": self.journal_entries()}),
+            ("DELETE", "/journal"): lambda body: (self.clear_journal(), Response(204))[1],
+            ("POST", "/reset"): self._control_reset,
+            ("GET", "/faults"): lambda body: Response(200, {"rules": self.faults.describe()}),
+            ("POST", "/faults"): self._control_add_faults,
+            ("DELETE", "/faults"): lambda body: (self.faults.clear(), Response(204))[1],
+            ("GET", "/latency"): lambda body: Response(200, {"ms": self.latency_ms}),
+            ("POST", "/latency"): self._control_latency,
+            ("GET", "/stats"): lambda body: Response(200, self.stats_snapshot()),
+            ("POST", "/mbs/expire-tokens"): lambda body: (self.mbs.expire_tokens(), Response(204))[1],
+        }
+
+    def stats_snapshot(self):
+        with self.lock:
+            return json.loads(json.dumps(self.stats))
+
+    def _control_reset(self, body):
+        if not isinstance(body, dict):
+            raise ApiError(400, "reset body must be an object")
+        fixture = body.get("fixture")
+        if body.get("generate") is not None:
+            if not isinstance(body["generate"], dict):
+                raise ApiError(400, "generate must be an object of generate_fixture arguments")
+            try:
+                fixture = generate_fixture(**body["generate"])
+            except TypeError as exc:
+                raise ApiError(400, f"generate: {exc}") from exc
+        try:
+            self.reset(fixture)
+        except (FixtureError, OSError, ValueError) as exc:
+            raise ApiError(400, f"reset failed: {exc}") from exc
+        return Response(200, {"reset": True, "counts": {t: len(rows) for t, rows in self.store.tables.items()}})
+
+    def _control_add_faults(self, body):
+        try:
+            added = self.faults.add(body.get("rules") if isinstance(body, dict) else None)
+        except FaultRuleError as exc:
+            raise ApiError(400, f"fault rules are invalid: {exc}") from exc
+        return Response(201, {"added": added, "rules": self.faults.describe()})
+
+    def _control_latency(self, body):
+        ms = body.get("ms") if isinstance(body, dict) else None
+        if not isinstance(ms, (int, float)) or isinstance(ms, bool) or ms < 0:
+            raise ApiError(400, "latency body must be {\"ms\": <non-negative number>}")
+        self.latency_ms = ms
+        return Response(200, {"ms": ms})
+
+
+__all__ = ["SandboxApp", "Request", "Response", "STATUS_CODES", "COMPANY_ID", "PUBLIC_KEY", "PRIVATE_KEY"]
