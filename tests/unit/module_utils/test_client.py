@@ -14,7 +14,6 @@ from ansible_collections.mbs.connectwise.plugins.module_utils.client import (
 from ansible_collections.mbs.connectwise.plugins.module_utils.transport import (
     ApiError,
     AuthenticationError,
-    NotFoundError,
     OutcomeUnknown,
     RetryPolicy,
     TransportError,
@@ -41,7 +40,7 @@ def test_auth_headers_are_connectwise_basic_client_id_and_versioned_accept(clien
 def test_codebase_discovered_from_companyinfo(mocked):
     mocked.get(SITE + "/login/companyinfo/acme", json={"Codebase": "v2025_1/", "CompanyName": "Acme"})
     mocked.get(SITE + "/v2025_1/apis/3.0/system/info", json={"version": "x"})
-    params = dict(CONNECTION, codebase=None)
+    params = {**CONNECTION, "codebase": None}
     client = ConnectWiseClient(retry=no_sleep_policy(), **params)
     assert client.get("system/info") == {"version": "x"}
     assert [c.request.url for c in mocked.calls][0].endswith("/login/companyinfo/acme")
@@ -52,7 +51,7 @@ def test_codebase_discovered_from_companyinfo(mocked):
 def test_codebase_falls_back_when_companyinfo_is_not_found(mocked):
     mocked.get(SITE + "/login/companyinfo/acme", status=404)
     mocked.get(SITE + "/v4_6_release/apis/3.0/system/info", json={})
-    client = ConnectWiseClient(retry=no_sleep_policy(), **dict(CONNECTION, codebase=None))
+    client = ConnectWiseClient(retry=no_sleep_policy(), **{**CONNECTION, "codebase": None})
     client.get("system/info")
     assert mocked.calls[1].request.url.startswith(SITE + "/v4_6_release/apis/3.0/")
 
@@ -98,7 +97,7 @@ def test_pagination_loop_is_detected(client, mocked):
     loop = url + "?page=2"
     mocked.get(url, json=[{"id": 1}], headers={"Link": '<%s>; rel="next"' % loop})
     with pytest.raises(ApiError) as err:
-        for _ in zip(range(10), client.list("company/companies")):
+        for _page in zip(range(10), client.list("company/companies")):
             pass
     assert "loops" in str(err.value)
 
@@ -141,7 +140,7 @@ def test_retries_are_bounded_by_total_wait(mocked):
 def test_backoff_is_jittered_exponential_and_capped():
     policy = RetryPolicy(base_delay=1, max_delay=8)
     for attempt, ceiling in ((1, 1), (2, 2), (3, 4), (4, 8), (9, 8)):
-        for _ in range(20):
+        for _try in range(20):
             assert ceiling / 2 <= policy.backoff(attempt) <= ceiling
 
 

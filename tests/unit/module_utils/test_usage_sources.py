@@ -105,15 +105,28 @@ def test_csv_canonical():
     assert acme.cost == D("0.65") and acme.price == D("3.25")
 
 
-def test_csv_msp360_export_with_bom_and_crlf():
-    records = read_usage_file(os.path.join(DATA, "usage_msp360_export.csv"))
+def msp360_export_as_excel_saves_it(tmp_path):
+    """The export as spreadsheet tools write it: UTF-8 byte order mark and CRLF line ends.
+
+    Kept LF/no-BOM in the repository (sanity rules) and converted here.
+    """
+    with open(os.path.join(DATA, "usage_msp360_export.csv"), encoding="utf-8") as handle:
+        text = handle.read()
+    path = tmp_path / "export.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode("utf-8"))
+    return str(path)
+
+
+def test_csv_msp360_export_with_bom_and_crlf(tmp_path):
+    export = msp360_export_as_excel_saves_it(tmp_path)
+    records = read_usage_file(export)
     assert [(r.company, r.used_bytes, r.price, r.cost) for r in records] == [
         ("Acme", 2 * GIB, D("3.00"), None),  # 2147483648.4 -> half-up to whole bytes
         ("Acme", GIB, D("1.50"), None),      # 1073741823.5 -> 1073741824
         ("Initech", 0, D("0"), None),
     ]
     assert records[0].user == "6f1c0000-0000-0000-0000-000000000001"
-    cost_side = read_usage_file(os.path.join(DATA, "usage_msp360_export.csv"), total_cost_is="cost")
+    cost_side = read_usage_file(export, total_cost_is="cost")
     assert cost_side[0].cost == D("3.00") and cost_side[0].price is None
 
 

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# make demo: the main job against the bundled ConnectWise sandbox.
+#   1. start the sandbox (ConnectWise + MSP360 API) with the demo companies on a free port
+#   2. provision the vendor's setup (playbooks/setup.yml), then run it again: nothing to change
+#   3. bill the demo month (playbooks/billing.yml): preview with --check --diff, for real, again
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+
+port="$(python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+log="$(mktemp)"
+python -m tests.sandbox --port "$port" >"$log" 2>&1 &
+sandbox_pid=$!
+trap 'kill "$sandbox_pid" 2>/dev/null || true; wait "$sandbox_pid" 2>/dev/null || true' EXIT
+for _ in $(seq 1 100); do
+  curl -fsS "http://127.0.0.1:$port/login/companyinfo/sandbox" >/dev/null 2>&1 && break
+  sleep 0.1
+done
+
+export CW_SITE="http://127.0.0.1:$port" CW_COMPANY_ID=sandbox CW_PUBLIC_KEY=sandbox-public \
+       CW_PRIVATE_KEY=sandbox-private CW_CLIENT_ID=demo-client-id
+export MBS_API_URL="$CW_SITE/mbs" MBS_USERNAME=sandbox-mbs MBS_PASSWORD=sandbox-mbs-password
+export ANSIBLE_NOCOLOR="${ANSIBLE_NOCOLOR:-}"
+banner() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+
+banner "ConnectWise sandbox at $CW_SITE (company sandbox, keys sandbox-public / sandbox-private)"
+banner "Setup, first run: the vendor's ConnectWise setup for the demo companies"
+ansible-playbook playbooks/setup.yml
+banner "Setup, second run: nothing to change"
+ansible-playbook playbooks/setup.yml
+
+if [ -f playbooks/billing.yml ]; then
+  report_dir="$root/reports/demo"
+  banner "Billing preview for the demo month: --check --diff, no write"
+  ansible-playbook playbooks/billing.yml --check --diff -e billing_report_dir="$report_dir"
+  banner "Billing for real"
+  ansible-playbook playbooks/billing.yml -e billing_report_dir="$report_dir"
+  banner "Billing again: exactly one addition per company and period, nothing changes"
+  ansible-playbook playbooks/billing.yml -e billing_report_dir="$report_dir"
+  banner "Report: $(ls -1 "$report_dir"/*.html 2>/dev/null | tail -n 1)"
+fi
