@@ -1,0 +1,496 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, mbs.connectwise contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: billing
+short_description: Send a month of backup storage usage to ConnectWise agreement additions
+version_added: 0.1.0
+description:
+  - Bills one calendar month of MSP360 Managed Backup storage usage, with one agreement addition of the
+    backup product per company on the company's agreement (C(finance/agreements/{id}/additions)),
+    as the backup vendor's "send billing" does.
+  - "Idempotent: there is one addition per agreement, product and period (the addition of the product
+    whose C(effectiveDate) falls inside the period). A second run updates it in place (PATCH of the changed
+    fields only) or leaves it alone; it never creates a second one. Two such additions found (made by
+    hand) make that company fail without any write."
+  - Usage comes from exactly one source, O(usage), O(usage_file) or O(mbs); all give the same records.
+    Records of one ConnectWise company (several users, several destinations) add up to one line.
+  - "Quantities are rounded half-up to 2 decimals, unit cost and unit price to 4, totals to 2, all in
+    decimal arithmetic."
+  - One company's failure never stops the others. The module bills every company, then fails if any
+    company failed, listing them with their reasons and still returning RV(results) and RV(totals).
+    A re-run completes the failed companies and changes nothing for the others.
+  - "Skipped, not failed: a usage company with no ConnectWise company of the mapped identifier; a company
+    without an agreement named O(agreement); a company whose agreements of that name are all cancelled,
+    expired or inactive; an agreement whose billing start date is after the period; zero usage (unless
+    O(send_zero)). Companies with usage skipped for want of a company or agreement are also listed in one
+    warning."
+  - "Failed: two or more active agreements of the name for one company; a product not in the catalog; a
+    missing rate; the billing start date inside the period with O(effective_date_policy=fail); any API error
+    for that company."
+  - "A POST whose outcome is unknown (connection dropped after sending, 502/503/504) is followed by a re-read
+    of the agreement's additions: an addition of the period found is adopted, otherwise the POST is sent
+    again (at most 3 POSTs per company). No duplicate is created."
+author:
+  - mbs.connectwise maintainers (@mbs-connectwise)
+extends_documentation_fragment:
+  - mbs.connectwise.connection
+attributes:
+  check_mode:
+    support: full
+    description: Reads usage and ConnectWise and reports per company what it would create, update, cancel or
+      skip, with the exact values; no write.
+  diff_mode:
+    support: full
+    description: Returns a list of per-company before/after entries (new additions, changed fields, cancelled
+      earlier additions).
+options:
+  period:
+    description:
+      - The month to bill, written C(YYYY-MM) such as V(2026-10).
+      - V(auto) is for scheduled jobs. On days 1 to O(auto_window_days) of a month it bills the previous
+        month; on other days the module ends with C(changed=false) and RV(skipped_reason) set to
+        C(outside the auto-billing window), without any request to either API.
+      - When not set, the month before today in O(timezone).
+    type: str
+  timezone:
+    description:
+      - IANA time zone name (such as V(Europe/Berlin)) that decides what "today" is for the default period and
+        for V(auto).
+    type: str
+    default: UTC
+  auto_window_days:
+    description:
+      - With O(period=auto), the number of days at the start of a month on which the previous month is billed
+        (1 to 28).
+    type: int
+    default: 3
+  today:
+    description:
+      - The date the run takes as today, written C(YYYY-MM-DD). For testing the auto-billing window and for
+        back-dating a run; defaults to the real date in O(timezone).
+    type: str
+  usage:
+    description:
+      - Usage records given inline. Each record uses the canonical names C(company), C(used_bytes)
+        (whole bytes), and optionally C(destination), C(user), C(cost) and C(price) (money totals for the
+        period), or the MSP360 export names C(CompanyName), C(AverageSpace), C(Destination), C(UserId) and
+        C(TotalCost) (taken as the price total).
+      - When records carry C(cost) or C(price) totals, the rates are not used for that side.
+      - Mutually exclusive with O(usage_file) and O(mbs).
+    type: list
+    elements: dict
+  usage_file:
+    description:
+      - Path of a CSV or JSON usage file on the controller, with the same fields as O(usage) (a CSV header row
+        names the columns). MSP360 Billing objects (with C(StatisticBilling)) are accepted in JSON.
+      - Mutually exclusive with O(usage) and O(mbs).
+    type: path
+  mbs:
+    description:
+      - Read the usage from the MSP360 Managed Backup API (C(PUT /api/Billing) per company).
+      - MSP360 users that belong to no company are reported as warnings, never billed.
+      - Mutually exclusive with O(usage) and O(usage_file).
+    type: dict
+    suboptions:
+      url:
+        description:
+          - Base URL of the MSP360 API.
+          - If not set, the value of the E(MBS_API_URL) environment variable is used, else the default.
+        type: str
+        default: https://api.mspbackups.com
+      username:
+        description:
+          - MSP360 API user name (created in the MBS console, Settings > General).
+          - If not set, the value of the E(MBS_USERNAME) environment variable is used.
+        type: str
+      password:
+        description:
+          - MSP360 API password. Never logged or returned.
+          - If not set, the value of the E(MBS_PASSWORD) environment variable is used.
+        type: str
+      total_cost_is:
+        description:
+          - What MSP360's C(TotalCost) is. V(price) (the default) takes it as the total the customer is charged
+            (the cost side then comes from O(cost_per_gb)); V(cost) takes it as the MSP's cost (the price side
+            then comes from O(price_per_gb)).
+        type: str
+        choices: [price, cost]
+        default: price
+      timeout:
+        description:
+          - Seconds to wait for one MSP360 response.
+        type: int
+        default: 30
+      validate_certs:
+        description:
+          - Whether to verify the MSP360 API's TLS certificate.
+        type: bool
+        default: true
+  company_map:
+    description:
+      - Usage-source company name to ConnectWise company identifier. A name not in the map is taken as the
+        identifier itself. Several names mapped to one identifier add up to one line.
+    type: dict
+    default: {}
+  agreement:
+    description:
+      - Name of the company agreement the additions are added to (made by the setup role).
+    type: str
+    default: ManagedBackupService
+  product:
+    description:
+      - Catalog item identifier (the guide's "Product ID") of the additions.
+    type: str
+    default: OnlineBackup
+  cost_mode:
+    description:
+      - What is sent, as the vendor's "cost and price settings".
+      - V(average_cost) sends the used storage as the quantity, and unit cost and price averaged over it
+        (total / quantity, rounded to 4 decimals).
+      - V(total) sends quantity 1 and the total cost and price as unit cost and price.
+      - V(quantity_only) sends the used storage only; no C(unitCost) or C(unitPrice) is sent, so ConnectWise
+        applies the product's own cost and price.
+    type: str
+    choices: [average_cost, total, quantity_only]
+    default: average_cost
+  invoice_description:
+    description:
+      - V(product) sends no C(invoiceDescription); ConnectWise uses the product's description.
+      - Any other value is a template sent as C(invoiceDescription), with placeholders in Python format style
+        (left alone by Ansible's templating) C({company}) (identifier), C({company_name}), C({period})
+        (2026-10), C({month}) (October 2026), C({quantity}), C({unit}), C({unit_price}), C({total_price}),
+        C({destinations}). An unknown placeholder, or a price placeholder with O(cost_mode=quantity_only), is
+        an error before any request. ConnectWise accepts at most 6000 characters.
+    type: str
+    default: product
+  unit:
+    description:
+      - Unit of the quantity. V(GiB) (2^30 bytes, as the backup service counts), V(GB) (10^9), V(TiB), V(TB).
+      - The unit appears in the results; O(cost_per_gb) and O(price_per_gb) are per one of this unit.
+    type: str
+    choices: [GiB, GB, TiB, TB]
+    default: GiB
+  cost_per_gb:
+    description:
+      - Cost per one O(unit) of storage, used when the usage carries no cost totals.
+      - A string (V("0.023"), exact) or a number; converted to a decimal (a float through its shortest text).
+      - When it is needed and not set, the companies that need it fail.
+    type: raw
+  price_per_gb:
+    description:
+      - Price per one O(unit) of storage, used when the usage carries no price totals. Same format as
+        O(cost_per_gb).
+    type: raw
+  cost_per_gb_by_destination:
+    description:
+      - Cost per one O(unit) by storage destination name (such as C(Amazon S3)); destinations not listed use
+        O(cost_per_gb). The company's cost is then averaged across its destinations by usage.
+    type: dict
+    default: {}
+  effective_date_policy:
+    description:
+      - When the agreement's billing start date falls inside the period, ConnectWise refuses an addition that
+        starts on the first day. V(clamp) starts the addition on the billing start date and adds a warning for
+        that company; V(fail) makes that company fail with no write.
+      - Either way an agreement whose billing start date is after the period is skipped
+        (C(agreement not billing yet)).
+    type: str
+    choices: [clamp, fail]
+    default: clamp
+  previous_additions:
+    description:
+      - V(cancel) sets C(cancelledDate) (the day before the new effective date) on the product's earlier
+        additions that are still open, so one addition of the product bills at a time; V(keep) leaves them.
+    type: str
+    choices: [cancel, keep]
+    default: cancel
+  send_zero:
+    description:
+      - Whether a company with zero usage gets an addition (quantity 0). By default it is skipped with
+        reason C(no usage).
+    type: bool
+    default: false
+  parallel:
+    description:
+      - How many agreements (and MSP360 companies) are processed at a time, 1 to 16.
+    type: int
+    default: 4
+  companies:
+    description:
+      - Per-company overrides, keyed by ConnectWise company identifier (matched case-insensitively). Each
+        value is a mapping with any of C(agreement) (str), C(product) (str), C(cost_mode) (as O(cost_mode)),
+        C(invoice_description) (as O(invoice_description)), C(price_per_gb) and C(cost_per_gb) (as
+        O(price_per_gb)), C(skip) (bool, default false; a skipped company is reported and not billed).
+      - A company's C(cost_per_gb) replaces both O(cost_per_gb) and O(cost_per_gb_by_destination) for it.
+      - The values are checked like options; an unknown key is an error before any request.
+    type: dict
+    default: {}
+notes:
+  - Results report money and quantities as strings with their exact decimals (C("12.50")), so neither YAML nor
+    JSON turns them into floats.
+  - The addition's product is sent as an id reference, after looking the identifier up in the catalog.
+"""
+
+EXAMPLES = r"""
+- name: Bill last month from the MSP360 API (auto-billing job, daily schedule)
+  mbs.connectwise.billing:
+    period: auto
+    timezone: Europe/Berlin
+    mbs:
+      username: "{{ mbs_api_user }}"
+      password: "{{ mbs_api_password }}"
+    cost_per_gb: "0.005"
+    company_map:
+      Initech Inc.: Initech
+  register: billing
+
+- name: Bill October 2026 from an exported CSV, total cost and price with quantity 1
+  mbs.connectwise.billing:
+    period: "2026-10"
+    usage_file: /srv/billing/2026-10.csv
+    cost_mode: total
+    invoice_description: "Online backup {month}: {quantity} {unit}"
+
+- name: Inline usage, per-company overrides, dry run
+  mbs.connectwise.billing:
+    period: "2026-10"
+    usage:
+      - company: AcmeCorp
+        used_bytes: 536870912000
+        destination: Amazon S3
+    cost_per_gb: "0.02"
+    price_per_gb: "0.10"
+    companies:
+      AcmeCorp:
+        price_per_gb: "0.08"
+      Hooli:
+        skip: true
+  check_mode: true
+"""
+
+RETURN = r"""
+period:
+  description: The period billed (null when outside the auto-billing window).
+  returned: always
+  type: str
+  sample: "2026-10"
+unit:
+  description: The quantity unit.
+  returned: always
+  type: str
+  sample: GiB
+skipped_reason:
+  description: Why nothing was done at all.
+  returned: when O(period=auto) outside the window
+  type: str
+  sample: outside the auto-billing window
+results:
+  description:
+    - One entry per ConnectWise company (usage companies mapped to one identifier share an entry).
+    - Money and quantities are strings with exact decimals; null when not applicable (quantity_only mode,
+      skipped companies).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    company:
+      description: ConnectWise company identifier.
+      type: str
+    company_name:
+      description: ConnectWise company name (null when the company was not found).
+      type: str
+    usage_company:
+      description: Usage-source company name(s), comma-separated.
+      type: str
+    agreement:
+      description: The agreement name used.
+      type: str
+    agreement_id:
+      description: The agreement billed.
+      type: int
+    product:
+      description: The product identifier.
+      type: str
+    cost_mode:
+      description: The mode used.
+      type: str
+    period:
+      description: The period.
+      type: str
+    effective_date:
+      description: The addition's effective date, C(YYYY-MM-DD).
+      type: str
+    quantity:
+      description: The quantity sent (C("1.00") in total mode).
+      type: str
+    used_quantity:
+      description: The storage used, in RV(unit).
+      type: str
+    unit:
+      description: The unit.
+      type: str
+    destinations:
+      description: Storage destinations of the usage.
+      type: list
+      elements: str
+    unit_cost:
+      description: Unit cost sent (4 decimals).
+      type: str
+    unit_price:
+      description: Unit price sent (4 decimals).
+      type: str
+    total_cost:
+      description: Line total cost (2 decimals).
+      type: str
+    total_price:
+      description: Line total price (2 decimals).
+      type: str
+    action:
+      description: C(created), C(updated), C(unchanged), C(skipped) or C(failed) (in check mode what would be done).
+      type: str
+    addition_id:
+      description: The period's addition (null when it would be created in check mode).
+      type: int
+    cancelled:
+      description: Ids of earlier additions cancelled (or to be cancelled in check mode).
+      type: list
+      elements: int
+    changed_fields:
+      description: Fields patched on update.
+      type: list
+      elements: str
+    reason:
+      description: Why the company was skipped or failed.
+      type: str
+    warnings:
+      description: Warnings for this company (such as a clamped effective date).
+      type: list
+      elements: str
+  sample:
+    - company: AcmeCorp
+      agreement_id: 12
+      product: OnlineBackup
+      period: "2026-10"
+      effective_date: "2026-10-01"
+      quantity: "500.00"
+      unit: GiB
+      unit_cost: "0.0200"
+      unit_price: "0.1000"
+      total_cost: "10.00"
+      total_price: "50.00"
+      action: created
+      addition_id: 301
+      cancelled: [287]
+totals:
+  description: Counts per action (and of cancelled additions), money totals and quantity per unit over the
+    billed companies (created, updated, unchanged); money as strings with 2 decimals.
+  returned: always
+  type: dict
+  sample:
+    companies: 3
+    counts: {created: 1, updated: 0, unchanged: 1, skipped: 1, failed: 0, cancelled: 1}
+    total_cost: "12.40"
+    total_price: "61.90"
+    quantity: {GiB: "620.00"}
+requests:
+  description: HTTP requests sent, by API and method (retries included); for benchmarks.
+  returned: always
+  type: dict
+  sample: {connectwise: {GET: 205, POST: 200}, mbs: {POST: 1, GET: 2, PUT: 200}}
+diff:
+  description: Per-company before/after entries.
+  returned: diff mode
+  type: list
+  elements: dict
+"""
+
+from ansible.module_utils.basic import env_fallback
+
+from ansible_collections.mbs.connectwise.plugins.module_utils import billing_run
+from ansible_collections.mbs.connectwise.plugins.module_utils.client import InputError
+from ansible_collections.mbs.connectwise.plugins.module_utils.connectwise_module import ConnectWiseModule
+from ansible_collections.mbs.connectwise.plugins.module_utils.transport import ApiError
+from ansible_collections.mbs.connectwise.plugins.module_utils.usage_sources import DEFAULT_MBS_API_URL, MBSError
+
+ARGUMENT_SPEC = dict(
+    period=dict(type="str"),
+    timezone=dict(type="str", default="UTC"),
+    auto_window_days=dict(type="int", default=3),
+    today=dict(type="str"),
+    usage=dict(type="list", elements="dict"),
+    usage_file=dict(type="path"),
+    mbs=dict(type="dict", options=dict(
+        url=dict(type="str", default=DEFAULT_MBS_API_URL, fallback=(env_fallback, ["MBS_API_URL"])),
+        username=dict(type="str", fallback=(env_fallback, ["MBS_USERNAME"])),
+        password=dict(type="str", no_log=True, fallback=(env_fallback, ["MBS_PASSWORD"])),
+        total_cost_is=dict(type="str", choices=["price", "cost"], default="price"),
+        timeout=dict(type="int", default=30),
+        validate_certs=dict(type="bool", default=True),
+    )),
+    company_map=dict(type="dict", default={}),
+    agreement=dict(type="str", default="ManagedBackupService"),
+    product=dict(type="str", default="OnlineBackup"),
+    cost_mode=dict(type="str", choices=["average_cost", "total", "quantity_only"], default="average_cost"),
+    invoice_description=dict(type="str", default="product"),
+    unit=dict(type="str", choices=["GiB", "GB", "TiB", "TB"], default="GiB"),
+    cost_per_gb=dict(type="raw"),
+    price_per_gb=dict(type="raw"),
+    cost_per_gb_by_destination=dict(type="dict", default={}),
+    effective_date_policy=dict(type="str", choices=["clamp", "fail"], default="clamp"),
+    previous_additions=dict(type="str", choices=["cancel", "keep"], default="cancel"),
+    send_zero=dict(type="bool", default=False),
+    parallel=dict(type="int", default=4),
+    companies=dict(type="dict", default={}),
+)
+
+
+def main():
+    module = ConnectWiseModule(
+        argument_spec=ARGUMENT_SPEC,
+        mutually_exclusive=[("usage", "usage_file", "mbs")],
+        required_one_of=[("usage", "usage_file", "mbs")],
+        supports_check_mode=True,
+    )
+    try:
+        config = billing_run.build_config(module.params)
+        records = billing_run.read_local_usage(config) if config.period is not None else None
+    except InputError as exc:
+        module.fail_json(msg=str(exc))
+    if config.period is None:
+        module.exit_json(changed=False, skipped_reason=config.skipped_reason, period=None, unit=config.unit,
+                         results=[], totals=billing_run.totals([]), requests={})
+
+    mbs = None
+    client = module.client
+    result = dict(period=config.period.label, unit=config.unit)
+    try:
+        if records is None:
+            mbs = billing_run.mbs_client(config)
+            records, source_warnings = billing_run.load_mbs_usage(config, mbs)
+            for warning in source_warnings:
+                module.warn(warning)
+        run = billing_run.BillingRun(client, config, check_mode=module.check_mode, diff=module._diff)
+        results, changed, diffs = run.run(records)
+    except (ApiError, MBSError, ValueError) as exc:
+        result["requests"] = billing_run.requests_made(client, mbs)
+        module.fail_from(exc, **result)
+    for warning in run.warnings:
+        module.warn(warning)
+    result.update(changed=changed, results=results, totals=billing_run.totals(results),
+                  requests=billing_run.requests_made(client, mbs))
+    if module._diff:
+        result["diff"] = diffs
+    if any(r["action"] == "failed" for r in results):
+        module.fail_json(msg=billing_run.failure_message(results), **result)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,165 @@
+"""billing_run without HTTP: configuration checks and the orchestration against an in-memory ConnectWise."""
+
+import collections
+import datetime
+import threading
+from decimal import Decimal
+
+import pytest
+
+from ansible_collections.mbs.connectwise.plugins.module_utils import billing_compute as bc
+from ansible_collections.mbs.connectwise.plugins.module_utils import billing_run as br
+from ansible_collections.mbs.connectwise.plugins.module_utils.client import InputError
+from ansible_collections.mbs.connectwise.plugins.module_utils.transport import OutcomeUnknown
+
+GIB = 2 ** 30
+
+
+def params(**extra):
+    base = dict(period="2026-10", timezone="UTC", auto_window_days=3, today=None,
+                usage=[{"company": "C1", "used_bytes": GIB}], usage_file=None, mbs=None, company_map={},
+                agreement="ManagedBackupService", product="OnlineBackup", cost_mode="average_cost",
+                invoice_description="product", unit="GiB", cost_per_gb="0.02", price_per_gb="0.10",
+                cost_per_gb_by_destination={}, effective_date_policy="clamp", previous_additions="cancel",
+                send_zero=False, parallel=4, companies={})
+    base.update(extra)
+    return base
+
+
+@pytest.mark.parametrize("today, period, expected", [
+    ("2026-11-03", "auto", "2026-10"),
+    ("2026-01-01", "auto", "2025-12"),
+    ("2026-11-04", "auto", None),
+    ("2026-03-31", None, "2026-02"),
+    ("2026-03-31", "2025-07", "2025-07"),
+])
+def test_period_resolution(today, period, expected):
+    config = br.build_config(params(period=period, today=today))
+    assert (config.period.label if config.period else None) == expected
+    assert config.skipped_reason == (None if expected else br.OUTSIDE_WINDOW)
+
+
+def test_default_today_follows_the_time_zone(monkeypatch):
+    # 2026-11-01 03:00 UTC is still 31 October (23:00) in New York.
+    instant = datetime.datetime(2026, 11, 1, 3, 0, tzinfo=datetime.timezone.utc)
+    monkeypatch.setattr(br, "_now", instant.astimezone)
+    assert br.build_config(params(period=None)).period.label == "2026-10"
+    assert br.build_config(params(period=None, timezone="America/New_York")).period.label == "2026-09"
+    assert br.build_config(params(period="auto", timezone="America/New_York")).period is None
+
+
+@pytest.mark.parametrize("extra, text", [
+    (dict(auto_window_days=0), "auto_window_days"),
+    (dict(cost_per_gb="abc"), "cost_per_gb"),
+    (dict(cost_per_gb_by_destination={"Wasabi": "-1"}), "cost_per_gb_by_destination[Wasabi]"),
+    (dict(companies={"X": {"skip": "maybe"}}), "companies[X]"),
+    (dict(companies={"X": {}, "x": {}}), "given twice"),
+    (dict(company_map={"Acme": ""}), "company_map[Acme]"),
+    (dict(usage=None), "exactly one usage source"),
+    (dict(usage=None, mbs={"url": "https://x", "username": "", "password": "p"}), "username and password"),
+])
+def test_bad_input_is_refused(extra, text):
+    with pytest.raises(InputError, match=text.replace("[", r"\[").replace("]", r"\]")):
+        br.build_config(params(**extra))
+
+
+def test_company_cost_override_replaces_destination_rates():
+    config = br.build_config(params(cost_per_gb_by_destination={"Wasabi": "0.005"},
+                                    companies={"Acme": {"cost_per_gb": "0.03", "cost_mode": "total"}}))
+    acme = config.settings_for("ACME")
+    assert acme.mode == "total" and acme.pricing.cost_rate("Wasabi") == Decimal("0.03")
+    assert acme.pricing.price_rate("Acme") == Decimal("0.10")
+    other = config.settings_for("Globex")
+    assert other.pricing.cost_rate("Wasabi") == Decimal("0.005") and other.mode == "average_cost"
+
+
+class FakeConnectWise:
+    """In-memory companies/agreements/catalog/additions with the client's interface."""
+
+    def __init__(self, companies, lose_answers=0):
+        self.stats = collections.Counter()
+        self.lock = threading.Lock()
+        self.companies = [{"id": i, "identifier": name, "name": name + " Ltd"} for i, name in enumerate(companies, 1)]
+        self.agreements = [{"id": 100 + c["id"], "name": "ManagedBackupService", "agreementStatus": "Active",
+                            "company": {"id": c["id"], "identifier": c["identifier"]},
+                            "billStartDate": "2026-01-01T00:00:00Z"} for c in self.companies]
+        self.additions = collections.defaultdict(list)
+        self.lose_answers = lose_answers
+        self.next_id = 1000
+
+    def list_in(self, path, field, values, conditions=None, fields=None, order_by=None):
+        self.stats["GET"] += 1
+        wanted = set(v.casefold() for v in values)
+        if path == "company/companies":
+            return [c for c in self.companies if c["identifier"].casefold() in wanted]
+        if path == "finance/agreements":
+            return [a for a in self.agreements if a["company"]["identifier"].casefold() in wanted]
+        if path == "procurement/catalog":
+            return [{"id": 5, "identifier": "OnlineBackup"}]
+        raise AssertionError(path)
+
+    def list(self, path, conditions=None, fields=None, order_by=None):
+        with self.lock:
+            self.stats["GET"] += 1
+            return [dict(a) for a in self.additions[int(path.split("/")[2])]]
+
+    def create(self, path, body):
+        with self.lock:
+            self.stats["POST"] += 1
+            self.next_id += 1
+            row = dict(body, id=self.next_id, product={"id": 5, "identifier": "OnlineBackup"})
+            self.additions[int(path.split("/")[2])].append(row)
+            if self.lose_answers:
+                self.lose_answers -= 1
+                raise OutcomeUnknown("POST", path, message="connection dropped")
+            return dict(row)
+
+    def patch(self, path, object_id, operations):
+        with self.lock:
+            self.stats["PATCH"] += 1
+            for row in self.additions[int(path.split("/")[2])]:
+                if row["id"] == object_id:
+                    row.update((op["path"], op["value"]) for op in operations)
+                    return dict(row)
+        raise AssertionError(object_id)
+
+
+def records(names, gib=10):
+    return [bc.UsageRecord(company=name, used_bytes=gib * GIB, source_ref=name) for name in names]
+
+
+def test_parallel_run_bills_each_company_once_then_changes_nothing():
+    names = ["C%03d" % i for i in range(60)]
+    fake = FakeConnectWise(names, lose_answers=7)
+    config = br.build_config(params(parallel=16))
+    results, changed, _diffs = br.BillingRun(fake, config).run(records(names))
+    assert changed and [r["action"] for r in results] == ["created"] * 60
+    assert all(len(rows) == 1 for rows in fake.additions.values()) and len(fake.additions) == 60
+    assert fake.stats["POST"] == 60  # a lost answer is found on re-read, never posted twice
+    totals = br.totals(results)
+    assert totals["total_price"] == "60.00" and totals["quantity"] == {"GiB": "600.00"}
+
+    fake.stats.clear()
+    results, changed, _diffs = br.BillingRun(fake, config).run(records(names))
+    assert not changed and set(r["action"] for r in results) == {"unchanged"}
+    assert fake.stats["POST"] == fake.stats["PATCH"] == 0
+
+    results, changed, _diffs = br.BillingRun(fake, config).run(records(names, gib=11))
+    assert changed and set(r["action"] for r in results) == {"updated"}
+    assert fake.stats["PATCH"] == 60 and all(r["changed_fields"] == ["quantity"] for r in results)
+
+
+def test_case_insensitive_identifiers_and_skip():
+    fake = FakeConnectWise(["AcmeCorp", "Globex"])
+    config = br.build_config(params(companies={"globex": {"skip": True}}))
+    results, _changed, _diffs = br.BillingRun(fake, config).run(records(["acmecorp", "Globex"]))
+    by_company = {r["company"]: r for r in results}
+    assert by_company["acmecorp"]["action"] == "created" and by_company["acmecorp"]["company_name"] == "AcmeCorp Ltd"
+    assert by_company["Globex"]["action"] == "skipped" and "skip" in by_company["Globex"]["reason"]
+    assert fake.stats["GET"] == 4  # companies, agreements, catalog, one agreement's additions
+
+
+def test_failure_message_lists_companies():
+    results = [{"company": "A", "period": "2026-10", "action": "failed", "reason": "boom"},
+               {"company": "B", "period": "2026-10", "action": "created", "reason": None}]
+    assert br.failure_message(results) == "billing of 2026-10 failed for 1 company: A: boom"
