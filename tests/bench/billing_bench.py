@@ -1,0 +1,412 @@
+"""Billing benchmark (``make bench``): the ``mbs.connectwise.billing`` module against the sandbox.
+
+    python -m tests.bench.billing_bench [--companies 1000] [--latency-ms 20] [--naive-companies 50]
+                                        [--parallel 4] [--period 2026-10] [--json PATH]
+
+1. A sandbox in this process (free port) seeded with ``generate_fixture(companies=N)``:
+   agreements, the ``OnlineBackup`` product and MSP360 usage of the month are there, every
+   API request is delayed by ``--latency-ms``.
+2. Bulk: ``tests/bench/billing_bulk.yml`` (one ``mbs.connectwise.billing`` task, usage from
+   the sandbox's MSP360 API) for every company, twice. Wall time, requests by API and method,
+   writes. The second run must write nothing.
+3. Lower bound: the requests the job cannot avoid (one additions read per agreement, one
+   write per change, the bulk reads, the MSP360 reads) and the time they take at the
+   latency with ``--parallel`` requests in flight; the bulk run is shown against both.
+4. Naive: ``tests/bench/billing_naive.yml`` (``ansible.builtin.uri`` loops, one task run per
+   company per step) on ``--naive-companies`` companies, against the bulk module on the same
+   companies; side by side, per company.
+5. A Markdown summary on stdout (``--json PATH`` also writes the numbers as JSON).
+
+Exit status 1 when a run fails, the second bulk run writes, or a run does not leave
+exactly one addition of the period per company. Nothing is left in the repository.
+"""
+
+import argparse
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections import Counter
+
+from tests.sandbox import MBS_PASSWORD, MBS_USERNAME, Sandbox, generate_fixture
+from tests.sandbox.fixtures import PRODUCT_ID
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+HERE = os.path.dirname(os.path.abspath(__file__))
+BIN = os.path.dirname(sys.executable)
+COLLECTIONS = os.path.join(ROOT, ".collections")
+LINK = os.path.join(COLLECTIONS, "ansible_collections", "mbs", "connectwise")
+CALLBACKS = os.path.join(ROOT, "tests", "integration", "callback_plugins")
+BULK_PLAYBOOK = os.path.join(HERE, "billing_bulk.yml")
+NAIVE_PLAYBOOK = os.path.join(HERE, "billing_naive.yml")
+WRITES = ("POST", "PUT", "PATCH", "DELETE")
+COST_PER_GB = "0.0059"
+# The module splits ``in (...)`` reads into chunks of this many values (URL length); the bound uses it too.
+IN_CHUNK = 100
+RUN_TIMEOUT = 900
+
+
+class BenchFailure(Exception):
+    """A run failed or left ConnectWise in a state the benchmark does not accept."""
+
+
+# --------------------------------------------------------------------------- sandbox control API
+def control(sandbox, method, path, body=None):
+    """Call the sandbox's ``/_sandbox`` control API over HTTP; the decoded JSON answer (or None)."""
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(sandbox.url + "/_sandbox/" + path, data=data, method=method,
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=120) as answer:
+        payload = answer.read()
+    return json.loads(payload) if payload else None
+
+
+def reset(sandbox, companies, latency_ms):
+    """Regenerate the fixture with ``companies`` companies; the latency survives a reset but is set anyway."""
+    answer = control(sandbox, "POST", "reset", {"generate": {"companies": companies, "with_agreements": True,
+                                                             "with_usage": True}})
+    control(sandbox, "POST", "latency", {"ms": latency_ms})
+    return answer
+
+
+def traffic(sandbox):
+    """Requests since the journal was last cleared: by API and method, writes; clears the journal."""
+    entries = control(sandbox, "GET", "journal")["requests"]
+    control(sandbox, "DELETE", "journal")
+    by_api = {}
+    for entry in entries:
+        by_api.setdefault(entry["api"], Counter())[entry["method"]] += 1
+    cw = by_api.get("connectwise", Counter())
+    mbs = by_api.get("mbs", Counter())
+    errors = Counter("%s %s" % (e["status"], e["path"].split("?")[0]) for e in entries if e["status"] >= 400)
+    return {
+        "requests": len(entries),
+        "connectwise": dict(sorted(cw.items())),
+        "mbs": dict(sorted(mbs.items())),
+        "connectwise_requests": sum(cw.values()),
+        "mbs_requests": sum(mbs.values()),
+        # ConnectWise writes; MSP360's PUT /api/Billing is a read (and its login POST is no change).
+        "writes": sum(n for method, n in cw.items() if method in WRITES),
+        "errors": dict(errors.most_common(5)),
+    }
+
+
+def additions_by_agreement(sandbox, period):
+    """{agreementId: number of additions of the product with an effective date in ``period``}."""
+    counts = Counter()
+    for row in sandbox.store.rows("additions"):
+        product = (row.get("product") or {}).get("identifier")
+        if product == PRODUCT_ID and str(row.get("effectiveDate", "")).startswith(period):
+            counts[row["agreementId"]] += 1
+    return counts
+
+
+ADDITION_FIELDS = ("quantity", "unitCost", "unitPrice", "effectiveDate", "billCustomer", "invoiceDescription")
+
+
+def additions_snapshot(sandbox):
+    """{agreementId: (the addition's billed fields)}: what a run left, to compare two ways of billing."""
+    return {row["agreementId"]: tuple(row.get(name) for name in ADDITION_FIELDS)
+            for row in sandbox.store.rows("additions")}
+
+
+def check_one_addition_each(sandbox, period, companies, label):
+    agreements = [row["id"] for row in sandbox.store.rows("agreements")]
+    counts = additions_by_agreement(sandbox, period)
+    wrong = {a: counts.get(a, 0) for a in agreements if counts.get(a, 0) != 1}
+    if len(agreements) != companies or wrong:
+        sample = ", ".join("agreement %s: %d" % item for item in list(wrong.items())[:5])
+        raise BenchFailure("%s: expected exactly one %s addition of %s per company (%d companies, %d agreements); "
+                           "%d agreements differ (%s)" % (label, PRODUCT_ID, period, companies, len(agreements),
+                                                          len(wrong), sample))
+    return sum(counts.values())
+
+
+# --------------------------------------------------------------------------- ansible-playbook
+def environment(sandbox, log_path):
+    env = dict(os.environ)
+    env.update({
+        "CW_SITE": sandbox.url,
+        "CW_COMPANY_ID": "sandbox",
+        "CW_PUBLIC_KEY": "sandbox-public",
+        "CW_PRIVATE_KEY": "sandbox-private",
+        "CW_CLIENT_ID": "billing-bench",
+        "MBS_USERNAME": MBS_USERNAME,
+        "MBS_PASSWORD": MBS_PASSWORD,
+        "ANSIBLE_CONFIG": os.path.join(ROOT, "ansible.cfg"),
+        "ANSIBLE_COLLECTIONS_PATH": COLLECTIONS,
+        "ANSIBLE_CALLBACK_PLUGINS": CALLBACKS,
+        "ANSIBLE_CALLBACKS_ENABLED": "result_log",
+        "MBS_RESULT_LOG": log_path,
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_FORCE_COLOR": "0",
+        "ANSIBLE_LOCALHOST_WARNING": "0",
+        "ANSIBLE_INVENTORY_UNPARSED_WARNING": "0",
+        "ANSIBLE_RETRY_FILES_ENABLED": "0",
+        "PATH": BIN + os.pathsep + env.get("PATH", ""),
+    })
+    return env
+
+
+def playbook(sandbox, path, extra_vars, tmpdir, label):
+    """Run ansible-playbook; (wall seconds, [task results]). BenchFailure when it fails."""
+    log = os.path.join(tmpdir, "%s.jsonl" % label.replace(" ", "_"))
+    cmd = [os.path.join(BIN, "ansible-playbook"), "-i", "localhost,", path, "-e", json.dumps(extra_vars)]
+    started = time.monotonic()
+    try:
+        proc = subprocess.run(cmd, cwd=ROOT, env=environment(sandbox, log), capture_output=True, text=True,
+                              timeout=RUN_TIMEOUT, check=False)
+    except subprocess.TimeoutExpired as exc:
+        raise BenchFailure("%s: ansible-playbook did not finish within %d s" % (label, RUN_TIMEOUT)) from exc
+    wall = time.monotonic() - started
+    results = []
+    if os.path.exists(log):
+        with open(log) as handle:
+            results = [json.loads(line) for line in handle if line.strip()]
+    if proc.returncode != 0:
+        failed = [r for r in results if r["status"] == "failed"]
+        detail = proc.stdout[-2000:]
+        if failed:
+            answer = failed[-1]["result"]
+            detail = "%s: %s" % (failed[-1]["task"], answer.get("msg") or json.dumps(answer, default=str)[:2000])
+        raise BenchFailure("%s: ansible-playbook exited %d\n%s\n%s" % (label, proc.returncode, detail,
+                                                                       proc.stderr[-1000:]))
+    return wall, results
+
+
+def bulk_run(sandbox, args, companies, tmpdir, label):
+    wall, results = playbook(sandbox, BULK_PLAYBOOK, {"period": args.period, "mbs_url": sandbox.mbs_url,
+                                                      "parallel": args.parallel, "cost_per_gb": COST_PER_GB},
+                             tmpdir, label)
+    result = results[-1]["result"]
+    counts = result["totals"]["counts"]
+    if len(result["results"]) != companies:
+        raise BenchFailure("%s: %d results for %d companies" % (label, len(result["results"]), companies))
+    run = {"label": label, "companies": companies, "wall_s": wall, "counts": counts,
+           "module_requests": result.get("requests"), "changed": result.get("changed")}
+    run.update(traffic(sandbox))
+    return run
+
+
+def naive_run(sandbox, args, companies, tmpdir, label):
+    names = ["Company%04d" % number for number in range(1, companies + 1)]
+    wall, results = playbook(sandbox, NAIVE_PLAYBOOK, {"period": args.period, "mbs_url": sandbox.mbs_url,
+                                                       "companies": names, "agreement": "ManagedBackupService",
+                                                       "product": PRODUCT_ID, "cost_per_gb": COST_PER_GB},
+                             tmpdir, label)
+    posted = [item for r in results if r["task"].startswith("Add this month")
+              for item in r["result"].get("results", []) if item.get("status") == 201]
+    run = {"label": label, "companies": companies, "wall_s": wall, "additions_posted": len(posted),
+           "module_runs": sum(len(r["result"].get("results", [])) or 1 for r in results)}
+    run.update(traffic(sandbox))
+    return run
+
+
+def ansible_startup(sandbox, tmpdir):
+    """Wall time of ansible-playbook with one no-op task: the fixed cost in every run."""
+    path = os.path.join(tmpdir, "noop.yml")
+    with open(path, "w") as handle:
+        handle.write("- hosts: localhost\n  connection: local\n  gather_facts: false\n"
+                     "  vars:\n    ansible_python_interpreter: '{{ ansible_playbook_python }}'\n"
+                     "  tasks:\n    - name: Nothing\n      ansible.builtin.ping:\n")
+    wall, _results = playbook(sandbox, path, {}, tmpdir, "startup")
+    return wall
+
+
+# --------------------------------------------------------------------------- lower bound
+def lower_bound(companies, writes, parallel, latency_ms):
+    """The requests billing cannot avoid, and the time they take at ``latency_ms`` with ``parallel`` in flight.
+
+    ConnectWise: codebase discovery (1), companies and agreements read with ``in (...)``
+    lists of IN_CHUNK identifiers, the catalog (1); then per agreement one additions read and
+    one write per change, ``parallel`` at a time. MSP360: login, companies, users, then one
+    ``PUT /api/Billing`` per company (the API reads a past month per company), ``parallel``
+    at a time. Bulk reads are sequential rounds; per-agreement requests are
+    ceil(n / parallel) rounds.
+    """
+    chunks = math.ceil(companies / IN_CHUNK)
+    cw_bulk = 1 + 2 * chunks + 1
+    cw_per_agreement = companies + writes
+    mbs_bulk = 3
+    mbs_per_company = companies
+    requests = cw_bulk + cw_per_agreement + mbs_bulk + mbs_per_company
+    rounds = cw_bulk + mbs_bulk + math.ceil(mbs_per_company / parallel) + math.ceil(cw_per_agreement / parallel)
+    return {"requests": requests, "connectwise": cw_bulk + cw_per_agreement, "mbs": mbs_bulk + mbs_per_company,
+            "rounds": rounds, "seconds": rounds * latency_ms / 1000.0}
+
+
+# --------------------------------------------------------------------------- output
+def methods(counter):
+    return " ".join("%s %d" % item for item in sorted(counter.items())) or "-"
+
+
+def markdown_table(header, rows):
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---:" if i else "---" for i in range(len(header))) + "|"]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def report(args, startup, first, second, bound_first, bound_second, naive, small):
+    out = []
+    out.append("## Billing benchmark: %d companies, %g ms latency per request, parallel %d, period %s"
+               % (args.companies, args.latency_ms, args.parallel, args.period))
+    out.append("")
+    out.append("ansible-playbook startup (one no-op task): %.1f s, included in every wall time below." % startup)
+    out.append("")
+    rows = []
+    for run, bound in ((first, bound_first), (second, bound_second)):
+        rows.append([run["label"], "%.1f" % run["wall_s"], run["requests"], methods(run["connectwise"]),
+                     methods(run["mbs"]), run["writes"],
+                     " ".join("%s %d" % (k, v) for k, v in run["counts"].items() if v),
+                     "%d (x%.2f)" % (bound["requests"], run["requests"] / bound["requests"]),
+                     "%.1f s (x%.2f)" % (bound["seconds"], run["wall_s"] / bound["seconds"]),
+                     "x%.2f" % ((run["wall_s"] - startup) / bound["seconds"])])
+    out.append(markdown_table(["bulk run", "wall s", "requests", "ConnectWise", "MSP360", "writes", "actions",
+                               "request bound (factor)", "time bound (factor)", "factor without startup"], rows))
+    out.append("")
+    agree = all(run["module_requests"] == {"connectwise": run["connectwise"], "mbs": run["mbs"]}
+                for run in (first, second, small))
+    out.append("The module's own `requests` return value %s the sandbox journal in every bulk run."
+               % ("matches" if agree else "does NOT match"))
+    out.append("")
+    out.append("Bound: 1 codebase + 2 x ceil(N/%d) company/agreement reads + 1 catalog + 1 additions read per "
+               "agreement + 1 write per change (ConnectWise); login + companies + users + 1 billing read per "
+               "company (MSP360); time = latency x (sequential bulk reads + per-item requests / parallel)."
+               % IN_CHUNK)
+    out.append("")
+    n = naive["companies"]
+    rows = []
+    for run in (naive, small):
+        rows.append([run["label"], run["companies"], "%.1f" % run["wall_s"], run["requests"],
+                     methods(run["connectwise"]), methods(run["mbs"]), run["writes"],
+                     "%.3f" % (run["wall_s"] / n), "%.1f" % (run["requests"] / n)])
+    out.append(markdown_table(["%d companies" % n, "companies", "wall s", "requests", "ConnectWise", "MSP360",
+                               "writes", "s / company", "requests / company"], rows))
+    out.append("")
+    out.append("Naive / bulk per company: wall time x%.1f, requests x%.2f (same %d companies, same latency, "
+               "identical additions). The naive playbook ran %d uri module executions; it reads MSP360 usage "
+               "with one all-companies call, the module with one call per company."
+               % (naive["wall_s"] / small["wall_s"], naive["requests"] / small["requests"], n, naive["module_runs"]))
+    out.append("")
+    out.append("Summary")
+    out.append("")
+    out.append(markdown_table(
+        ["run", "companies", "wall s", "s / company", "requests", "writes"],
+        [["bulk, first run", first["companies"], "%.1f" % first["wall_s"],
+          "%.3f" % (first["wall_s"] / first["companies"]), first["requests"], first["writes"]],
+         ["bulk, second run", second["companies"], "%.1f" % second["wall_s"],
+          "%.3f" % (second["wall_s"] / second["companies"]), second["requests"], second["writes"]],
+         ["bulk", small["companies"], "%.1f" % small["wall_s"], "%.3f" % (small["wall_s"] / n),
+          small["requests"], small["writes"]],
+         ["naive uri loops", naive["companies"], "%.1f" % naive["wall_s"], "%.3f" % (naive["wall_s"] / n),
+          naive["requests"], naive["writes"]]]))
+    return "\n".join(out)
+
+
+# --------------------------------------------------------------------------- main
+def parse_args(argv):
+    parser = argparse.ArgumentParser(prog="python -m tests.bench.billing_bench", description=__doc__.split("\n")[0])
+    parser.add_argument("--companies", type=int, default=1000, help="companies of the bulk run (default 1000)")
+    parser.add_argument("--latency-ms", type=float, default=20, help="delay added to every API request (default 20)")
+    parser.add_argument("--naive-companies", type=int, default=50,
+                        help="companies of the naive-vs-bulk comparison (default 50)")
+    parser.add_argument("--parallel", type=int, default=4, help="the module's parallel option (default 4)")
+    parser.add_argument("--period", default="2026-10", help="month billed, one of the fixture's (default 2026-10)")
+    parser.add_argument("--json", metavar="PATH", help="also write the numbers as JSON to PATH")
+    args = parser.parse_args(argv)
+    if args.companies < 1 or args.naive_companies < 1 or args.latency_ms < 0:
+        parser.error("--companies and --naive-companies must be >= 1, --latency-ms >= 0")
+    return args
+
+
+def log(message):
+    print("[bench %s] %s" % (time.strftime("%H:%M:%S"), message), file=sys.stderr, flush=True)
+
+
+def bench(args, sandbox, tmpdir):
+    startup = ansible_startup(sandbox, tmpdir)
+    control(sandbox, "DELETE", "journal")
+    log("ansible-playbook startup %.1f s" % startup)
+
+    log("bulk: %d companies, first run" % args.companies)
+    first = bulk_run(sandbox, args, args.companies, tmpdir, "first")
+    if first["counts"].get("created") != args.companies:
+        raise BenchFailure("first bulk run: %s, expected %d created" % (first["counts"], args.companies))
+    check_one_addition_each(sandbox, args.period, args.companies, "first bulk run")
+    log("  %.1f s, %d requests, %d writes" % (first["wall_s"], first["requests"], first["writes"]))
+
+    log("bulk: %d companies, second run" % args.companies)
+    second = bulk_run(sandbox, args, args.companies, tmpdir, "second")
+    if second["writes"] or second["counts"].get("unchanged") != args.companies:
+        raise BenchFailure("second bulk run wrote %d times (%s); expected none, %d unchanged"
+                           % (second["writes"], second["counts"], args.companies))
+    check_one_addition_each(sandbox, args.period, args.companies, "second bulk run")
+    log("  %.1f s, %d requests, %d writes" % (second["wall_s"], second["requests"], second["writes"]))
+
+    n = args.naive_companies
+    log("naive: %d companies" % n)
+    reset(sandbox, n, args.latency_ms)
+    naive = naive_run(sandbox, args, n, tmpdir, "naive uri loops")
+    if naive["writes"] != n or naive["additions_posted"] != n:
+        raise BenchFailure("naive run: %d writes, %d additions posted, expected %d"
+                           % (naive["writes"], naive["additions_posted"], n))
+    check_one_addition_each(sandbox, args.period, n, "naive run")
+    naive_additions = additions_snapshot(sandbox)
+    log("  %.1f s, %d requests, %d writes" % (naive["wall_s"], naive["requests"], naive["writes"]))
+
+    log("bulk: the same %d companies" % n)
+    reset(sandbox, n, args.latency_ms)
+    small = bulk_run(sandbox, args, n, tmpdir, "bulk module")
+    if small["counts"].get("created") != n:
+        raise BenchFailure("bulk run on %d companies: %s, expected %d created" % (n, small["counts"], n))
+    check_one_addition_each(sandbox, args.period, n, "bulk run on %d companies" % n)
+    bulk_additions = additions_snapshot(sandbox)
+    differ = sorted(a for a in set(naive_additions) | set(bulk_additions)
+                    if naive_additions.get(a) != bulk_additions.get(a))
+    if differ:
+        first_diff = differ[0]
+        raise BenchFailure("the naive and the bulk run billed different additions for %d agreements (agreement "
+                           "%s: naive %s, bulk %s; fields %s): the comparison would not be like for like"
+                           % (len(differ), first_diff, naive_additions.get(first_diff),
+                              bulk_additions.get(first_diff), ", ".join(ADDITION_FIELDS)))
+    log("  %.1f s, %d requests, %d writes" % (small["wall_s"], small["requests"], small["writes"]))
+
+    bound_first = lower_bound(args.companies, first["writes"], args.parallel, args.latency_ms)
+    bound_second = lower_bound(args.companies, second["writes"], args.parallel, args.latency_ms)
+    print(report(args, startup, first, second, bound_first, bound_second, naive, small), flush=True)
+    return {"settings": vars(args), "ansible_startup_s": startup, "bulk_first": first, "bulk_second": second,
+            "bound_first": bound_first, "bound_second": bound_second, "naive": naive, "bulk_small": small}
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if not os.path.isdir(LINK):
+        print("the collection link %s is missing: run `make collection-link` (or `make venv`)" % LINK,
+              file=sys.stderr)
+        return 2
+    started = time.monotonic()
+    log("sandbox: generating %d companies, latency %g ms" % (args.companies, args.latency_ms))
+    sandbox = Sandbox(fixture=generate_fixture(companies=args.companies, with_agreements=True, with_usage=True),
+                      port=0, latency_ms=args.latency_ms).start()
+    try:
+        with tempfile.TemporaryDirectory(prefix="billing-bench-") as tmpdir:
+            numbers = bench(args, sandbox, tmpdir)
+    except BenchFailure as exc:
+        print("BENCH FAILED: %s" % exc, file=sys.stderr)
+        return 1
+    finally:
+        sandbox.stop()
+    numbers["total_s"] = time.monotonic() - started
+    log("done in %.0f s" % numbers["total_s"])
+    if args.json:
+        with open(args.json, "w") as handle:
+            json.dump(numbers, handle, indent=2, sort_keys=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
