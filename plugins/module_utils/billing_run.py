@@ -271,6 +271,11 @@ def build_config(params):
         raise InputError("give exactly one usage source: usage, usage_file or mbs (got %s)"
                          % (", ".join(sources) or "none"))
     mbs = params.get("mbs")
+    if mbs is not None and by_destination:
+        # MSP360's billing rows carry no destination: the rates would be silently ignored.
+        raise InputError("cost_per_gb_by_destination needs usage records with a destination, which the MSP360 "
+                         "billing API does not give; use usage_file or usage with a destination column, "
+                         "or cost_per_gb")
     if mbs is not None:
         if not mbs.get("username") or not mbs.get("password"):
             raise InputError("mbs: username and password are required (or MBS_USERNAME and MBS_PASSWORD)")

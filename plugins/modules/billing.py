@@ -192,6 +192,8 @@ options:
     description:
       - Cost per one O(unit) by storage destination name (such as C(Amazon S3)); destinations not listed use
         O(cost_per_gb). The company's cost is then averaged across its destinations by usage.
+      - Needs usage records that name their destination (O(usage) or O(usage_file)); with O(mbs) it is an
+        error, because MSP360's billing rows carry no destination.
     type: dict
     default: {}
   effective_date_policy:

@@ -553,3 +553,12 @@ def test_one_usage_source_exactly(mocked):
     result, failed = run_module(billing, args(usage_file="/nonexistent.csv"))
     assert failed and "mutually exclusive" in result["msg"]
     assert len(mocked.calls) == 0
+
+
+def test_destination_rates_with_the_msp360_source_are_refused_not_ignored(mocked):
+    result, failed = run_module(billing, {"period": "2026-10", "cost_per_gb": "0.01",
+                                          "cost_per_gb_by_destination": {"Amazon S3": "0.5"},
+                                          "mbs": {"url": MBS, "username": "api-user", "password": MBS_PASSWORD}})
+    assert failed
+    assert "cost_per_gb_by_destination" in result["msg"] and "destination" in result["msg"]
+    assert len(mocked.calls) == 0
