@@ -44,7 +44,7 @@ molecule: venv
 	PATH=$(CURDIR)/$(BIN):$$PATH scripts/molecule.sh
 
 lint: venv
-	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/ansible-lint --offline roles playbooks
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/ansible-lint --offline roles playbooks awx
 
 sanity: venv
 	PATH=$(CURDIR)/$(BIN):$$PATH scripts/sanity.sh

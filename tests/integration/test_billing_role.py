@@ -1,0 +1,234 @@
+"""playbooks/billing.yml (the mbs.connectwise.billing role) on the demo fixture, after playbooks/setup.yml.
+
+The demo inventory (playbooks/inventory/group_vars/all/billing.yml) bills 2026-10 from the sandbox's
+MSP360 API, maps "Initech Inc." to Initech, takes MSP360's TotalCost as the cost and charges 0.06 per GiB.
+"""
+
+import csv
+import json
+import os
+from decimal import ROUND_HALF_UP, Decimal
+
+import pytest
+
+from tests.sandbox import MBS_PASSWORD, MBS_USERNAME, PRIVATE_KEY
+
+from .conftest import ROOT, writes
+
+BILLING = os.path.join(ROOT, "playbooks", "billing.yml")
+SETUP = os.path.join(ROOT, "playbooks", "setup.yml")
+FIXTURE = os.path.join(ROOT, "tests", "sandbox", "fixtures", "demo.json")
+COMPANY_MAP = {"Initech Inc.": "Initech"}
+# ConnectWise companies with an agreement (setup inventory) and MSP360 usage in the demo fixture.
+BILLABLE = {"AcmeCorp", "Globex", "Initech", "StarkWayne", "Umbrella"}
+PRICE_PER_GIB = Decimal("0.06")
+CENT = Decimal("0.01")
+
+
+def expected_quantities(period):
+    """GiB per ConnectWise company, computed from the fixture independently of the collection's code."""
+    with open(FIXTURE) as handle:
+        mbs = json.load(handle)["mbs"]
+    company_of = {user["ID"]: user["Company"] for user in mbs["users"]}
+    used = {}
+    for row in mbs["usage"][period]:
+        name = company_of[row["UserId"]]
+        if not name:
+            continue
+        company = COMPANY_MAP.get(name, name)
+        used[company] = used.get(company, 0) + row["AverageSpace"]
+    return {company: (Decimal(value) / Decimal(2 ** 30)).quantize(CENT, rounding=ROUND_HALF_UP)
+            for company, value in used.items() if company in BILLABLE}
+
+
+def module_result(run):
+    found = [r for r in run.results if r["action"] == "mbs.connectwise.billing"]
+    assert len(found) == 1, [r["task"] for r in run.results]  # one module call for every company
+    return found[0]["result"]
+
+
+def read_csv(path):
+    with open(path, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert rows[-1]["company"] == "TOTAL", rows[-1]
+    return rows[:-1], rows[-1]
+
+
+def money(value):
+    return Decimal(value) if value else Decimal(0)
+
+
+def sandbox_additions(sandbox):
+    """{company identifier: [additions]} from the sandbox's own state (not through the collection)."""
+    company_of = {a["id"]: a["company"]["identifier"] for a in sandbox.store.rows("agreements")}
+    found = {}
+    for addition in sandbox.store.rows("additions"):
+        found.setdefault(company_of[addition["agreementId"]], []).append(addition)
+    return found
+
+
+@pytest.fixture
+def set_up(ansible, sandbox):
+    run = ansible.playbook(SETUP)
+    assert run.rc == 0, run
+    sandbox.clear_journal()
+    return ansible
+
+
+@pytest.fixture
+def reports(tmp_path):
+    """The report directory (the harness keeps its own files in tmp_path); the role creates it."""
+    return tmp_path / "reports"
+
+
+def billing(ansible, report_dir, *args, check=False, diff=False, **extra):
+    return ansible.playbook(BILLING, *args, check=check, diff=diff,
+                            extra_vars=dict(extra, billing_report_dir=str(report_dir)),
+                            env={"MBS_USERNAME": MBS_USERNAME, "MBS_PASSWORD": MBS_PASSWORD})
+
+
+def test_preview_writes_nothing_but_a_preview_report(set_up, sandbox, reports):
+    run = billing(set_up, reports, check=True, diff=True)
+    assert run.rc == 0, run
+    assert writes(sandbox) == []
+    assert module_result(run)["totals"]["counts"]["created"] == len(BILLABLE)
+    assert sorted(os.listdir(reports)) == ["billing-2026-10-preview.csv", "billing-2026-10-preview.html"]
+    rows, total = read_csv(reports / "billing-2026-10-preview.csv")
+    assert {r["company"] for r in rows if r["action"] == "created"} == BILLABLE
+    assert all(r["addition_id"] == "" for r in rows)
+    assert "preview" in total["reason"]
+    page = (reports / "billing-2026-10-preview.html").read_text()
+    assert "PREVIEW (check mode)" in page and "Nothing was written to ConnectWise" in page
+    assert '"invoiceDescription": "Online backup October 2026: 2078.80 GiB at 0.0600 per GiB"' in run.stdout
+
+
+def test_real_run_bills_each_company_once_then_changes_nothing(set_up, sandbox, reports):
+    run = billing(set_up, reports)
+    assert run.rc == 0, run
+    assert run.recap["changed"] == 1 and run.recap["failed"] == 0
+    posts = [w for w in writes(sandbox) if w["method"] == "POST"]
+    assert len(posts) == len(BILLABLE)
+    assert all(w["path"].endswith("/additions") for w in posts)
+
+    quantities = expected_quantities("2026-10")
+    additions = sandbox_additions(sandbox)
+    assert set(additions) == BILLABLE
+    for company, [addition] in additions.items():
+        assert Decimal(repr(addition["quantity"])) == quantities[company], company
+        assert Decimal(repr(addition["unitPrice"])) == PRICE_PER_GIB
+        assert addition["billCustomer"] == "Billable"
+    # Initech's agreement bills from 2026-10-15: clamped, with the warning in the report.
+    assert additions["Initech"][0]["effectiveDate"].startswith("2026-10-15")
+    assert additions["AcmeCorp"][0]["effectiveDate"].startswith("2026-10-01")
+
+    rows, total = read_csv(reports / "billing-2026-10.csv")
+    by_company = {r["company"]: r for r in rows}
+    assert "billing start date 2026-10-15" in by_company["Initech"]["warnings"]
+    assert by_company["Hooli"]["action"] == "skipped" and by_company["Hooli"]["reason"] == "no usage"
+    assert by_company["Unmapped Co"]["action"] == "skipped"
+    for company in BILLABLE:
+        assert by_company[company]["action"] == "created"
+        assert int(by_company[company]["addition_id"]) == additions[company][0]["id"]
+        assert Decimal(by_company[company]["quantity"]) == quantities[company]
+    assert "billing-2026-10.csv" in run.stdout and "billing-2026-10.html" in run.stdout
+
+    sandbox.clear_journal()
+    again = billing(set_up, reports)
+    assert again.rc == 0, again
+    assert again.recap["changed"] == 0
+    assert writes(sandbox) == []
+    rows = read_csv(reports / "billing-2026-10.csv")[0]
+    assert {r["company"] for r in rows if r["action"] == "unchanged"} == BILLABLE
+    assert sum(len(v) for v in sandbox_additions(sandbox).values()) == len(BILLABLE)
+
+
+def test_report_totals_equal_rows_and_sandbox_additions(set_up, sandbox, reports):
+    run = billing(set_up, reports)
+    assert run.rc == 0, run
+    rows, total = read_csv(reports / "billing-2026-10.csv")
+    billed = [r for r in rows if r["action"] in ("created", "updated", "unchanged")]
+    assert money(total["total_price"]) == sum(money(r["total_price"]) for r in billed)
+    assert money(total["total_cost"]) == sum(money(r["total_cost"]) for r in billed)
+    assert money(total["quantity"]) == sum(money(r["quantity"]) for r in billed)
+    assert total["action"] == "5 created; 0 updated; 0 unchanged; 2 skipped; 0 failed"
+
+    # What ConnectWise invoices: quantity x unit price (x unit cost) per addition, to the cent.
+    additions = [a for found in sandbox_additions(sandbox).values() for a in found]
+    invoiced = sum((Decimal(repr(a["quantity"])) * Decimal(repr(a["unitPrice"]))).quantize(CENT, ROUND_HALF_UP)
+                   for a in additions)
+    cost = sum((Decimal(repr(a["quantity"])) * Decimal(repr(a["unitCost"]))).quantize(CENT, ROUND_HALF_UP)
+               for a in additions)
+    assert money(total["total_price"]) == invoiced
+    assert money(total["total_cost"]) == cost
+
+    page = (reports / "billing-2026-10.html").read_text()
+    assert "PREVIEW" not in page
+    for value in (total["total_price"], total["total_cost"], total["quantity"]):
+        assert value in page
+    assert "<script" not in page.lower() and "http://" not in page.replace("http://www.w3.org/2000/svg", "")
+    assert "https://" not in page and "<svg" in page and "<style>" in page
+    # The company name with & and quotes is escaped, never raw.
+    assert "Stark &amp; Wayne &#34;Industries&#34;" in page or "Stark &amp; Wayne &quot;Industries&quot;" in page
+    assert 'Wayne "Industries"' not in page
+
+
+def test_auto_mode_outside_the_window_does_nothing(set_up, sandbox, reports):
+    run = billing(set_up, reports, billing_auto=True, billing_today="2026-11-10")
+    assert run.rc == 0, run
+    assert run.recap["changed"] == 0 and run.recap["failed"] == 0
+    assert "outside the auto-billing window" in run.stdout
+    assert sandbox.journal() == []  # no request at all, to either API
+    assert not reports.exists()
+
+
+def test_auto_mode_on_day_two_bills_the_previous_month(set_up, sandbox, reports):
+    run = billing(set_up, reports, billing_auto=True, billing_today="2026-12-02")
+    assert run.rc == 0, run
+    assert module_result(run)["period"] == "2026-11"
+    quantities = expected_quantities("2026-11")
+    additions = sandbox_additions(sandbox)
+    assert set(additions) == BILLABLE
+    for company, [addition] in additions.items():
+        assert addition["effectiveDate"].startswith("2026-11-01"), company
+        assert Decimal(repr(addition["quantity"])) == quantities[company], company
+    assert sorted(os.listdir(reports)) == ["billing-2026-11.csv", "billing-2026-11.html"]
+
+
+def test_a_failed_company_still_gets_its_report_and_fails_the_run(set_up, sandbox, reports):
+    run = billing(set_up, reports, billing_effective_date_policy="fail")
+    assert run.rc != 0, run
+    rows, total = read_csv(reports / "billing-2026-10.csv")
+    by_company = {r["company"]: r for r in rows}
+    assert by_company["Initech"]["action"] == "failed"
+    assert "Billing Start Date: 10/15/2026" in by_company["Initech"]["reason"]
+    assert {c for c, r in by_company.items() if r["action"] == "created"} == BILLABLE - {"Initech"}
+    assert set(sandbox_additions(sandbox)) == BILLABLE - {"Initech"}
+    assert total["action"].endswith("1 failed")
+    assert "Billing 2026-10 failed for Initech" in run.stdout
+    assert "failed" in (reports / "billing-2026-10.html").read_text()
+
+
+def test_no_secret_in_reports_or_output(set_up, sandbox, reports):
+    runs = [billing(set_up, reports, check=True, diff=True), billing(set_up, reports, "-vvv")]
+    for run in runs:
+        assert run.rc == 0, run
+        assert PRIVATE_KEY not in run.stdout + run.stderr
+        assert MBS_PASSWORD not in run.stdout + run.stderr
+    files = sorted(os.listdir(reports))
+    assert len(files) == 4
+    for name in files:
+        text = (reports / name).read_text()
+        assert PRIVATE_KEY not in text and MBS_PASSWORD not in text, name
+        assert "sandbox-public" not in text, name
+
+
+def test_bad_variable_stops_before_any_request_without_printing_secrets(set_up, sandbox, reports):
+    run = billing(set_up, reports, billing_cost_mode="bogus",
+                  billing_mbs={"password": MBS_PASSWORD, "total_cost_is": "cost"})
+    assert run.rc != 0, run
+    assert "value of billing_cost_mode must be one of" in run.stdout
+    assert sandbox.journal() == []
+    assert not reports.exists()
+    # A failed validation prints the spec with its rendered defaults: no secret may be among them.
+    assert PRIVATE_KEY not in run.stdout + run.stderr
+    assert MBS_PASSWORD not in run.stdout + run.stderr
