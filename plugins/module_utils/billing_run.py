@@ -154,13 +154,21 @@ def _now(zone):
     return datetime.datetime.now(zone)
 
 
-def _today(value, timezone):
+def _zone(timezone):
+    """The IANA zone; UTC needs no time zone database (minimal images have none)."""
+    if timezone in ("UTC", "Etc/UTC", "Z"):
+        return datetime.timezone.utc
     if ZoneInfo is None:  # pragma: no cover
         raise InputError("the zoneinfo module (Python 3.9+) is required for timezone")
     try:
-        zone = ZoneInfo(timezone)
+        return ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise InputError("timezone %r is not an IANA time zone name such as UTC or Europe/Berlin" % (timezone,))
+        raise InputError("timezone %r is not an IANA time zone name such as UTC or Europe/Berlin "
+                         "(other zones than UTC need the tzdata package or system time zone data)" % (timezone,))
+
+
+def _today(value, timezone):
+    zone = _zone(timezone)
     if value in (None, ""):
         return _now(zone).date()
     if isinstance(value, datetime.date):

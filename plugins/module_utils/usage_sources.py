@@ -427,10 +427,14 @@ class MBSClient:
                                 % (company.get("ID") if isinstance(company, dict) else company,))
             elif name not in names:
                 names.append(name)
+        destinations_of = {}
         for user in self.users():
-            if isinstance(user, dict) and not (user.get("Company") or "").strip():
+            if not isinstance(user, dict):
+                continue
+            if not (user.get("Company") or "").strip():
                 warnings.append("MSP360 user %s belongs to no company: its usage is not billed"
                                 % _user_label(user))
+            destinations_of[str(user.get("ID"))] = _destination_names(user)
 
         def fetch(name):
             try:
@@ -466,6 +470,9 @@ class MBSClient:
                                         % (ref, row_company, name))
                         continue
                     usable = dict((k, v) for k, v in row.items() if k in MSP360_FIELDS or k in MSP360_IGNORED)
+                    if not usable.get("Destination"):
+                        # Billing rows name no destination; the user's own list does (for {destinations}).
+                        usable["Destination"] = destinations_of.get(str(row.get("UserId")))
                     company_records.append(_record(usable, ref, lambda f, ref=ref: "%s.%s" % (ref, f),
                                                    total_cost_is))
             if not company_records:
@@ -477,6 +484,17 @@ class MBSClient:
                     source_ref="MSP360 billing of company %r (no rows)" % name))
             records.extend(company_records)
         return records, warnings
+
+
+def _destination_names(user):
+    """The user's storage destinations as one label ("Amazon S3, Wasabi"), or None.
+
+    A user's usage is one number for all its destinations, so several destinations
+    stay one label rather than an invented split of the bytes.
+    """
+    names = sorted(set((d.get("Destination") or "").strip() for d in user.get("DestinationList") or []
+                       if isinstance(d, dict)) - {""})
+    return ", ".join(names) or None
 
 
 def _user_label(user, id_key="ID"):

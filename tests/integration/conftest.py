@@ -58,6 +58,8 @@ class Ansible:
         env.update({
             "CW_SITE": self.sandbox.url,
             "MBS_API_URL": self.sandbox.mbs_url,
+            "MBS_USERNAME": "sandbox-mbs",
+            "MBS_PASSWORD": "sandbox-mbs-password",
             "ANSIBLE_COLLECTIONS_PATH": os.path.join(ROOT, ".collections"),
             "ANSIBLE_CALLBACK_PLUGINS": CALLBACKS,
             "ANSIBLE_CALLBACKS_ENABLED": "result_log",

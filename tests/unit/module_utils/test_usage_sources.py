@@ -342,7 +342,9 @@ def _usage_api(rsps, billing_status=200):
         {"ID": "c1", "Name": "Acme"}, {"ID": "c2", "Name": "Globex"}, {"ID": "c3", "Name": "Empty Co"},
         {"ID": "c4", "Name": ""}])
     rsps.add(responses.GET, URL + "/api/Users", json=[
-        {"ID": "u1", "Email": "a@acme.example", "Company": "Acme"},
+        {"ID": "u1", "Email": "a@acme.example", "Company": "Acme",
+         "DestinationList": [{"Destination": "Wasabi"}, {"Destination": "Amazon S3"}, {"Destination": "Wasabi"}]},
+        {"ID": "u3", "Email": "g@globex.example", "Company": "Globex", "DestinationList": []},
         {"ID": "u7", "Email": "lost@nowhere.example", "Company": ""},
         {"ID": "u8", "Email": "gone@nowhere.example", "Company": None}])
     rsps.add(responses.PUT, URL + "/api/Billing", status=billing_status,
@@ -369,6 +371,9 @@ def test_usage_for_period_aggregates_per_company_and_warns():
     assert usage["Acme"].used_bytes == 12.5 * GIB and usage["Acme"].price == D("1.75") and usage["Acme"].cost is None
     assert usage["Globex"].used_bytes == 2 * GIB and usage["Globex"].price == D("0.3")
     assert usage["Empty Co"].used_bytes == 0 and usage["Empty Co"].price == 0
+    # Billing rows name no destination: the user's destination list does, as one label per user.
+    assert usage["Acme"].destinations == ("Amazon S3, Wasabi",)
+    assert usage["Globex"].destinations == ()
     text = "\n".join(warnings)
     assert "lost@nowhere.example" in text and "gone@nowhere.example" in text
     assert "u9" in text and "not billed" in text
