@@ -309,7 +309,7 @@ def report(args, startup, first, second, bound_first, bound_second, naive, small
 
 # --------------------------------------------------------------------------- main
 def parse_args(argv):
-    parser = argparse.ArgumentParser(prog="python -m tests.bench.billing_bench", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m tests.bench.billing_bench", description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("--companies", type=int, default=1000, help="companies of the bulk run (default 1000)")
     parser.add_argument("--latency-ms", type=float, default=20, help="delay added to every API request (default 20)")
     parser.add_argument("--naive-companies", type=int, default=50,

@@ -28,7 +28,8 @@ GLOBEX = {"id": 2, "identifier": "Globex", "name": "Globex Corporation"}
 PRODUCT = {"id": 5, "identifier": "OnlineBackup", "inactiveFlag": False}
 
 
-def agreement(agreement_id=12, company=ACME, bill_start="2026-01-01T00:00:00Z", **extra):
+def agreement(agreement_id=12, company=None, bill_start="2026-01-01T00:00:00Z", **extra):
+    company = company or ACME
     row = {"id": agreement_id, "name": "ManagedBackupService", "agreementStatus": "Active",
            "company": {"id": company["id"], "identifier": company["identifier"]}, "billStartDate": bill_start}
     row.update(extra)
