@@ -12,10 +12,17 @@ log="$(mktemp)"
 python -m tests.sandbox --port "$port" >"$log" 2>&1 &
 sandbox_pid=$!
 trap 'kill "$sandbox_pid" 2>/dev/null || true; wait "$sandbox_pid" 2>/dev/null || true' EXIT
-for _ in $(seq 1 100); do
-  curl -fsS "http://127.0.0.1:$port/login/companyinfo/sandbox" >/dev/null 2>&1 && break
-  sleep 0.1
-done
+python - "$port" <<'PY' || { cat "$log"; exit 1; }
+import sys, time, urllib.request
+url = "http://127.0.0.1:%s/login/companyinfo/sandbox" % sys.argv[1]
+for _attempt in range(100):
+    try:
+        urllib.request.urlopen(url, timeout=1)
+        sys.exit(0)
+    except OSError:
+        time.sleep(0.1)
+sys.exit("the sandbox did not start")
+PY
 
 export CW_SITE="http://127.0.0.1:$port" CW_COMPANY_ID=sandbox CW_PUBLIC_KEY=sandbox-public \
        CW_PRIVATE_KEY=sandbox-private CW_CLIENT_ID=demo-client-id
