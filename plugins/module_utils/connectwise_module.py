@@ -51,13 +51,14 @@ class ConnectWiseModule(AnsibleModule):
             self.fail_json(msg=str(exc), error=exc.to_result(), **result)
         self.fail_json(msg=str(exc), **result)
 
-    def exit_outcome(self, outcome, diff_label=None, **result):
+    def exit_outcome(self, outcome, diff_label=None, unresolved=None, **result):
         """Exit with the shape every ensure module returns."""
         if outcome.failed:
             self.fail_json(msg=outcome.error, warnings=outcome.warnings, **result)
         for warning in outcome.warnings:
             self.warn(warning)
-        result.update(changed=outcome.changed, operation=outcome.operation, object=outcome.object)
+        result.update(changed=outcome.changed, operation=outcome.operation, object=outcome.object,
+                      unresolved=list(unresolved or []))
         if self._diff and outcome.changed:
             result["diff"] = outcome.diff(diff_label)
         self.exit_json(**result)
@@ -70,4 +71,4 @@ def run_ensure(module, engine, params=None):
     except (InputError, ApiError) as exc:
         module.fail_from(exc)
     module.exit_outcome(outcome, diff_label="%s %s" % (engine.resource.name, " ".join(
-        str(module.params.get(k)) for k in engine.resource.key)))
+        str(module.params.get(k)) for k in engine.resource.key)), unresolved=engine.unresolved)

@@ -192,6 +192,9 @@ class Engine:
         self.resource = resource
         self.check_mode = check_mode
         self._ref_cache = {}
+        # References check mode could not resolve, as data: a playbook can tell "missing in
+        # ConnectWise" from "created by an earlier task" without parsing predictions.
+        self.unresolved = []
 
     # ---- input --------------------------------------------------------------------------
     def desired_fields(self, params):
@@ -260,6 +263,9 @@ class Engine:
                              % (option, value, len(matches), ref.path))
         if not matches:
             if self.check_mode:
+                entry = {"option": option, "label": label, "name": value, "path": ref.path}
+                if entry not in self.unresolved:
+                    self.unresolved.append(entry)
                 if warnings is not None:
                     warnings.append("%s %r does not exist yet; assuming an earlier task creates it"
                                     % (label, value))

@@ -90,6 +90,21 @@ object:
     name: ManagedBackupService
     managementItSolutionType: Custom
     managementSolutionName: ManagedBackupService
+unresolved:
+  description:
+    - In check mode, the references that do not exist in ConnectWise (yet), each with the C(option), a
+      readable C(label), the C(name) given and the C(path) of the table it was looked up in.
+    - A reference created by an earlier task of the same run appears here in a C(--check) preview; one
+      that ConnectWise really lacks makes the real run fail.
+    - Always empty outside check mode, where a missing reference is an error.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - option: configuration_type
+      label: configuration type
+      name: Backup Stats
+      path: company/configurations/types
 diff:
   description: The changed fields before and after, when run with C(--diff).
   returned: changed and diff mode
