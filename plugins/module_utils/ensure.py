@@ -240,12 +240,13 @@ class Engine:
             self._ref_cache[cache_key] = list(self.client.list(ref.path, conditions=cond.matching(filters)))
         return self._ref_cache[cache_key]
 
-    def resolve(self, option, ref, value, resolved=None, warnings=None):
+    def resolve(self, option, ref, value, resolved=None, warnings=None, missing_ok=False):
         """``{"id": N}`` for a name; in check mode a missing target becomes a placeholder.
 
         A placeholder lets ``--check`` preview a run on an empty ConnectWise where
         the target is created by an earlier task of the same run (the product a
-        cross-reference points to), instead of failing that preview.
+        cross-reference points to), instead of failing that preview. ``missing_ok``
+        gives the placeholder in a real run too: deleting what cannot exist is no error.
         """
         if isinstance(value, dict) and value.get("id") is not None:
             return {"id": value["id"]}
@@ -253,7 +254,10 @@ class Engine:
         if ref.within:
             other_option, condition_field = ref.within
             other = (resolved or {}).get(other_option)
-            if other is None or other.get("id") is None:
+            if other is None:
+                raise InputError("%s: %r can only be looked up within a %s; give %s too"
+                                 % (option, value, other_option, other_option))
+            if other.get("id") is None:  # the scope itself is a check-mode placeholder
                 return {ref.match: value, "_unresolved": True}
             scope = {condition_field: other["id"]}
         matches = self.lookup(ref, value, scope)
@@ -262,6 +266,8 @@ class Engine:
             raise InputError("%s: %r matches %d ConnectWise objects in %s; it must be unique"
                              % (option, value, len(matches), ref.path))
         if not matches:
+            if missing_ok:
+                return {ref.match: value, "_unresolved": True}
             if self.check_mode:
                 entry = {"option": option, "label": label, "name": value, "path": ref.path}
                 if entry not in self.unresolved:
@@ -273,11 +279,14 @@ class Engine:
             raise InputError("%s: no %s named %r in ConnectWise (%s)" % (option, label, value, ref.path))
         return {"id": matches[0]["id"]}
 
-    def resolve_refs(self, desired, warnings):
+    def resolve_refs(self, desired, warnings, missing_ok=False):
+        """Resolve the given references; scoped ones after the references that scope them."""
+        refs = [(option, field) for option, field in self.resource.fields.items()
+                if option in desired and field.kind == "ref"]
+        refs.sort(key=lambda item: item[1].ref.within is not None)
         resolved = {}
-        for option, field in self.resource.fields.items():
-            if option in desired and field.kind == "ref":
-                resolved[option] = self.resolve(option, field.ref, desired[option], resolved, warnings)
+        for option, field in refs:
+            resolved[option] = self.resolve(option, field.ref, desired[option], resolved, warnings, missing_ok)
         return resolved
 
     # ---- finding --------------------------------------------------------------------------
@@ -339,7 +348,13 @@ class Engine:
     def ensure(self, params, state="present"):
         warnings = []
         desired = self.desired_fields(params)
-        resolved = self.resolve_refs(desired, warnings)
+        if state == "absent":
+            # A delete is decided by the natural key alone; a key reference that does not
+            # exist means there is nothing to delete, in a real run as in check mode.
+            desired = {option: desired[option] for option in self.resource.key}
+            resolved = self.resolve_refs(desired, warnings, missing_ok=True)
+        else:
+            resolved = self.resolve_refs(desired, warnings)
         path = self.collection_path(params, warnings, state)
         existing = self.find(path, desired, resolved)
         return self.apply(path, desired, resolved, existing, state, warnings)
@@ -449,15 +464,32 @@ class Engine:
             prepared.append((index, desired, resolved, filters, warnings))
 
         existing = self._bulk_find([p for p in prepared if p[3] is not None], bulk_key)
+        first_of_key = {}
         for index, desired, resolved, filters, warnings in prepared:
+            key = _key_tuple(filters) if filters is not None else None
+            if key in first_of_key:
+                # One natural key is one object: a repeat is the same request, not a second object.
+                outcomes[index] = self._repeat(items, index, first_of_key[key], desired, outcomes, warnings)
+                continue
+            if key is not None:
+                first_of_key[key] = (index, desired)
             try:
-                current = None
-                if filters is not None:
-                    current = self.single(existing.get(_key_tuple(filters), []), desired)
+                current = self.single(existing.get(key, []), desired) if key is not None else None
                 outcomes[index] = self.apply(self.resource.path, desired, resolved, current, state, warnings)
             except (InputError, ApiError) as exc:
                 outcomes[index] = _failed(self.resource, items[index], exc, warnings)
         return outcomes
+
+    def _repeat(self, items, index, first, desired, outcomes, warnings):
+        first_index, first_desired = first
+        if desired != first_desired:
+            return _failed(self.resource, items[index], InputError(
+                "%s is given again (item %d) with other values than item %d"
+                % (self.resource.name, index + 1, first_index + 1)), warnings)
+        earlier = outcomes[first_index]
+        if earlier.failed:
+            return _failed(self.resource, items[index], InputError(earlier.error), warnings)
+        return Outcome("none", earlier.object, key=earlier.key, warnings=warnings)
 
     def _bulk_find(self, prepared, bulk_key):
         """All current objects for the prepared items, grouped by their key filters."""

@@ -342,8 +342,6 @@ def test_within_reference_under_an_unresolved_scope_is_a_placeholder_in_check_mo
     assert cw.writes() == []
 
 
-@pytest.mark.xfail(strict=True, reason="a within-scoped ref whose scope option was not given becomes an "
-                                       "unresolved placeholder in a real run and is sent as {'name': ...}")
 def test_within_reference_without_its_scope_is_never_sent_unresolved_in_a_real_run(client, cw):
     cw.add(SUBCATEGORIES, id=50, name="Cables", category={"id": 5})
     cw.add(WIDGETS, id=11, name="W1", subcategory={"id": 50})
@@ -537,8 +535,6 @@ def test_absent_with_an_existing_key_reference_looks_up_by_its_id(client, cw):
     assert [(m, p) for m, p, _q in cw.writes()] == [("DELETE", AGREEMENTS + "/71")]
 
 
-@pytest.mark.xfail(strict=True, reason="absent with a key reference whose target does not exist raises "
-                                       "InputError in a real run while check mode predicts 'none'")
 def test_absent_with_a_missing_key_reference_is_none_as_in_check_mode(client, cw):
     predicted = Engine(client, AGREEMENT, check_mode=True).ensure(
         {"company": "gone", "name": "Backup"}, state="absent")
@@ -724,8 +720,6 @@ def test_ensure_many_with_a_reference_bulk_key_groups_by_the_shared_key(client, 
     assert sent(cw) == [("POST", AGREEMENTS, {"company": {"id": 1}, "name": "Backup"})]
 
 
-@pytest.mark.xfail(strict=True, reason="ensure_many creates one object per input item even when two items "
-                                       "have the same natural key, so the next run finds them ambiguous")
 def test_ensure_many_with_the_same_key_twice_creates_once(client, cw):
     seed_refs(cw)
     item = {"name": "Twin", "description": "d", "widget_type": "Gadget"}
@@ -777,3 +771,12 @@ def test_outcome_changed_and_failed():
     assert [Outcome(op, None).changed for op in ("create", "update", "delete", "none")] == [True, True, True, False]
     assert Outcome("none", None, error="boom").failed is True
     assert Outcome("none", None).diff() == {"before": {}, "after": {}}
+
+
+def test_ensure_many_with_the_same_key_and_other_values_fails_the_repeat_only(client, cw):
+    seed_refs(cw)
+    item = {"name": "Twin", "description": "d", "widget_type": "Gadget"}
+    outcomes = Engine(client, WIDGET).ensure_many([dict(item), dict(item, description="other")], bulk_key="name")
+    assert outcomes[0].operation == "create" and outcomes[0].error is None
+    assert "given again (item 2) with other values than item 1" in outcomes[1].error
+    assert len(sent(cw, "POST")) == 1
