@@ -44,5 +44,9 @@ if [ -f playbooks/billing.yml ]; then
   ansible-playbook playbooks/billing.yml -e billing_report_dir="$report_dir"
   banner "Billing again: exactly one addition per company and period, nothing changes"
   ansible-playbook playbooks/billing.yml -e billing_report_dir="$report_dir"
-  banner "Report: $(ls -1 "$report_dir"/*.html 2>/dev/null | tail -n 1)"
+  report=""
+  for page in "$report_dir"/billing-*.html; do
+    case "$page" in *-preview.html) ;; *) report="$page" ;; esac
+  done
+  banner "Report: $report (open it in a browser; it needs no network)"
 fi

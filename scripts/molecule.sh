@@ -4,7 +4,7 @@
 # Exit status: non-zero when any scenario fails (all scenarios run anyway).
 set -uo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-cd "$root"
+cd "$root" || exit 1
 [ -L .collections/ansible_collections/mbs/connectwise ] || {
   mkdir -p .collections/ansible_collections/mbs && ln -s ../../.. .collections/ansible_collections/mbs/connectwise; }
 
