@@ -363,14 +363,13 @@ class AgreementRun:
                          % (company.get("identifier", desired.get("company")), company.get("name")))
 
     def read_companies(self, identifiers):
-        """``{identifier: row or error}`` with one chunked read of the companies."""
+        """``{identifier: row, error, or None when unknown}`` with one chunked read of the companies."""
         rows = self.engine.prefetch(COMPANY_REF, identifiers, extra_fields=["name", "defaultContact"])
         known = {}
         for identifier in identifiers:
             matches = rows.get(identifier) or []
             if not matches:
-                known[identifier] = "company %r: no company with this identifier in ConnectWise (%s)" % (
-                    identifier, COMPANIES)
+                known[identifier] = None
             elif len(matches) > 1:
                 known[identifier] = "company %r: %d companies have this identifier (ids %s)" % (
                     identifier, len(matches), ", ".join(str(m.get("id")) for m in matches))
@@ -427,7 +426,12 @@ class AgreementRun:
             by_name = set()
             for index, item in enumerate(items):
                 company = companies[item["company"]]
-                if not isinstance(company, dict):
+                if company is None and state == "absent":
+                    continue  # an unknown company has no agreement to delete: nothing to do
+                if company is None:
+                    errors[index] = "company %r: no company with this identifier in ConnectWise (%s)" % (
+                        item["company"], COMPANIES)
+                elif not isinstance(company, dict):
                     errors[index] = company
                 elif isinstance(item.get("contact"), str):
                     by_name.add((company["id"], item["contact"]))
@@ -437,7 +441,7 @@ class AgreementRun:
 
         todo = []
         for index, item in enumerate(items):
-            if index in errors:
+            if index in errors or companies[item["company"]] is None:
                 continue
             if isinstance(item.get("contact"), str):
                 answer = contacts[(companies[item["company"]]["id"], item["contact"])]

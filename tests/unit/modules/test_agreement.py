@@ -306,6 +306,16 @@ def test_absent_deletes_each_company_agreement(cw):
     assert cw.calls("GET", TYPES) == []
 
 
+def test_absent_for_an_unknown_company_is_nothing_to_delete(cw):
+    acme = add_company(cw, "Acme")
+    row = add_agreement(cw, acme)
+    result, failed = run_module(agreement, {"name": NAME, "companies": ["Acme", "GoneCorp"], "state": "absent"})
+    assert not failed, result
+    assert [(r["company"], r["operation"], r["error"]) for r in result["results"]] == [
+        ("Acme", "delete", None), ("GoneCorp", "none", None)]
+    assert cw.writes() == [("DELETE", "%s/%d" % (AGREEMENTS, row["id"]), {})]
+
+
 def test_empty_companies_list_does_nothing(cw):
     result, failed = run_module(agreement, dict(BASE, companies=[]))
     assert not failed and not result["changed"] and result["results"] == [] and cw.log == []
