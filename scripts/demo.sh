@@ -2,7 +2,7 @@
 # make demo: the main job against the bundled ConnectWise sandbox.
 #   1. start the sandbox (ConnectWise + MSP360 API) with the demo companies on a free port
 #   2. provision the vendor's setup (playbooks/setup.yml), then run it again: nothing to change
-#   3. bill the demo month (playbooks/billing.yml): preview with --check --diff, for real, again
+#   3. bill the previous month (whatever today is) (playbooks/billing.yml): preview with --check --diff, for real, again
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -38,9 +38,11 @@ ansible-playbook playbooks/setup.yml
 
 if [ -f playbooks/billing.yml ]; then
   report_dir="$root/reports/demo"
-  banner "Billing preview for the demo month: --check --diff, no write"
+  month="$(python -c 'import datetime as d; t = d.datetime.now(d.timezone.utc).date(); print((t.replace(day=1) - d.timedelta(days=1)).strftime("%Y-%m"))')"
+  banner "Billing month: $month (the month before today, $(date -u +%F); the sandbox's usage months follow its date)"
+  banner "Billing preview for $month: --check --diff, no write"
   ansible-playbook playbooks/billing.yml --check --diff -e billing_report_dir="$report_dir"
-  banner "Billing for real"
+  banner "Billing $month for real"
   ansible-playbook playbooks/billing.yml -e billing_report_dir="$report_dir"
   banner "Billing again: exactly one addition per company and period, nothing changes"
   ansible-playbook playbooks/billing.yml -e billing_report_dir="$report_dir"

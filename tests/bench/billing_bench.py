@@ -48,6 +48,8 @@ COST_PER_GB = "0.0059"
 # The module splits ``in (...)`` reads into chunks of this many values (URL length); the bound uses it too.
 IN_CHUNK = 100
 RUN_TIMEOUT = 900
+# The sandbox's date and the module's today: fixed, so the benchmark bills the same month on any day.
+BENCH_TODAY = "2026-11-10"
 
 
 class BenchFailure(Exception):
@@ -179,7 +181,8 @@ def playbook(sandbox, path, extra_vars, tmpdir, label):
 
 
 def bulk_run(sandbox, args, companies, tmpdir, label):
-    wall, results = playbook(sandbox, BULK_PLAYBOOK, {"period": args.period, "mbs_url": sandbox.mbs_url,
+    wall, results = playbook(sandbox, BULK_PLAYBOOK, {"period": args.period, "today": BENCH_TODAY,
+                                                      "mbs_url": sandbox.mbs_url,
                                                       "parallel": args.parallel, "cost_per_gb": COST_PER_GB},
                              tmpdir, label)
     result = results[-1]["result"]
@@ -194,7 +197,8 @@ def bulk_run(sandbox, args, companies, tmpdir, label):
 
 def naive_run(sandbox, args, companies, tmpdir, label):
     names = ["Company%04d" % number for number in range(1, companies + 1)]
-    wall, results = playbook(sandbox, NAIVE_PLAYBOOK, {"period": args.period, "mbs_url": sandbox.mbs_url,
+    wall, results = playbook(sandbox, NAIVE_PLAYBOOK, {"period": args.period, "today": BENCH_TODAY,
+                                                       "mbs_url": sandbox.mbs_url,
                                                        "companies": names, "agreement": "ManagedBackupService",
                                                        "product": PRODUCT_ID, "cost_per_gb": COST_PER_GB},
                              tmpdir, label)
@@ -315,7 +319,8 @@ def parse_args(argv):
     parser.add_argument("--naive-companies", type=int, default=50,
                         help="companies of the naive-vs-bulk comparison (default 50)")
     parser.add_argument("--parallel", type=int, default=4, help="the module's parallel option (default 4)")
-    parser.add_argument("--period", default="2026-10", help="month billed, one of the fixture's (default 2026-10)")
+    parser.add_argument("--period", default="2026-10",
+                        help="month billed, one of the fixture's 2026-08..2026-10 at BENCH_TODAY (default 2026-10)")
     parser.add_argument("--json", metavar="PATH", help="also write the numbers as JSON to PATH")
     args = parser.parse_args(argv)
     if args.companies < 1 or args.naive_companies < 1 or args.latency_ms < 0:
@@ -391,7 +396,7 @@ def main(argv=None):
     started = time.monotonic()
     log("sandbox: generating %d companies, latency %g ms" % (args.companies, args.latency_ms))
     sandbox = Sandbox(fixture=generate_fixture(companies=args.companies, with_agreements=True, with_usage=True),
-                      port=0, latency_ms=args.latency_ms).start()
+                      port=0, latency_ms=args.latency_ms, today=BENCH_TODAY).start()
     try:
         with tempfile.TemporaryDirectory(prefix="billing-bench-") as tmpdir:
             numbers = bench(args, sandbox, tmpdir)

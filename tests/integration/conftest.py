@@ -21,6 +21,9 @@ CREDENTIALS = {
     "CW_CLIENT_ID": "integration-tests",
 }
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
+# The date every integration test runs at unless it sets its own: the sandbox's clock (its usage
+# months follow it) and the roles' connectwise_today. Mid-month, so the previous month is 2026-10.
+TODAY = "2026-11-10"
 
 
 class Run:
@@ -84,8 +87,8 @@ class Ansible:
         cmd = [os.path.join(BIN, "ansible-playbook"), playbook]
         if inventory:
             cmd += ["-i", inventory]
-        if extra_vars:
-            cmd += ["-e", json.dumps(extra_vars)]
+        extra_vars = dict({"connectwise_today": self.sandbox.today.isoformat()}, **(extra_vars or {}))
+        cmd += ["-e", json.dumps(extra_vars)]
         if check:
             cmd.append("--check")
         if diff:
@@ -100,15 +103,15 @@ class Ansible:
 
 @pytest.fixture(scope="session")
 def sandbox_server():
-    server = Sandbox(fixture="demo").start()
+    server = Sandbox(fixture="demo", today=TODAY).start()
     yield server
     server.stop()
 
 
 @pytest.fixture
 def sandbox(sandbox_server):
-    """The session's sandbox, reset to the demo fixture with an empty journal."""
-    sandbox_server.reset()
+    """The session's sandbox, reset to the demo fixture at TODAY with an empty journal."""
+    sandbox_server.reset(today=TODAY)
     return sandbox_server
 
 

@@ -29,6 +29,7 @@ PLAY = """
     - name: Bill the period
       mbs.connectwise.billing:
         period: "%(period)s"
+        today: "{{ connectwise_today }}"
         mbs:
           username: %(user)s
           password: %(password)s
@@ -41,12 +42,15 @@ def play(period=PERIOD):
     return PLAY % {"period": period, "user": MBS_USERNAME, "password": MBS_PASSWORD}
 
 
-def expected_quantities(fixture, period):
-    """ConnectWise company id -> quantity (GiB, 2 decimals) of the MSP360 usage of ``period``."""
+def expected_quantities(fixture, sandbox, period):
+    """ConnectWise company id -> quantity (GiB, 2 decimals) of the MSP360 usage of ``period``.
+
+    The usage is read from the sandbox, whose months follow its clock (the fixture's move with it).
+    """
     users = {u["ID"]: u["Company"] for u in fixture["mbs"]["users"]}
     ids = {c["identifier"]: c["id"] for c in fixture["connectwise"]["companies"]}
     used = Counter()
-    for row in fixture["mbs"]["usage"][period]:
+    for row in sandbox.mbs.usage[period]:
         used[ids[users[row["UserId"]]]] += row["AverageSpace"]
     return {company: (Decimal(value) / GIB).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
             for company, value in used.items()}
@@ -82,7 +86,7 @@ def test_200_companies_under_faults_one_addition_each_and_rerun_writes_nothing(a
     # The faults really fired: rate-limited, unavailable, and POSTs whose answer was lost.
     assert all(count > 0 for count in hits.values()), hits
 
-    expected = expected_quantities(fixture, PERIOD)
+    expected = expected_quantities(fixture, sandbox, PERIOD)
     billed = {company: quantity for company, quantity in expected.items() if quantity > 0}
     additions = period_additions(sandbox)
     assert sorted(additions) == sorted(billed)
@@ -124,6 +128,7 @@ FAILING_PLAY = """
     - name: Bill the period
       mbs.connectwise.billing:
         period: "%(period)s"
+        today: "{{ connectwise_today }}"
         mbs:
           username: %(user)s
           password: %(password)s

@@ -1,11 +1,10 @@
 """playbooks/billing.yml (the mbs.connectwise.billing role) on the demo fixture, after playbooks/setup.yml.
 
-The demo inventory (playbooks/inventory/group_vars/all/billing.yml) bills 2026-10 from the sandbox's
-MSP360 API, maps "Initech Inc." to Initech, takes MSP360's TotalCost as the cost and charges 0.06 per GiB.
+The demo inventory (playbooks/inventory/group_vars/all/billing.yml) bills the month before today
+(conftest.TODAY, 2026-11-10, unless a test moves the clock: 2026-10) from the sandbox's MSP360 API, maps "Initech Inc." to Initech, takes MSP360's TotalCost as the cost and charges 0.06 per GiB.
 """
 
 import csv
-import json
 import os
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -17,7 +16,6 @@ from .conftest import ROOT, writes
 
 BILLING = os.path.join(ROOT, "playbooks", "billing.yml")
 SETUP = os.path.join(ROOT, "playbooks", "setup.yml")
-FIXTURE = os.path.join(ROOT, "tests", "sandbox", "fixtures", "demo.json")
 COMPANY_MAP = {"Initech Inc.": "Initech"}
 # ConnectWise companies with an agreement (setup inventory) and MSP360 usage in the demo fixture.
 BILLABLE = {"AcmeCorp", "Globex", "Initech", "StarkWayne", "Umbrella"}
@@ -25,13 +23,14 @@ PRICE_PER_GIB = Decimal("0.06")
 CENT = Decimal("0.01")
 
 
-def expected_quantities(period):
-    """GiB per ConnectWise company, computed from the fixture independently of the collection's code."""
-    with open(FIXTURE) as handle:
-        mbs = json.load(handle)["mbs"]
-    company_of = {user["ID"]: user["Company"] for user in mbs["users"]}
+def expected_quantities(sandbox, period):
+    """GiB per ConnectWise company, computed from the sandbox's MSP360 data independently of the collection.
+
+    The sandbox's usage months follow its clock (conftest.TODAY unless a test moves it).
+    """
+    company_of = {user["ID"]: user["Company"] for user in sandbox.mbs.users}
     used = {}
-    for row in mbs["usage"][period]:
+    for row in sandbox.mbs.usage[period]:
         name = company_of[row["UserId"]]
         if not name:
             continue
@@ -99,7 +98,8 @@ def test_preview_writes_nothing_but_a_preview_report(set_up, sandbox, reports):
     assert "preview" in total["reason"]
     page = (reports / "billing-2026-10-preview.html").read_text()
     assert "PREVIEW (check mode)" in page and "Nothing was written to ConnectWise" in page
-    assert '"invoiceDescription": "Online backup October 2026: 2078.80 GiB at 0.0600 per GiB"' in run.stdout
+    acme = expected_quantities(sandbox, "2026-10")["AcmeCorp"]
+    assert '"invoiceDescription": "Online backup October 2026: %s GiB at 0.0600 per GiB"' % acme in run.stdout
 
 
 def test_real_run_bills_each_company_once_then_changes_nothing(set_up, sandbox, reports):
@@ -110,7 +110,7 @@ def test_real_run_bills_each_company_once_then_changes_nothing(set_up, sandbox, 
     assert len(posts) == len(BILLABLE)
     assert all(w["path"].endswith("/additions") for w in posts)
 
-    quantities = expected_quantities("2026-10")
+    quantities = expected_quantities(sandbox, "2026-10")
     additions = sandbox_additions(sandbox)
     assert set(additions) == BILLABLE
     for company, [addition] in additions.items():
@@ -181,17 +181,43 @@ def test_auto_mode_outside_the_window_does_nothing(set_up, sandbox, reports):
     assert not reports.exists()
 
 
-def test_auto_mode_on_day_two_bills_the_previous_month(set_up, sandbox, reports):
-    run = billing(set_up, reports, billing_auto=True, billing_today="2026-12-02")
+@pytest.mark.parametrize("today, period", [
+    ("2026-12-02", "2026-11"),   # inside the auto-billing window
+    ("2027-01-02", "2026-12"),   # across the year boundary
+    ("2027-03-01", "2027-02"),   # first day of the window, after a short month
+])
+def test_auto_mode_inside_the_window_bills_the_previous_month(ansible, sandbox, reports, today, period):
+    """Setup and billing at another date: the clock reaches the setup default, billing and the sandbox."""
+    sandbox.reset(today=today)
+    assert ansible.playbook(SETUP).rc == 0
+    run = billing(ansible, reports, billing_auto=True)
     assert run.rc == 0, run
-    assert module_result(run)["period"] == "2026-11"
-    quantities = expected_quantities("2026-11")
+    assert module_result(run)["period"] == period
+    quantities = expected_quantities(sandbox, period)
     additions = sandbox_additions(sandbox)
     assert set(additions) == BILLABLE
     for company, [addition] in additions.items():
-        assert addition["effectiveDate"].startswith("2026-11-01"), company
+        # Initech's billing start (2026-10-15, inventory) is before every period here: no clamp.
+        assert addition["effectiveDate"].startswith(period + "-01"), company
         assert Decimal(repr(addition["quantity"])) == quantities[company], company
-    assert sorted(os.listdir(reports)) == ["billing-2026-11.csv", "billing-2026-11.html"]
+    assert sorted(os.listdir(reports)) == ["billing-%s.csv" % period, "billing-%s.html" % period]
+    # The setup role's default start date is the first day of the month before its today.
+    starts = {a["startDate"] for a in sandbox.store.rows("agreements")}
+    assert starts == {period + "-01T00:00:00Z"}
+
+
+@pytest.mark.parametrize("today, period", [("2026-11-17", "2026-10"), ("2027-01-20", "2026-12")])
+def test_mid_month_auto_does_nothing_and_the_default_period_is_last_month(ansible, sandbox, reports, today, period):
+    sandbox.reset(today=today)
+    assert ansible.playbook(SETUP).rc == 0
+    sandbox.clear_journal()
+    quiet = billing(ansible, reports, billing_auto=True)
+    assert quiet.rc == 0 and "outside the auto-billing window" in quiet.stdout, quiet
+    assert sandbox.journal() == []
+    run = billing(ansible, reports)
+    assert run.rc == 0, run
+    assert module_result(run)["period"] == period
+    assert set(sandbox_additions(sandbox)) == BILLABLE
 
 
 def test_a_failed_company_still_gets_its_report_and_fails_the_run(set_up, sandbox, reports):

@@ -15,10 +15,13 @@ def main(argv=None):
     parser.add_argument("--fixture", default="demo", help="'demo' or a JSON fixture file")
     parser.add_argument("--companies", type=int, help="generate a fixture with N companies instead")
     parser.add_argument("--latency-ms", type=float, default=0, help="delay added to every API request")
+    parser.add_argument("--today", help="the sandbox's today, YYYY-MM-DD (default: the real UTC date); "
+                                        "the fixture's usage months and dates move with it")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     fixture = generate_fixture(companies=args.companies) if args.companies else args.fixture
-    sandbox = Sandbox(fixture=fixture, port=args.port, host=args.host, latency_ms=args.latency_ms)
+    sandbox = Sandbox(fixture=fixture, port=args.port, host=args.host, latency_ms=args.latency_ms,
+                      today=args.today)
     try:
         sandbox.bind()
         sys.stdout.write("\n".join([
@@ -29,7 +32,8 @@ def main(argv=None):
             f"  private key: {PRIVATE_KEY}",
             "  clientId:    any non-empty value",
             f"MSP360 API:    {sandbox.mbs_url}   user {MBS_USERNAME} / password {MBS_PASSWORD}",
-            f"Control API:   {sandbox.url}/_sandbox/(journal|reset|faults|latency|stats)",
+            f"Today:         {sandbox.today.isoformat()} (usage months and fixture dates follow it)",
+            f"Control API:   {sandbox.url}/_sandbox/(journal|reset|faults|latency|stats|clock)",
             "Ctrl-C stops.",
         ]) + "\n")
         sys.stdout.flush()

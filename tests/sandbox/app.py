@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass, field as dc_field
 from urllib.parse import quote, urlencode
 
+from .clock import Clock, rebase
 from .conditions import ConditionError, parse
 from .errors import STATUS_CODES, ApiError, not_found
 from .faults import Faults, FaultRuleError
@@ -33,6 +34,7 @@ WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 API_RE = re.compile(r"^/(?P<codebase>[^/]+)/apis/3\.0/(?P<resource>.+?)/?$")
 COMPANYINFO_RE = re.compile(r"^/login/companyinfo/(?P<company>[^/]+)/?$")
 SECRET_KEY_RE = re.compile(r"password|secret|token", re.IGNORECASE)
+KEEP = object()  # reset(today=KEEP): leave the clock as it is
 
 
 @dataclass
@@ -145,11 +147,12 @@ def _link_header(request, page, last_page):
 class SandboxApp:
     """The sandbox's state and request handling (thread-safe)."""
 
-    def __init__(self, fixture="demo", latency_ms=0):
+    def __init__(self, fixture="demo", latency_ms=0, today=None):
         self.fixture_source = fixture
-        data = load_fixture(fixture)
-        self.store = Store(data)
-        self.mbs = MbsService(data.get("mbs"))
+        self.clock = Clock(today)
+        data = rebase(load_fixture(fixture), self.clock.today())
+        self.store = Store(data, self.clock)
+        self.mbs = MbsService(data.get("mbs"), self.clock)
         self.faults = Faults()
         self.latency_ms = latency_ms
         self.lock = threading.Lock()   # journal and stats
@@ -162,9 +165,14 @@ class SandboxApp:
     def _empty_stats():
         return {"requests": 0, "writes": 0, "by_method": {}, "by_api": {}}
 
-    def reset(self, fixture=None):
-        """Reload a fixture (default: the one the sandbox started with); clear journal, faults, stats."""
-        data = load_fixture(self.fixture_source if fixture is None else fixture)
+    def reset(self, fixture=None, today=KEEP):
+        """Reload a fixture (default: the one the sandbox started with); clear journal, faults, stats.
+
+        ``today`` sets the clock first (None: the real date); the fixture's dates move with it.
+        """
+        if today is not KEEP:
+            self.clock.set(today)
+        data = rebase(load_fixture(self.fixture_source if fixture is None else fixture), self.clock.today())
         self.store.load(data)
         self.mbs.load(data.get("mbs"))
         self.faults.clear()
@@ -380,6 +388,8 @@ class SandboxApp:
             ("GET", "/latency"): lambda body: Response(200, {"ms": self.latency_ms}),
             ("POST", "/latency"): self._control_latency,
             ("GET", "/stats"): lambda body: Response(200, self.stats_snapshot()),
+            ("GET", "/clock"): lambda body: Response(200, self._clock_state()),
+            ("POST", "/clock"): self._control_clock,
             ("POST", "/mbs/expire-tokens"): lambda body: (self.mbs.expire_tokens(), Response(204))[1],
         }
 
@@ -391,6 +401,7 @@ class SandboxApp:
         if not isinstance(body, dict):
             raise ApiError(400, "reset body must be an object")
         fixture = body.get("fixture")
+        today = body["today"] if "today" in body else KEEP
         if body.get("generate") is not None:
             if not isinstance(body["generate"], dict):
                 raise ApiError(400, "generate must be an object of generate_fixture arguments")
@@ -399,10 +410,25 @@ class SandboxApp:
             except TypeError as exc:
                 raise ApiError(400, f"generate: {exc}") from exc
         try:
-            self.reset(fixture)
+            self.reset(fixture, today)
         except (FixtureError, OSError, ValueError) as exc:
             raise ApiError(400, f"reset failed: {exc}") from exc
-        return Response(200, {"reset": True, "counts": {t: len(rows) for t, rows in self.store.tables.items()}})
+        return Response(200, {"reset": True, "today": self.clock.today().isoformat(),
+                              "counts": {t: len(rows) for t, rows in self.store.tables.items()}})
+
+    def _clock_state(self):
+        fixed = self.clock.fixed
+        return {"today": self.clock.today().isoformat(), "fixed": fixed is not None}
+
+    def _control_clock(self, body):
+        """Move today without reloading (time passes: agreements expire, months end)."""
+        if not isinstance(body, dict) or "today" not in body:
+            raise ApiError(400, 'clock body must be {"today": "YYYY-MM-DD"} or {"today": null} for the real date')
+        try:
+            self.clock.set(body["today"])
+        except ValueError as exc:
+            raise ApiError(400, str(exc)) from exc
+        return Response(200, self._clock_state())
 
     def _control_add_faults(self, body):
         try:

@@ -90,13 +90,18 @@ def setup_tables():
     }
 
 
+AS_OF = "2026-12-01"  # the date the generated dates are written for (see clock.py)
+
+
 def generate_fixture(companies=1000, with_agreements=True, with_usage=True,
-                     periods=("2026-09", "2026-10", "2026-11"), seed=1):
+                     periods=("2026-09", "2026-10", "2026-11"), seed=1, as_of=AS_OF):
     """A deterministic large fixture: N companies with contacts, agreements and MSP360 usage.
 
     Rows reference each other by id so loading stays linear. Company ``i`` is
     ``Company0001``..., with contact ``i`` and (with_agreements) agreement ``i`` named
     ``ManagedBackupService`` (billStartDate 2026-01-01); its MSP360 company has the same name.
+    The dates are written as of ``as_of``: a sandbox whose today is in another month moves them
+    (``periods`` stay the months before today); ``as_of=None`` keeps them as written.
     """
     rng = random.Random(seed)
     demo = load_fixture("demo")
@@ -130,4 +135,7 @@ def generate_fixture(companies=1000, with_agreements=True, with_usage=True,
              "noEndingDateFlag": True}
             for number in range(1, companies + 1)
         ]
-    return {"connectwise": connectwise, "mbs": mbs}
+    fixture = {"connectwise": connectwise, "mbs": mbs}
+    if as_of:
+        fixture["as_of"] = as_of
+    return fixture

@@ -18,7 +18,9 @@ import copy
 import re
 import secrets
 import threading
-from datetime import datetime, timezone
+from datetime import datetime
+
+from .clock import Clock
 
 USERNAME = "sandbox-mbs"
 PASSWORD = "sandbox-mbs-password"
@@ -36,10 +38,10 @@ class MbsError(Exception):
         self.body = {"Message": message}
 
 
-def _month_of(date_text):
-    """``2026-10-17`` (or with a time) -> ``2026-10``; absent -> the current UTC month."""
+def _month_of(date_text, clock):
+    """``2026-10-17`` (or with a time) -> ``2026-10``; absent -> the sandbox's current month."""
     if date_text is None:
-        return datetime.now(timezone.utc).strftime("%Y-%m")
+        return clock.month()
     match = DATE_RE.match(date_text) if isinstance(date_text, str) else None
     if not match:
         raise MbsError(400, f"The value '{date_text}' is not valid for Date.")
@@ -53,7 +55,8 @@ def _month_of(date_text):
 class MbsService:
     """MSP360 state: companies, users, monthly usage and issued tokens."""
 
-    def __init__(self, data=None):
+    def __init__(self, data=None, clock=None):
+        self.clock = clock or Clock()
         self.lock = threading.Lock()
         self.tokens = set()
         self.load(data or {})
@@ -89,13 +92,13 @@ class MbsService:
         if route == ("GET", "api/users"):
             return copy.deepcopy(self.users)
         if route == ("GET", "api/billing"):
-            return self._billing(_month_of(None), None)
+            return self._billing(_month_of(None, self.clock), None)
         if route == ("PUT", "api/billing"):
             body = self._object(body)
-            return self._billing(_month_of(body.get("Date")), body.get("CompanyName"))
+            return self._billing(_month_of(body.get("Date"), self.clock), body.get("CompanyName"))
         if route == ("PUT", "api/billing/details"):
             body = self._object(body)
-            return self._details(body.get("UserID"), _month_of(body.get("Date")))
+            return self._details(body.get("UserID"), _month_of(body.get("Date"), self.clock))
         raise MbsError(404, f"No HTTP resource was found that matches the request URI '{path}'.")
 
     @staticmethod

@@ -6,7 +6,7 @@ effective date against its agreement's billing start, side effects of a default 
 is here, one small function per rule, dispatched by table name.
 """
 
-from datetime import datetime, timezone
+from datetime import datetime
 from decimal import Decimal
 
 from .errors import field_error
@@ -17,10 +17,6 @@ AGREEMENT_FIELDS_FROM_TYPE = (
     "applicationCycle", "applicationUnits", "applicationUnlimitedFlag", "billingCycle", "prorateFlag",
     "billAmount", "autoInvoiceFlag",
 )
-
-
-def _today():
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT00:00:00Z")
 
 
 def _linked(store, table, reference):
@@ -66,7 +62,7 @@ def _addition_defaults(store, row, current):
         row.setdefault("agreementStatus", "Active")
         if row.get("effectiveDate") is None:
             agreement = store.tables["agreements"].get(row.get("agreementId")) or {}
-            row["effectiveDate"] = max(filter(None, (_today(), agreement.get("billStartDate"))))
+            row["effectiveDate"] = max(filter(None, (store.clock.midnight(), agreement.get("billStartDate"))))
 
 
 def _catalog_defaults(store, row, current):

@@ -12,7 +12,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from .app import Request, Response, SandboxApp
+from .app import KEEP, Request, Response, SandboxApp
 
 LOG = logging.getLogger("tests.sandbox")
 
@@ -83,8 +83,8 @@ class Sandbox:
     the ConnectWise ``site`` value and ``mbs_url`` the MSP360 base URL.
     """
 
-    def __init__(self, fixture="demo", port=0, host="127.0.0.1", latency_ms=0):
-        self.app = SandboxApp(fixture, latency_ms)
+    def __init__(self, fixture="demo", port=0, host="127.0.0.1", latency_ms=0, today=None):
+        self.app = SandboxApp(fixture, latency_ms, today)
         self.host = host
         self.port = port
         self._server = None
@@ -151,8 +151,18 @@ class Sandbox:
     def clear_journal(self):
         self.app.clear_journal()
 
-    def reset(self, fixture=None):
-        self.app.reset(fixture)
+    def reset(self, fixture=None, today=KEEP):
+        """Reload the fixture; ``today`` (``YYYY-MM-DD``, or None for the real date) sets the clock first."""
+        self.app.reset(fixture, today)
+
+    @property
+    def today(self):
+        """The sandbox's today, a ``datetime.date``."""
+        return self.app.clock.today()
+
+    def set_today(self, today):
+        """Move the clock without reloading (None: the real date)."""
+        self.app.clock.set(today)
 
     def add_faults(self, rules):
         self.app.faults.add(rules)

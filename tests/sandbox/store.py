@@ -12,9 +12,10 @@ import copy
 import re
 import threading
 from dataclasses import dataclass, field as dc_field
-from datetime import datetime, timezone
+from datetime import datetime
 
 from . import rules
+from .clock import Clock
 from .conditions import ConditionError, evaluate, fields_of
 from .errors import ApiError, field_error, invalid_object, not_found
 from .schema import LOAD_ORDER, RESOURCES
@@ -26,10 +27,6 @@ INPUT_DATETIME_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(?:\.\d
 
 class FixtureError(ValueError):
     """A fixture row that ConnectWise would refuse; the message names the table and row."""
-
-
-def utc_now():
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def normalize_datetime(value):
@@ -68,7 +65,8 @@ class _DeletePlan:
 class Store:
     """All ConnectWise tables of one sandbox."""
 
-    def __init__(self, fixture=None):
+    def __init__(self, fixture=None, clock=None):
+        self.clock = clock or Clock()
         self.lock = threading.RLock()
         self.tables = {}
         self.next_ids = {}
@@ -226,7 +224,7 @@ class Store:
                 self._parent_rows(table, parent_id)
             row = self._build(res, body, None, parent_id)
             row_id = self._new_id(table, body.get("id") if actor == FIXTURE_ACTOR else None)
-            now = utc_now()
+            now = self.clock.now()
             row["id"] = row_id
             row["_info"] = {"lastUpdated": now, "updatedBy": actor, "dateEntered": now, "enteredBy": actor}
             self.tables[table][row_id] = row
@@ -281,7 +279,7 @@ class Store:
     def _commit(self, table, current, row, actor):
         res = RESOURCES[table]
         row["id"] = current["id"]
-        row["_info"] = dict(current["_info"], lastUpdated=utc_now(), updatedBy=actor)
+        row["_info"] = dict(current["_info"], lastUpdated=self.clock.now(), updatedBy=actor)
         self.tables[table][current["id"]] = row
         rules.after_commit(self, res, row)
         return self.render(table, row)

@@ -6,9 +6,14 @@ from sandbox_helpers import Api, billing_fixture
 from tests.sandbox import Sandbox
 
 
+# The sandbox's clock in these tests: the demo fixture's own date, so its months are as written
+# (2026-09..2026-11) whatever day the tests run.
+TODAY = "2026-12-02"
+
+
 @pytest.fixture(scope="module")
 def sandbox():
-    with Sandbox(fixture="demo", port=0) as running:
+    with Sandbox(fixture="demo", port=0, today=TODAY) as running:
         yield running
 
 
