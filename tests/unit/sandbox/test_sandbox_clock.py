@@ -74,8 +74,8 @@ def test_mbs_current_month_and_addition_default_date_read_the_clock():
         december = requests.put(sb.mbs_url + "/api/Billing", json={"Date": "2026-12-01"}, headers=auth, timeout=10)
         assert len(december.json()["StatisticBilling"]) == 2
         api = Api(sb)
-        created = api.post("finance/agreements/1/additions", {"product": {"identifier": "OnlineBackup"},
-                                                               "billCustomer": "Billable"})
+        addition = {"product": {"identifier": "OnlineBackup"}, "billCustomer": "Billable"}
+        created = api.post("finance/agreements/1/additions", addition)
         assert created.status_code == 201, created.text
         assert created.json()["effectiveDate"] == "2027-01-20T00:00:00Z"
         api.session.close()
