@@ -32,9 +32,23 @@ import re
 
 from ansible_collections.mbs.connectwise.plugins.module_utils import conditions as cond
 from ansible_collections.mbs.connectwise.plugins.module_utils.client import InputError
-from ansible_collections.mbs.connectwise.plugins.module_utils.transport import ApiError, OutcomeUnknown
+from ansible_collections.mbs.connectwise.plugins.module_utils.transport import (
+    ApiError,
+    NotFoundError,
+    OutcomeUnknown,
+)
 
 SERVER_OWNED = frozenset(("id", "_info"))
+
+
+class _Clear:
+    """An option value meaning "this field must be empty" (compared, cleared with a PATCH)."""
+
+    def __repr__(self):
+        return "CLEAR"
+
+
+CLEAR = _Clear()
 POST_ATTEMPTS = 3
 _DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(T00:00:00(Z)?)?$")
 
@@ -108,8 +122,11 @@ class Resource:
 class Outcome:
     """What happened (or, in check mode, would happen) to one object."""
 
-    def __init__(self, operation, obj, before=None, after=None, warnings=None, key=None, error=None):
+    def __init__(self, operation, obj, before=None, after=None, warnings=None, key=None, error=None,
+                 converged=None):
         self.operation = operation
+        # After a create raced another run's: {"kept": winner id, "removed": [our duplicate's id]}.
+        self.converged = converged
         self.object = obj
         self.before = before or {}
         self.after = after or {}
@@ -119,7 +136,7 @@ class Outcome:
 
     @property
     def changed(self):
-        return self.operation in ("create", "update", "delete")
+        return self.operation in ("create", "update", "delete") or bool((self.converged or {}).get("removed"))
 
     @property
     def failed(self):
@@ -157,6 +174,8 @@ def _number(value):
 
 def same_value(kind, current, wanted):
     """Whether a server value already equals what the user asked for."""
+    if wanted is CLEAR:
+        return current is None or current == "" or current == {}
     if kind == "ref":
         current_id = (current or {}).get("id") if isinstance(current, dict) else None
         return wanted.get("id") is not None and current_id == wanted.get("id")
@@ -177,7 +196,7 @@ def apply_operations(obj, operations):
     """The object a PATCH would return: used for check-mode predictions."""
     predicted = dict(obj)
     for operation in operations:
-        if operation["op"] == "remove":
+        if operation["op"] == "remove" or operation.get("value") is None:
             predicted.pop(operation["path"], None)
         else:
             predicted[operation["path"]] = operation["value"]
@@ -203,6 +222,9 @@ class Engine:
         for option, field in self.resource.fields.items():
             value = params.get(option)
             if value is None:
+                continue
+            if value is CLEAR:
+                desired[option] = value
                 continue
             if field.max_length is not None and isinstance(value, str) and len(value) > field.max_length:
                 raise InputError("%s: %r is %d characters long; ConnectWise allows at most %d"
@@ -359,7 +381,7 @@ class Engine:
         existing = self.find(path, desired, resolved)
         return self.apply(path, desired, resolved, existing, state, warnings)
 
-    def apply(self, path, desired, resolved, existing, state, warnings):
+    def apply(self, path, desired, resolved, existing, state, warnings, converge=True):
         key = {option: desired.get(option) for option in self.resource.key}
         if state == "absent":
             if existing is None:
@@ -374,9 +396,8 @@ class Engine:
             body = dict(self.resource.create_defaults)
             defaults = self.create_default_values(desired, resolved, warnings)
             body.update((api, _wire(value)) for api, (kind, value) in defaults.items())
-            body.update((api, _wire(value)) for api, (kind, value) in wanted.items())
-            created = self.create(path, body, desired, resolved)
-            return Outcome("create", created, after=_public(body), key=key, warnings=warnings)
+            body.update((api, _wire(value)) for api, (kind, value) in wanted.items() if value is not CLEAR)
+            return self.create_converged(path, body, desired, resolved, key, warnings, converge)
 
         operations, before, after = [], {}, {}
         for api, (kind, value) in sorted(wanted.items()):
@@ -443,6 +464,65 @@ class Engine:
                     raise
         raise AssertionError("unreachable")
 
+    # ---- creating, and converging when runs overlap -----------------------------------------
+    def create_converged(self, path, body, desired, resolved, key, warnings, converge=True):
+        """Create, then make sure the natural key names one object, whoever else created it.
+
+        Two runs at once (two AWX nodes, a schedule and a manual run) can both find nothing and
+        both create. No lock spans AWX's nodes, so each run re-reads the key after its create
+        and the rule is deterministic: the lowest id wins; a run whose object lost deletes it
+        (only what it created itself) and adopts the winner. A duplicate ConnectWise refuses
+        (unique names) is adopted the same way.
+        """
+        after = _public(body)
+        if self.check_mode:
+            return Outcome("create", self.create(path, body, desired, resolved), after=after, key=key,
+                           warnings=warnings)
+        try:
+            created = self.create(path, body, desired, resolved)
+        except ApiError as exc:
+            if exc.status != 400 or isinstance(exc, OutcomeUnknown):
+                raise
+            winner = self.find(path, desired, resolved)
+            if winner is None:
+                raise
+            warnings.append("%s %s was created by another run at the same time (id %s); adopted it"
+                            % (self.resource.name, _key_text(key), winner.get("id")))
+            outcome = self.apply(path, desired, resolved, winner, "present", warnings)
+            outcome.converged = {"kept": winner.get("id"), "removed": []}
+            return outcome
+        outcome = Outcome("create", created, after=after, key=key, warnings=warnings)
+        if converge:
+            filters = self.key_filters(desired, resolved)
+            matches = list(self.client.list(path, conditions=cond.matching(filters)))
+            return self.converge(path, outcome, matches, desired, resolved)
+        return outcome
+
+    def converge(self, path, outcome, matches, desired, resolved):
+        """Resolve a create that raced another run's: the lowest id wins (see create_converged)."""
+        ours = (outcome.object or {}).get("id")
+        others = [m for m in matches if m.get("id") is not None and m.get("id") != ours]
+        if ours is None or not others:
+            return outcome
+        winner = min(others, key=lambda m: m["id"])
+        if ours < winner["id"]:
+            outcome.converged = {"kept": ours, "removed": []}
+            outcome.warnings.append("%s %s: another run created id(s) %s at the same time; ours (id %s, the "
+                                    "lowest) is kept and the others are removed by the runs that made them"
+                                    % (self.resource.name, _key_text(outcome.key),
+                                       ", ".join(str(m["id"]) for m in others), ours))
+            return outcome
+        try:
+            self.client.delete(path, ours)
+        except NotFoundError:
+            pass
+        outcome.warnings.append("%s %s: another run created it at the same time (id %s, the lowest id, is "
+                                "kept); deleted our duplicate id %s and adopted id %s"
+                                % (self.resource.name, _key_text(outcome.key), winner["id"], ours, winner["id"]))
+        adopted = self.apply(path, desired, resolved, winner, "present", outcome.warnings)
+        adopted.converged = {"kept": winner["id"], "removed": [ours]}
+        return adopted
+
     def ensure_many(self, items, state="present", bulk_key=None):
         """Ensure many objects of a top-level resource with bulk reads.
 
@@ -475,10 +555,35 @@ class Engine:
                 first_of_key[key] = (index, desired)
             try:
                 current = self.single(existing.get(key, []), desired) if key is not None else None
-                outcomes[index] = self.apply(self.resource.path, desired, resolved, current, state, warnings)
+                outcomes[index] = self.apply(self.resource.path, desired, resolved, current, state, warnings,
+                                             converge=False)
             except (InputError, ApiError) as exc:
                 outcomes[index] = _failed(self.resource, items[index], exc, warnings)
+        self._converge_many(prepared, outcomes, items, bulk_key)
         return outcomes
+
+    def _converge_many(self, prepared, outcomes, items, bulk_key):
+        """One bulk re-read of every key this call created, then :meth:`converge` each."""
+        if self.check_mode:
+            return
+        created = [p for p in prepared if p[3] is not None and outcomes[p[0]] is not None
+                   and outcomes[p[0]].operation == "create" and not outcomes[p[0]].failed]
+        if not created:
+            return
+        try:
+            current = self._bulk_find(created, bulk_key)
+        except ApiError as exc:
+            for index, _desired, _resolved, _filters, _warnings in created:
+                outcomes[index].warnings.append("%s %s: created, but re-reading it to rule out a duplicate "
+                                                "from an overlapping run failed: %s"
+                                                % (self.resource.name, _key_text(outcomes[index].key), exc))
+            return
+        for index, desired, resolved, filters, _warnings in created:
+            try:
+                outcomes[index] = self.converge(self.resource.path, outcomes[index],
+                                                current.get(_key_tuple(filters), []), desired, resolved)
+            except (InputError, ApiError) as exc:
+                outcomes[index] = _failed(self.resource, items[index], exc, outcomes[index].warnings)
 
     def _repeat(self, items, index, first, desired, outcomes, warnings):
         first_index, first_desired = first
@@ -521,6 +626,10 @@ def _fold(value):
     return value.lower() if isinstance(value, str) else value
 
 
+def _key_text(key):
+    return ", ".join("%s=%r" % item for item in (key or {}).items())
+
+
 def _key_tuple(filters):
     return tuple(sorted((k, str(v).lower() if isinstance(v, str) else v) for k, v in filters.items()))
 
@@ -538,6 +647,8 @@ def _failed(resource, params, exc, warnings):
 
 def _wire(value):
     """A value as sent: resolved references without our bookkeeping marks."""
+    if value is CLEAR:
+        return None
     if isinstance(value, dict):
         return {k: v for k, v in value.items() if not k.startswith("_")}
     return value

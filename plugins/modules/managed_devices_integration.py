@@ -16,8 +16,7 @@ description:
     (C(company/managedDevicesIntegrations)), which ties the backup vendor's billing to an
     integrator login. Its cross-references are managed by M(mbs.connectwise.cross_reference).
   - The vendor's guide writes the same name (C(ManagedBackupService)) in the Name and Solution fields.
-  - Only the options you give are compared (O(solution) always is, see there); a second run with
-    the same options changes nothing.
+  - Only the options you give are compared; a second run with the same options changes nothing.
 author:
   - mbs.connectwise maintainers (@mbs-connectwise)
 extends_documentation_fragment:
@@ -38,7 +37,8 @@ options:
   solution:
     description:
       - The solution (C(solution)). At most 30 characters.
-      - Defaults to O(name), as the guide asks; the default is compared like a given value.
+      - When not given, O(name) is used on create, as the guide asks, and the field is not compared:
+        a later run without O(solution) leaves a solution changed in ConnectWise as it is.
     type: str
   integrator_login:
     description:
@@ -142,7 +142,8 @@ MANAGED_DEVICES_INTEGRATION = Resource(
     key=("name",),
     fields={
         "name": Field("name", max_length=30),
-        "solution": Field("solution", max_length=30),
+        "solution": Field("solution", max_length=30,
+                          create_default=lambda desired, resolved: desired.get("name")),
         "integrator_login": Field("integratorLogin", kind="ref", ref=Ref(
             "system/integratorlogins", match="username", label="integrator login")),
         "login_by": Field("loginBy", create_default="Global"),
@@ -165,9 +166,7 @@ def main():
         ),
         supports_check_mode=True,
     )
-    params = dict(module.params)
-    params["solution"] = params["solution"] or params["name"]
-    run_ensure(module, Engine(module.client, MANAGED_DEVICES_INTEGRATION, module.check_mode), params)
+    run_ensure(module, Engine(module.client, MANAGED_DEVICES_INTEGRATION, module.check_mode), module.params)
 
 
 if __name__ == "__main__":

@@ -33,12 +33,12 @@ attributes:
 options:
   identifier:
     description:
-      - The Product ID (C(identifier)), the product's natural key. At most 60 characters.
+      - The Product ID (C(identifier)), the product's natural key. At most 75 characters.
     type: str
     required: true
   description:
     description:
-      - The product's description (C(description)). At most 60 characters. Required on create.
+      - The product's description (C(description)). At most 75 characters. Required on create.
     type: str
   customer_description:
     description:
@@ -183,7 +183,7 @@ PRODUCT = Resource(
     path="procurement/catalog",
     key=("identifier",),
     fields={
-        "identifier": Field("identifier", max_length=60),
+        "identifier": Field("identifier", max_length=75),
         "description": Field("description", max_length=60),
         "customer_description": Field("customerDescription", max_length=6000),
         "category": Field("category", kind="ref", ref=Ref("procurement/categories", label="product category")),

@@ -28,7 +28,7 @@ def test_creates_with_documented_defaults(mocked):
     [post] = writes(mocked)
     assert post.url == PATH
     assert body(post) == DEFAULT_BODY
-    assert conditions(mocked, PATH) == ['name = "ManagedBackupService"']
+    assert conditions(mocked, PATH) == ['name = "ManagedBackupService"'] * 2  # find, and the re-read after the create
     assert conditions(mocked, CYCLES) == ['name = "Monthly"']
 
 
