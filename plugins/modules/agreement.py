@@ -82,7 +82,8 @@ options:
       - Whether the agreement has no ending date (C(noEndingDateFlag)).
       - When not set, V(true) for a company without an O(end_date), and V(false) for one with an O(end_date).
       - V(true) together with an O(end_date) is refused, and so is V(false) without an O(end_date).
-      - The end date of an agreement with no ending date is left as it is.
+      - An agreement with no ending date has its end date (C(endDate)) cleared, so one that had an
+        O(end_date) before does not keep ending on it.
     type: bool
   bill_start_date:
     description:
@@ -100,6 +101,15 @@ options:
         and an existing agreement's contact is left as it is. Creating an agreement for a company
         without a default contact fails for that company, naming it.
     type: str
+  allow_name_mismatch:
+    description:
+      - The vendor's guide requires the agreement to have the same name as its agreement type (and
+        the management solution). By default an O(name) that differs from O(agreement_type)
+        (compared case-insensitively) fails before any request, naming both.
+      - V(true) allows a different name, for a ConnectWise set up otherwise on purpose.
+      - Not checked with O(state=absent).
+    type: bool
+    default: false
   state:
     description:
       - V(present) creates or updates the agreements; V(absent) deletes each company's agreement
@@ -231,7 +241,7 @@ import re
 from ansible_collections.mbs.connectwise.plugins.module_utils import conditions as cond
 from ansible_collections.mbs.connectwise.plugins.module_utils.client import InputError
 from ansible_collections.mbs.connectwise.plugins.module_utils.connectwise_module import ConnectWiseModule
-from ansible_collections.mbs.connectwise.plugins.module_utils.ensure import Engine, Field, Ref, Resource
+from ansible_collections.mbs.connectwise.plugins.module_utils.ensure import CLEAR, Engine, Field, Ref, Resource
 from ansible_collections.mbs.connectwise.plugins.module_utils.transport import ApiError
 
 COMPANIES = "company/companies"
@@ -270,6 +280,16 @@ def _fold(value):
 
 def _full_name(contact):
     return " ".join(p for p in (contact.get("firstName"), contact.get("lastName")) if p).lower()
+
+
+def check_same_name(params):
+    """The guide's rule: agreement and agreement type share one name (unless allowed otherwise)."""
+    if params["state"] != "present" or params.get("allow_name_mismatch"):
+        return
+    if _fold(params["name"]) != _fold(params.get("agreement_type")):
+        raise InputError("name %r differs from agreement_type %r: the vendor's guide requires the management "
+                         "solution, the agreement type and the agreements to have the same name; give the same "
+                         "name, or set allow_name_mismatch: true" % (params["name"], params.get("agreement_type")))
 
 
 def parse_entries(params):
@@ -339,6 +359,8 @@ def item_params(params, identifier, overrides):
     elif not no_ending and merged["end_date"] is None:
         raise InputError("%s: no_ending_date is false but no end_date is given" % where)
     item["no_ending_date"] = no_ending
+    if no_ending:
+        item["end_date"] = CLEAR  # ConnectWise keeps an old endDate beside the flag otherwise
     item["contact"] = parse_contact(merged["contact"], where)
     return item
 
@@ -409,6 +431,7 @@ class AgreementRun:
     def run(self):
         params, state = self.params, self.params["state"]
         try:
+            check_same_name(params)
             entries = parse_entries(params)
             items = [item_params(params, identifier, overrides) for identifier, overrides in entries]
             for item in items:  # every input check (lengths, dates) before the first request
@@ -521,6 +544,7 @@ def main():
             no_ending_date=dict(type="bool"),
             bill_start_date=dict(type="str"),
             contact=dict(type="str"),
+            allow_name_mismatch=dict(type="bool", default=False),
             state=dict(type="str", choices=["present", "absent"], default="present"),
         ),
         mutually_exclusive=[("company", "companies")],

@@ -241,21 +241,21 @@ def test_unknown_contact_name_fails_that_company(cw):
 
 def test_unknown_agreement_type_fails_the_task_before_any_write(cw):
     add_company(cw, "Acme")
-    result, failed = run_module(agreement, dict(BASE, company="Acme", agreement_type="Missing"))
+    result, failed = run_module(agreement, dict(BASE, company="Acme", agreement_type="Missing", allow_name_mismatch=True))
     assert failed and "no agreement type named 'Missing'" in result["msg"]
     assert cw.writes() == [] and len(cw.log) == 1
 
 
 def test_check_mode_with_missing_type_warns_and_predicts(cw):
     add_company(cw, "Acme")
-    result, failed = run_module(agreement, dict(BASE, company="Acme", agreement_type="Later"), check_mode=True)
+    result, failed = run_module(agreement, dict(BASE, company="Acme", agreement_type="Later", allow_name_mismatch=True), check_mode=True)
     assert not failed and result["operation"] == "create" and cw.writes() == []
 
 
 # ---- input checks before any request ----------------------------------------------------------
 
 @pytest.mark.parametrize("args, message", [
-    (dict(name="x" * 101), "at most 100"),
+    (dict(name="x" * 101, allow_name_mismatch=True), "at most 100"),
     (dict(start_date="2026-13-01"), "not a valid calendar date"),
     (dict(end_date="2027-01-01", no_ending_date=True), "no_ending_date is true but end_date"),
     (dict(no_ending_date=False), "no_ending_date is false but no end_date"),
@@ -281,7 +281,7 @@ def test_company_and_companies_are_exclusive(cw):
 def test_identifiers_with_quotes_and_backslashes_are_escaped(cw):
     odd = add_company(cw, 'Q"uote\\Back', name='Smith & "Sons" \\ Co')
     plain = add_company(cw, "Plain")
-    result, failed = run_module(agreement, dict(BASE, name='MBS "prod" \\ 1', companies=[odd["identifier"], "plain"]))
+    result, failed = run_module(agreement, dict(BASE, name='MBS "prod" \\ 1', allow_name_mismatch=True, companies=[odd["identifier"], "plain"]))
     assert not failed, result["msg"]
     assert result["counts"]["create"] == 2
     [read] = cw.calls("GET", COMPANIES)
@@ -290,7 +290,7 @@ def test_identifiers_with_quotes_and_backslashes_are_escaped(cw):
     assert agreements[2]["conditions"].endswith('(name = "MBS \\"prod\\" \\\\ 1")')
     assert {r["company"]["id"] for r in cw.rows(AGREEMENTS)} == {odd["id"], plain["id"]}
     cw.log.clear()
-    again, failed = run_module(agreement, dict(BASE, name='MBS "prod" \\ 1', companies=[odd["identifier"], "plain"]))
+    again, failed = run_module(agreement, dict(BASE, name='MBS "prod" \\ 1', allow_name_mismatch=True, companies=[odd["identifier"], "plain"]))
     assert not failed and again["counts"]["none"] == 2 and cw.writes() == []
 
 
@@ -321,3 +321,50 @@ def test_absent_for_an_unknown_company_is_nothing_to_delete(cw):
 def test_empty_companies_list_does_nothing(cw):
     result, failed = run_module(agreement, dict(BASE, companies=[]))
     assert not failed and not result["changed"] and result["results"] == [] and cw.log == []
+
+
+# ---- the guide's same-name rule ----------------------------------------------------------------
+
+def test_name_differing_from_the_agreement_type_fails_before_any_request(cw):
+    result, failed = run_module(agreement, dict(BASE, company="Acme", name="Backup"))
+    assert failed
+    assert "'Backup'" in result["msg"] and "'%s'" % NAME in result["msg"] and "allow_name_mismatch" in result["msg"]
+    assert cw.log == []
+
+
+def test_same_name_compares_case_insensitively(cw):
+    add_company(cw, "Acme")
+    result, failed = run_module(agreement, dict(BASE, company="Acme", name=NAME.lower()))
+    assert not failed, result["msg"]
+
+
+def test_allow_name_mismatch_opts_out(cw):
+    add_company(cw, "Acme")
+    result, failed = run_module(agreement, dict(BASE, company="Acme", name="Backup", allow_name_mismatch=True))
+    assert not failed, result["msg"]
+    assert [a["name"] for a in cw.rows(AGREEMENTS)] == ["Backup"]
+
+
+def test_absent_does_not_check_the_name(cw):
+    result, failed = run_module(agreement, {"name": "Backup", "company": "Acme", "state": "absent"})
+    assert not failed, result["msg"]
+
+
+# ---- no ending date clears an old end date -------------------------------------------------------
+
+def test_rerun_without_end_date_clears_the_old_end_date(cw):
+    company = add_company(cw, "Acme")
+    result, failed = run_module(agreement, dict(BASE, company="Acme", end_date="2027-10-31"))
+    assert not failed, result["msg"]
+    [row] = cw.rows(AGREEMENTS)
+    assert row["endDate"] == "2027-10-31T00:00:00Z" and row["noEndingDateFlag"] is False
+    cw.log.clear()
+    result, failed = run_module(agreement, dict(BASE, company="Acme"))
+    assert not failed and result["operation"] == "update", result
+    [patch] = [body for method, _path, body in cw.sent if method == "PATCH"]
+    assert {"op": "replace", "path": "endDate", "value": None} in patch
+    [row] = cw.rows(AGREEMENTS)
+    assert row["endDate"] is None and row["noEndingDateFlag"] is True
+    assert company["id"] == row["company"]["id"]
+    result, failed = run_module(agreement, dict(BASE, company="Acme"))
+    assert not failed and result["operation"] == "none", result
