@@ -98,6 +98,22 @@ class Parent:
         self.ref = ref
 
 
+class Referrer:
+    """Rows that refer to an object and make ConnectWise refuse its delete while they exist.
+
+    ``path`` is where they are listed; ``field`` the reference to the object (``type/id``), or
+    None for rows nested under the object itself (``path`` then has ``{id}``: an agreement's
+    additions). ``parents`` lists the collection ``{parent}`` in ``path`` runs over (the
+    cross-references under every integration).
+    """
+
+    def __init__(self, path, field, label, parents=None):
+        self.path = path
+        self.field = field
+        self.label = label
+        self.parents = parents
+
+
 class Resource:
     """What a module manages. ``path`` may contain ``{parent}`` for nested resources.
 
@@ -109,7 +125,7 @@ class Resource:
     """
 
     def __init__(self, name, path, key, fields, create_defaults=None, parent=None,
-                 required_on_create=()):
+                 required_on_create=(), referrers=()):
         self.name = name
         self.path = path
         self.key = tuple(key)
@@ -117,6 +133,7 @@ class Resource:
         self.create_defaults = dict(create_defaults or {})
         self.parent = parent
         self.required_on_create = tuple(required_on_create)
+        self.referrers = tuple(referrers)
 
 
 class Outcome:
@@ -206,10 +223,14 @@ def apply_operations(obj, operations):
 class Engine:
     """Ensures objects of one :class:`Resource` through a ConnectWise client."""
 
-    def __init__(self, client, resource, check_mode=False):
+    def __init__(self, client, resource, check_mode=False, deleted_first=None):
         self.client = client
         self.resource = resource
         self.check_mode = check_mode
+        # ``deleted_first(referrer, row)``: whether the caller deletes this referring row before this
+        # object (a teardown's earlier task); a check-mode preview must not count it as a refusal.
+        self.deleted_first = deleted_first
+        self._parent_ids = {}
         self._ref_cache = {}
         # References check mode could not resolve, as data: a playbook can tell "missing in
         # ConnectWise" from "created by an earlier task" without parsing predictions.
@@ -381,11 +402,13 @@ class Engine:
         existing = self.find(path, desired, resolved)
         return self.apply(path, desired, resolved, existing, state, warnings)
 
-    def apply(self, path, desired, resolved, existing, state, warnings, converge=True):
+    def apply(self, path, desired, resolved, existing, state, warnings, converge=True, references_read=False):
         key = {option: desired.get(option) for option in self.resource.key}
         if state == "absent":
             if existing is None:
                 return Outcome("none", None, key=key, warnings=warnings)
+            if not references_read:
+                self.refuse_delete_in_use(existing, key)
             if not self.check_mode:
                 self.client.delete(path, existing["id"])
             return Outcome("delete", None, before=strip_server_fields(existing), key=key, warnings=warnings)
@@ -412,6 +435,48 @@ class Engine:
         else:
             updated = strip_server_fields(self.client.patch(path, existing["id"], operations))
         return Outcome("update", updated, before=before, after=after, key=key, warnings=warnings)
+
+    # ---- deleting what is in use -------------------------------------------------------------
+    def references(self, obj):
+        """``[(referrer, row)]``: the rows that make ConnectWise refuse deleting ``obj`` now."""
+        found = []
+        for referrer in self.resource.referrers:
+            if referrer.field is None:
+                rows = self.client.list(referrer.path.format(id=obj["id"]))
+                found.extend((referrer, row, None) for row in rows)
+                continue
+            for parent_id in self._parents(referrer):
+                path = referrer.path if parent_id is None else referrer.path.format(parent=parent_id)
+                rows = self.client.list(path, conditions=cond.equals(referrer.field, obj["id"]))
+                found.extend((referrer, row, parent_id) for row in rows)
+        if self.deleted_first is not None:
+            found = [(r, row, parent) for r, row, parent in found if not self.deleted_first(r, row, parent)]
+        return found
+
+    def _parents(self, referrer):
+        if referrer.parents is None:
+            return [None]
+        if referrer.parents not in self._parent_ids:
+            self._parent_ids[referrer.parents] = [row["id"] for row in self.client.list(referrer.parents,
+                                                                                           fields=["id"])]
+        return self._parent_ids[referrer.parents]
+
+    def refuse_delete_in_use(self, existing, key):
+        """Refuse (and in check mode predict the refusal of) a delete ConnectWise would refuse.
+
+        ConnectWise refuses deleting a row other rows still refer to. Reading the references first
+        makes ``--check`` honest and lets a caller check everything before its first delete.
+        """
+        blockers = self.references(existing)
+        if not blockers:
+            return
+        by_label = {}
+        for referrer, row, _parent in blockers:
+            by_label.setdefault(referrer.label, []).append(str(row.get("id")))
+        uses = "; ".join("%d %s(s) (ids %s)" % (len(ids), label, ", ".join(ids[:10]) + (", ..." if len(ids) > 10 else ""))
+                         for label, ids in by_label.items())
+        raise InputError("cannot delete %s %s (id %s): ConnectWise refuses it while it is in use by %s; "
+                         "delete those first" % (self.resource.name, _key_text(key), existing.get("id"), uses))
 
     def check_required_on_create(self, desired, key, resolved=None):
         """Refuse a create ConnectWise would refuse, naming the missing options."""
@@ -544,6 +609,9 @@ class Engine:
             prepared.append((index, desired, resolved, filters, warnings))
 
         existing = self._bulk_find([p for p in prepared if p[3] is not None], bulk_key)
+        if state == "absent":
+            self._refuse_deletes_in_use(prepared, existing, outcomes, items)
+            prepared = [p for p in prepared if outcomes[p[0]] is None]
         first_of_key = {}
         for index, desired, resolved, filters, warnings in prepared:
             key = _key_tuple(filters) if filters is not None else None
@@ -556,11 +624,24 @@ class Engine:
             try:
                 current = self.single(existing.get(key, []), desired) if key is not None else None
                 outcomes[index] = self.apply(self.resource.path, desired, resolved, current, state, warnings,
-                                             converge=False)
+                                             converge=False, references_read=True)
             except (InputError, ApiError) as exc:
                 outcomes[index] = _failed(self.resource, items[index], exc, warnings)
         self._converge_many(prepared, outcomes, items, bulk_key)
         return outcomes
+
+    def _refuse_deletes_in_use(self, prepared, existing, outcomes, items):
+        """Every item's references, read before the first delete: a refused item fails, alone."""
+        for index, desired, _resolved, filters, warnings in prepared:
+            if filters is None:
+                continue
+            key = {option: desired.get(option) for option in self.resource.key}
+            try:
+                current = self.single(existing.get(_key_tuple(filters), []), desired)
+                if current is not None:
+                    self.refuse_delete_in_use(current, key)
+            except (InputError, ApiError) as exc:
+                outcomes[index] = _failed(self.resource, items[index], exc, warnings)
 
     def _converge_many(self, prepared, outcomes, items, bulk_key):
         """One bulk re-read of every key this call created, then :meth:`converge` each."""
@@ -619,6 +700,43 @@ class Engine:
                 filters = {k: _get_path(row, k) for k in [bulk_field] + [k for k, _v in shared] if k}
                 found.setdefault(_key_tuple(filters), []).append(row)
         return found
+
+
+AGREEMENTS_PATH = "finance/agreements"
+INTEGRATIONS_PATH = "company/managedDevicesIntegrations"
+CROSS_REFERENCES_PATH = INTEGRATIONS_PATH + "/{parent}/crossReferences"
+CROSS_REFERENCES_OF = INTEGRATIONS_PATH + "/{id}/crossReferences"
+
+# The ``deleted_first`` option of the modules whose objects others refer to (a teardown's plan).
+DELETED_FIRST_SPEC = dict(
+    type="dict",
+    options=dict(
+        agreements_named=dict(type="list", elements="str", default=[]),
+        cross_references=dict(type="list", elements="dict", default=[], options=dict(
+            integration=dict(type="str", required=True),
+            type=dict(type="str", required=True),
+            level=dict(type="str", required=True),
+        )),
+    ),
+)
+
+
+def deleted_first_predicate(option):
+    """``f(referrer, row, parent)`` for :class:`Engine`: the referring rows a caller deletes first."""
+    if not option:
+        return None
+    names = {_fold(n) for n in option.get("agreements_named") or []}
+    crosses = {(_fold(c["integration"]), _fold(c["type"]), _fold(c["level"]))
+               for c in option.get("cross_references") or []}
+
+    def deleted_first(referrer, row, _parent):
+        if referrer.path == AGREEMENTS_PATH:
+            return _fold(row.get("name")) in names
+        if referrer.path in (CROSS_REFERENCES_PATH, CROSS_REFERENCES_OF):
+            integration = (row.get("managedDevicesIntegration") or {}).get("name")
+            return (_fold(integration), _fold(row.get("vendorType")), _fold(row.get("vendorLevel"))) in crosses
+        return False
+    return deleted_first
 
 
 def _fold(value):

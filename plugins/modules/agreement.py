@@ -241,7 +241,7 @@ import re
 from ansible_collections.mbs.connectwise.plugins.module_utils import conditions as cond
 from ansible_collections.mbs.connectwise.plugins.module_utils.client import InputError
 from ansible_collections.mbs.connectwise.plugins.module_utils.connectwise_module import ConnectWiseModule
-from ansible_collections.mbs.connectwise.plugins.module_utils.ensure import CLEAR, Engine, Field, Ref, Resource
+from ansible_collections.mbs.connectwise.plugins.module_utils.ensure import CLEAR, Engine, Field, Ref, Referrer, Resource
 from ansible_collections.mbs.connectwise.plugins.module_utils.transport import ApiError
 
 COMPANIES = "company/companies"
@@ -271,6 +271,8 @@ def agreement_resource(default_contact=None):
             "bill_start_date": Field("billStartDate", kind="date"),
         },
         required_on_create=("name", "agreement_type", "company", "contact"),
+        referrers=(Referrer("finance/agreements/{id}/additions", None, "agreement addition"),
+                   Referrer("finance/agreements", "parentAgreement/id", "child agreement")),
     )
 
 

@@ -170,6 +170,7 @@ def test_portal_url_too_long_fails_before_any_request(mocked):
 
 def test_absent_deletes(mocked):
     mocked.get(PATH, json=[EXISTING])
+    mocked.get(PATH + "/6/crossReferences", json=[])
     mocked.delete(PATH + "/6", status=204)
     result, failed = run_module(mdi, {"name": "ManagedBackupService", "state": "absent"})
     assert not failed, result

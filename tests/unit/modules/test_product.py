@@ -197,6 +197,8 @@ def test_description_too_long_fails_before_any_request(mocked):
 
 def test_absent_deletes(mocked):
     mocked.get(PATH, json=[EXISTING])
+    mocked.get(API + "finance/agreements", json=[])  # no agreement, so no addition
+    mocked.get(API + "company/managedDevicesIntegrations", json=[])  # no cross-reference
     mocked.delete(PATH + "/12", status=204)
     result, failed = run_module(product, {"identifier": "OnlineBackup", "state": "absent"})
     assert not failed, result
