@@ -197,6 +197,12 @@ results:
         - The agreement as ConnectWise returns it after the operation (the prediction in check mode).
         - Null after a deletion and for a failed company.
       type: dict
+    converged:
+      description:
+        - Set when an overlapping run created the same agreement at the same time; null otherwise.
+        - C(kept) is the id that stays (the lowest), C(removed) the ids of this run's own duplicates it deleted.
+      type: dict
+      sample: {"kept": 41, "removed": [42]}
     error:
       description: Why this company failed; null when it did not.
       type: str
@@ -490,13 +496,15 @@ class AgreementRun:
         for index, item in enumerate(items):
             outcome = outcomes.get(index)
             error = errors.get(index) or (outcome.error if outcome is not None else None)
-            entry = {"company": item["company"], "operation": "none", "id": None, "object": None, "error": error}
+            entry = {"company": item["company"], "operation": "none", "id": None, "object": None, "error": error,
+                     "converged": None}
             if outcome is not None:
                 warnings.extend(outcome.warnings)
                 if error is None:
                     entry["operation"] = outcome.operation
                     entry["object"] = outcome.object
                     entry["id"] = (outcome.object or {}).get("id")
+                    entry["converged"] = outcome.converged
                     if outcome.changed:
                         diffs.append(outcome.diff("agreement %s of company %s" % (item["name"], item["company"])))
             if error is not None:
@@ -506,7 +514,8 @@ class AgreementRun:
                 counts[entry["operation"]] += 1
             results.append(entry)
 
-        result = dict(changed=any(r["operation"] in ("create", "update", "delete") for r in results),
+        result = dict(changed=any(r["operation"] in ("create", "update", "delete")
+                                  or (r["converged"] or {}).get("removed") for r in results),
                       results=results, counts=counts)
         if self.params.get("company") is not None and results:
             result.update(operation=results[0]["operation"], object=results[0]["object"])

@@ -37,7 +37,7 @@ options:
   solution:
     description:
       - The solution (C(solution)). At most 30 characters.
-      - When not given, O(name) is used on create, as the guide asks, and the field is not compared:
+      - When not given, O(name) is used on create, as the guide asks, and the field is not compared;
         a later run without O(solution) leaves a solution changed in ConnectWise as it is.
     type: str
   integrator_login:

@@ -368,3 +368,28 @@ def test_rerun_without_end_date_clears_the_old_end_date(cw):
     assert company["id"] == row["company"]["id"]
     result, failed = run_module(agreement, dict(BASE, company="Acme"))
     assert not failed and result["operation"] == "none", result
+
+
+# ---- overlapping runs ------------------------------------------------------------------------------
+
+def test_bulk_create_raced_by_another_run_keeps_the_lowest_id(cw, warned):
+    add_company(cw, "Acme")
+    globex = add_company(cw, "Globex")
+    twin = {}
+
+    def another_run_creates_globex_too(method, path, body):
+        if method == "POST" and body["company"]["id"] == globex["id"] and not twin:
+            twin.update(cw.add(AGREEMENTS, id=1, **body))  # committed first: the lowest id
+        return None
+    cw.refuse = another_run_creates_globex_too
+    result, failed = run_module(agreement, dict(BASE, companies=["Acme", "Globex"]))
+    assert not failed, result["msg"]
+    by_company = {r["company"]: r for r in result["results"]}
+    assert by_company["Globex"]["id"] == 1 and by_company["Acme"]["operation"] == "create"
+    assert by_company["Globex"]["converged"]["kept"] == 1 and len(by_company["Globex"]["converged"]["removed"]) == 1
+    assert by_company["Acme"]["converged"] is None
+    assert sorted((a["company"]["id"], a["id"]) for a in cw.rows(AGREEMENTS) if a["company"]["id"] == globex["id"]) \
+        == [(globex["id"], 1)]
+    assert any("deleted our duplicate" in w for w in warned())
+    again, failed = run_module(agreement, dict(BASE, companies=["Acme", "Globex"]))
+    assert not failed and not again["changed"]
