@@ -170,3 +170,7 @@ def test_the_checker_finds_what_it_must():
     assert problems(agreement, {"name": "x", "type": {"id": 3, "bogus": 1}}, "a")
     assert problems(manage.CatalogItem, {"identifier": "x" * 75, "description": "d", "customerDescription": "c"},
                     "c") == []
+    # what the sandbox returned before it was checked against the schema: a billing cycle
+    # without identifier and billingOptions
+    missing = problems(manage.BillingCycle, {"id": 1, "name": "Monthly"}, "b")
+    assert len(missing) == 2 and all("(missing)" in m for m in missing)
