@@ -314,7 +314,7 @@ def test_company_without_contact_fails_and_gets_no_agreement(ansible, sandbox):
     ({"connectwise_product": {"product_type": "Firmware"}}, 'ConnectWise lacks product type "Firmware"'),
     ({"connectwise_integrator_login": "NoSuchLogin"},
      'ConnectWise lacks integrator login "NoSuchLogin" (system/integratorlogins)'),
-    ({"connectwise_product": {"identifier": "X" * 61}}, "is 61 characters long; ConnectWise allows at most 60"),
+    ({"connectwise_product": {"identifier": "X" * 76}}, "is 76 characters long; ConnectWise allows at most 75"),
     ({"connectwise_product": {"description": "D" * 61}}, "is 61 characters long; ConnectWise allows at most 60"),
     ({"connectwise_cross_reference": {"level": "L" * 256}}, "is 256 characters long; ConnectWise allows at most 255"),
 ], ids=["category", "subcategory", "product-type", "integrator-login", "identifier-length",
