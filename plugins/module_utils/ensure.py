@@ -10,8 +10,13 @@ engine does the rest the same way for every module:
   a guess),
 * resolves reference fields given by name to ``{"id": N}`` (cached per call),
 * compares only the fields the user gave, ignoring server-owned fields,
-* creates with POST, changes only the differing fields with PATCH
-  operations, deletes for ``state: absent``,
+* creates with POST, then re-reads the natural key so that overlapping runs
+  converge on one object (the lowest id wins, a losing run deletes its own
+  duplicate and adopts the winner),
+* changes only the differing fields with PATCH operations,
+* deletes for ``state: absent`` only after reading the rows that still refer to
+  the object (ConnectWise refuses such a delete): in use, it fails naming them,
+  before any write and in check mode alike,
 * in check mode computes the same ``changed``, operation and predicted object
   with reads only: check mode is the same code path with the writes replaced
   by predictions, not an early exit.
