@@ -10,8 +10,13 @@ engine does the rest the same way for every module:
   a guess),
 * resolves reference fields given by name to ``{"id": N}`` (cached per call),
 * compares only the fields the user gave, ignoring server-owned fields,
-* creates with POST, changes only the differing fields with PATCH
-  operations, deletes for ``state: absent``,
+* creates with POST, then re-reads the natural key so that overlapping runs
+  converge on one object (the lowest id wins, a losing run deletes its own
+  duplicate and adopts the winner),
+* changes only the differing fields with PATCH operations,
+* deletes for ``state: absent`` only after reading the rows that still refer to
+  the object (ConnectWise refuses such a delete): in use, it fails naming them,
+  before any write and in check mode alike,
 * in check mode computes the same ``changed``, operation and predicted object
   with reads only: check mode is the same code path with the writes replaced
   by predictions, not an early exit.
@@ -32,9 +37,23 @@ import re
 
 from ansible_collections.mbs.connectwise.plugins.module_utils import conditions as cond
 from ansible_collections.mbs.connectwise.plugins.module_utils.client import InputError
-from ansible_collections.mbs.connectwise.plugins.module_utils.transport import ApiError, OutcomeUnknown
+from ansible_collections.mbs.connectwise.plugins.module_utils.transport import (
+    ApiError,
+    NotFoundError,
+    OutcomeUnknown,
+)
 
 SERVER_OWNED = frozenset(("id", "_info"))
+
+
+class _Clear:
+    """An option value meaning "this field must be empty" (compared, cleared with a PATCH)."""
+
+    def __repr__(self):
+        return "CLEAR"
+
+
+CLEAR = _Clear()
 POST_ATTEMPTS = 3
 _DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(T00:00:00(Z)?)?$")
 
@@ -84,6 +103,22 @@ class Parent:
         self.ref = ref
 
 
+class Referrer:
+    """Rows that refer to an object and make ConnectWise refuse its delete while they exist.
+
+    ``path`` is where they are listed; ``field`` the reference to the object (``type/id``), or
+    None for rows nested under the object itself (``path`` then has ``{id}``: an agreement's
+    additions). ``parents`` lists the collection ``{parent}`` in ``path`` runs over (the
+    cross-references under every integration).
+    """
+
+    def __init__(self, path, field, label, parents=None):
+        self.path = path
+        self.field = field
+        self.label = label
+        self.parents = parents
+
+
 class Resource:
     """What a module manages. ``path`` may contain ``{parent}`` for nested resources.
 
@@ -95,7 +130,7 @@ class Resource:
     """
 
     def __init__(self, name, path, key, fields, create_defaults=None, parent=None,
-                 required_on_create=()):
+                 required_on_create=(), referrers=()):
         self.name = name
         self.path = path
         self.key = tuple(key)
@@ -103,13 +138,17 @@ class Resource:
         self.create_defaults = dict(create_defaults or {})
         self.parent = parent
         self.required_on_create = tuple(required_on_create)
+        self.referrers = tuple(referrers)
 
 
 class Outcome:
     """What happened (or, in check mode, would happen) to one object."""
 
-    def __init__(self, operation, obj, before=None, after=None, warnings=None, key=None, error=None):
+    def __init__(self, operation, obj, before=None, after=None, warnings=None, key=None, error=None,
+                 converged=None):
         self.operation = operation
+        # After a create raced another run's: {"kept": winner id, "removed": [our duplicate's id]}.
+        self.converged = converged
         self.object = obj
         self.before = before or {}
         self.after = after or {}
@@ -119,7 +158,7 @@ class Outcome:
 
     @property
     def changed(self):
-        return self.operation in ("create", "update", "delete")
+        return self.operation in ("create", "update", "delete") or bool((self.converged or {}).get("removed"))
 
     @property
     def failed(self):
@@ -157,6 +196,8 @@ def _number(value):
 
 def same_value(kind, current, wanted):
     """Whether a server value already equals what the user asked for."""
+    if wanted is CLEAR:
+        return current is None or current == "" or current == {}
     if kind == "ref":
         current_id = (current or {}).get("id") if isinstance(current, dict) else None
         return wanted.get("id") is not None and current_id == wanted.get("id")
@@ -177,7 +218,7 @@ def apply_operations(obj, operations):
     """The object a PATCH would return: used for check-mode predictions."""
     predicted = dict(obj)
     for operation in operations:
-        if operation["op"] == "remove":
+        if operation["op"] == "remove" or operation.get("value") is None:
             predicted.pop(operation["path"], None)
         else:
             predicted[operation["path"]] = operation["value"]
@@ -187,10 +228,14 @@ def apply_operations(obj, operations):
 class Engine:
     """Ensures objects of one :class:`Resource` through a ConnectWise client."""
 
-    def __init__(self, client, resource, check_mode=False):
+    def __init__(self, client, resource, check_mode=False, deleted_first=None):
         self.client = client
         self.resource = resource
         self.check_mode = check_mode
+        # ``deleted_first(referrer, row)``: whether the caller deletes this referring row before this
+        # object (a teardown's earlier task); a check-mode preview must not count it as a refusal.
+        self.deleted_first = deleted_first
+        self._parent_ids = {}
         self._ref_cache = {}
         # References check mode could not resolve, as data: a playbook can tell "missing in
         # ConnectWise" from "created by an earlier task" without parsing predictions.
@@ -203,6 +248,9 @@ class Engine:
         for option, field in self.resource.fields.items():
             value = params.get(option)
             if value is None:
+                continue
+            if value is CLEAR:
+                desired[option] = value
                 continue
             if field.max_length is not None and isinstance(value, str) and len(value) > field.max_length:
                 raise InputError("%s: %r is %d characters long; ConnectWise allows at most %d"
@@ -359,11 +407,13 @@ class Engine:
         existing = self.find(path, desired, resolved)
         return self.apply(path, desired, resolved, existing, state, warnings)
 
-    def apply(self, path, desired, resolved, existing, state, warnings):
+    def apply(self, path, desired, resolved, existing, state, warnings, converge=True, references_read=False):
         key = {option: desired.get(option) for option in self.resource.key}
         if state == "absent":
             if existing is None:
                 return Outcome("none", None, key=key, warnings=warnings)
+            if not references_read:
+                self.refuse_delete_in_use(existing, key)
             if not self.check_mode:
                 self.client.delete(path, existing["id"])
             return Outcome("delete", None, before=strip_server_fields(existing), key=key, warnings=warnings)
@@ -374,9 +424,8 @@ class Engine:
             body = dict(self.resource.create_defaults)
             defaults = self.create_default_values(desired, resolved, warnings)
             body.update((api, _wire(value)) for api, (kind, value) in defaults.items())
-            body.update((api, _wire(value)) for api, (kind, value) in wanted.items())
-            created = self.create(path, body, desired, resolved)
-            return Outcome("create", created, after=_public(body), key=key, warnings=warnings)
+            body.update((api, _wire(value)) for api, (kind, value) in wanted.items() if value is not CLEAR)
+            return self.create_converged(path, body, desired, resolved, key, warnings, converge)
 
         operations, before, after = [], {}, {}
         for api, (kind, value) in sorted(wanted.items()):
@@ -391,6 +440,48 @@ class Engine:
         else:
             updated = strip_server_fields(self.client.patch(path, existing["id"], operations))
         return Outcome("update", updated, before=before, after=after, key=key, warnings=warnings)
+
+    # ---- deleting what is in use -------------------------------------------------------------
+    def references(self, obj):
+        """``[(referrer, row)]``: the rows that make ConnectWise refuse deleting ``obj`` now."""
+        found = []
+        for referrer in self.resource.referrers:
+            if referrer.field is None:
+                rows = self.client.list(referrer.path.format(id=obj["id"]))
+                found.extend((referrer, row, None) for row in rows)
+                continue
+            for parent_id in self._parents(referrer):
+                path = referrer.path if parent_id is None else referrer.path.format(parent=parent_id)
+                rows = self.client.list(path, conditions=cond.equals(referrer.field, obj["id"]))
+                found.extend((referrer, row, parent_id) for row in rows)
+        if self.deleted_first is not None:
+            found = [(r, row, parent) for r, row, parent in found if not self.deleted_first(r, row, parent)]
+        return found
+
+    def _parents(self, referrer):
+        if referrer.parents is None:
+            return [None]
+        if referrer.parents not in self._parent_ids:
+            self._parent_ids[referrer.parents] = [row["id"] for row in self.client.list(referrer.parents,
+                                                                                           fields=["id"])]
+        return self._parent_ids[referrer.parents]
+
+    def refuse_delete_in_use(self, existing, key):
+        """Refuse (and in check mode predict the refusal of) a delete ConnectWise would refuse.
+
+        ConnectWise refuses deleting a row other rows still refer to. Reading the references first
+        makes ``--check`` honest and lets a caller check everything before its first delete.
+        """
+        blockers = self.references(existing)
+        if not blockers:
+            return
+        by_label = {}
+        for referrer, row, _parent in blockers:
+            by_label.setdefault(referrer.label, []).append(str(row.get("id")))
+        uses = "; ".join("%d %s(s) (ids %s)" % (len(ids), label, ", ".join(ids[:10]) + (", ..." if len(ids) > 10 else ""))
+                         for label, ids in by_label.items())
+        raise InputError("cannot delete %s %s (id %s): ConnectWise refuses it while it is in use by %s; "
+                         "delete those first" % (self.resource.name, _key_text(key), existing.get("id"), uses))
 
     def check_required_on_create(self, desired, key, resolved=None):
         """Refuse a create ConnectWise would refuse, naming the missing options."""
@@ -443,6 +534,65 @@ class Engine:
                     raise
         raise AssertionError("unreachable")
 
+    # ---- creating, and converging when runs overlap -----------------------------------------
+    def create_converged(self, path, body, desired, resolved, key, warnings, converge=True):
+        """Create, then make sure the natural key names one object, whoever else created it.
+
+        Two runs at once (two AWX nodes, a schedule and a manual run) can both find nothing and
+        both create. No lock spans AWX's nodes, so each run re-reads the key after its create
+        and the rule is deterministic: the lowest id wins; a run whose object lost deletes it
+        (only what it created itself) and adopts the winner. A duplicate ConnectWise refuses
+        (unique names) is adopted the same way.
+        """
+        after = _public(body)
+        if self.check_mode:
+            return Outcome("create", self.create(path, body, desired, resolved), after=after, key=key,
+                           warnings=warnings)
+        try:
+            created = self.create(path, body, desired, resolved)
+        except ApiError as exc:
+            if exc.status != 400 or isinstance(exc, OutcomeUnknown):
+                raise
+            winner = self.find(path, desired, resolved)
+            if winner is None:
+                raise
+            warnings.append("%s %s was created by another run at the same time (id %s); adopted it"
+                            % (self.resource.name, _key_text(key), winner.get("id")))
+            outcome = self.apply(path, desired, resolved, winner, "present", warnings)
+            outcome.converged = {"kept": winner.get("id"), "removed": []}
+            return outcome
+        outcome = Outcome("create", created, after=after, key=key, warnings=warnings)
+        if converge:
+            filters = self.key_filters(desired, resolved)
+            matches = list(self.client.list(path, conditions=cond.matching(filters)))
+            return self.converge(path, outcome, matches, desired, resolved)
+        return outcome
+
+    def converge(self, path, outcome, matches, desired, resolved):
+        """Resolve a create that raced another run's: the lowest id wins (see create_converged)."""
+        ours = (outcome.object or {}).get("id")
+        others = [m for m in matches if m.get("id") is not None and m.get("id") != ours]
+        if ours is None or not others:
+            return outcome
+        winner = min(others, key=lambda m: m["id"])
+        if ours < winner["id"]:
+            outcome.converged = {"kept": ours, "removed": []}
+            outcome.warnings.append("%s %s: another run created id(s) %s at the same time; ours (id %s, the "
+                                    "lowest) is kept and the others are removed by the runs that made them"
+                                    % (self.resource.name, _key_text(outcome.key),
+                                       ", ".join(str(m["id"]) for m in others), ours))
+            return outcome
+        try:
+            self.client.delete(path, ours)
+        except NotFoundError:
+            pass
+        outcome.warnings.append("%s %s: another run created it at the same time (id %s, the lowest id, is "
+                                "kept); deleted our duplicate id %s and adopted id %s"
+                                % (self.resource.name, _key_text(outcome.key), winner["id"], ours, winner["id"]))
+        adopted = self.apply(path, desired, resolved, winner, "present", outcome.warnings)
+        adopted.converged = {"kept": winner["id"], "removed": [ours]}
+        return adopted
+
     def ensure_many(self, items, state="present", bulk_key=None):
         """Ensure many objects of a top-level resource with bulk reads.
 
@@ -464,6 +614,9 @@ class Engine:
             prepared.append((index, desired, resolved, filters, warnings))
 
         existing = self._bulk_find([p for p in prepared if p[3] is not None], bulk_key)
+        if state == "absent":
+            self._refuse_deletes_in_use(prepared, existing, outcomes, items)
+            prepared = [p for p in prepared if outcomes[p[0]] is None]
         first_of_key = {}
         for index, desired, resolved, filters, warnings in prepared:
             key = _key_tuple(filters) if filters is not None else None
@@ -475,10 +628,48 @@ class Engine:
                 first_of_key[key] = (index, desired)
             try:
                 current = self.single(existing.get(key, []), desired) if key is not None else None
-                outcomes[index] = self.apply(self.resource.path, desired, resolved, current, state, warnings)
+                outcomes[index] = self.apply(self.resource.path, desired, resolved, current, state, warnings,
+                                             converge=False, references_read=True)
             except (InputError, ApiError) as exc:
                 outcomes[index] = _failed(self.resource, items[index], exc, warnings)
+        self._converge_many(prepared, outcomes, items, bulk_key)
         return outcomes
+
+    def _refuse_deletes_in_use(self, prepared, existing, outcomes, items):
+        """Every item's references, read before the first delete: a refused item fails, alone."""
+        for index, desired, _resolved, filters, warnings in prepared:
+            if filters is None:
+                continue
+            key = {option: desired.get(option) for option in self.resource.key}
+            try:
+                current = self.single(existing.get(_key_tuple(filters), []), desired)
+                if current is not None:
+                    self.refuse_delete_in_use(current, key)
+            except (InputError, ApiError) as exc:
+                outcomes[index] = _failed(self.resource, items[index], exc, warnings)
+
+    def _converge_many(self, prepared, outcomes, items, bulk_key):
+        """One bulk re-read of every key this call created, then :meth:`converge` each."""
+        if self.check_mode:
+            return
+        created = [p for p in prepared if p[3] is not None and outcomes[p[0]] is not None
+                   and outcomes[p[0]].operation == "create" and not outcomes[p[0]].failed]
+        if not created:
+            return
+        try:
+            current = self._bulk_find(created, bulk_key)
+        except ApiError as exc:
+            for index, _desired, _resolved, _filters, _warnings in created:
+                outcomes[index].warnings.append("%s %s: created, but re-reading it to rule out a duplicate "
+                                                "from an overlapping run failed: %s"
+                                                % (self.resource.name, _key_text(outcomes[index].key), exc))
+            return
+        for index, desired, resolved, filters, _warnings in created:
+            try:
+                outcomes[index] = self.converge(self.resource.path, outcomes[index],
+                                                current.get(_key_tuple(filters), []), desired, resolved)
+            except (InputError, ApiError) as exc:
+                outcomes[index] = _failed(self.resource, items[index], exc, outcomes[index].warnings)
 
     def _repeat(self, items, index, first, desired, outcomes, warnings):
         first_index, first_desired = first
@@ -516,9 +707,50 @@ class Engine:
         return found
 
 
+AGREEMENTS_PATH = "finance/agreements"
+INTEGRATIONS_PATH = "company/managedDevicesIntegrations"
+CROSS_REFERENCES_PATH = INTEGRATIONS_PATH + "/{parent}/crossReferences"
+CROSS_REFERENCES_OF = INTEGRATIONS_PATH + "/{id}/crossReferences"
+
+# The ``deleted_first`` option of the modules whose objects others refer to (a teardown's plan).
+DELETED_FIRST_SPEC = dict(
+    type="dict",
+    options=dict(
+        agreements_named=dict(type="list", elements="str", default=[]),
+        cross_references=dict(type="list", elements="dict", default=[], options=dict(
+            integration=dict(type="str", required=True),
+            type=dict(type="str", required=True),
+            level=dict(type="str", required=True),
+        )),
+    ),
+)
+
+
+def deleted_first_predicate(option):
+    """``f(referrer, row, parent)`` for :class:`Engine`: the referring rows a caller deletes first."""
+    if not option:
+        return None
+    names = {_fold(n) for n in option.get("agreements_named") or []}
+    crosses = {(_fold(c["integration"]), _fold(c["type"]), _fold(c["level"]))
+               for c in option.get("cross_references") or []}
+
+    def deleted_first(referrer, row, _parent):
+        if referrer.path == AGREEMENTS_PATH:
+            return _fold(row.get("name")) in names
+        if referrer.path in (CROSS_REFERENCES_PATH, CROSS_REFERENCES_OF):
+            integration = (row.get("managedDevicesIntegration") or {}).get("name")
+            return (_fold(integration), _fold(row.get("vendorType")), _fold(row.get("vendorLevel"))) in crosses
+        return False
+    return deleted_first
+
+
 def _fold(value):
     """Strings compare case-insensitively, as in ConnectWise's conditions (SQL Server collation)."""
     return value.lower() if isinstance(value, str) else value
+
+
+def _key_text(key):
+    return ", ".join("%s=%r" % item for item in (key or {}).items())
 
 
 def _key_tuple(filters):
@@ -538,6 +770,8 @@ def _failed(resource, params, exc, warnings):
 
 def _wire(value):
     """A value as sent: resolved references without our bookkeeping marks."""
+    if value is CLEAR:
+        return None
     if isinstance(value, dict):
         return {k: v for k, v in value.items() if not k.startswith("_")}
     return value

@@ -82,7 +82,8 @@ options:
       - Whether the agreement has no ending date (C(noEndingDateFlag)).
       - When not set, V(true) for a company without an O(end_date), and V(false) for one with an O(end_date).
       - V(true) together with an O(end_date) is refused, and so is V(false) without an O(end_date).
-      - The end date of an agreement with no ending date is left as it is.
+      - An agreement with no ending date has its end date (C(endDate)) cleared, so one that had an
+        O(end_date) before does not keep ending on it.
     type: bool
   bill_start_date:
     description:
@@ -100,6 +101,15 @@ options:
         and an existing agreement's contact is left as it is. Creating an agreement for a company
         without a default contact fails for that company, naming it.
     type: str
+  allow_name_mismatch:
+    description:
+      - The vendor's guide requires the agreement to have the same name as its agreement type (and
+        the management solution). By default an O(name) that differs from O(agreement_type)
+        (compared case-insensitively) fails before any request, naming both.
+      - V(true) allows a different name, for a ConnectWise set up otherwise on purpose.
+      - Not checked with O(state=absent).
+    type: bool
+    default: false
   state:
     description:
       - V(present) creates or updates the agreements; V(absent) deletes each company's agreement
@@ -187,6 +197,12 @@ results:
         - The agreement as ConnectWise returns it after the operation (the prediction in check mode).
         - Null after a deletion and for a failed company.
       type: dict
+    converged:
+      description:
+        - Set when an overlapping run created the same agreement at the same time; null otherwise.
+        - C(kept) is the id that stays (the lowest), C(removed) the ids of this run's own duplicates it deleted.
+      type: dict
+      sample: {"kept": 41, "removed": [42]}
     error:
       description: Why this company failed; null when it did not.
       type: str
@@ -231,7 +247,7 @@ import re
 from ansible_collections.mbs.connectwise.plugins.module_utils import conditions as cond
 from ansible_collections.mbs.connectwise.plugins.module_utils.client import InputError
 from ansible_collections.mbs.connectwise.plugins.module_utils.connectwise_module import ConnectWiseModule
-from ansible_collections.mbs.connectwise.plugins.module_utils.ensure import Engine, Field, Ref, Resource
+from ansible_collections.mbs.connectwise.plugins.module_utils.ensure import CLEAR, Engine, Field, Ref, Referrer, Resource
 from ansible_collections.mbs.connectwise.plugins.module_utils.transport import ApiError
 
 COMPANIES = "company/companies"
@@ -261,6 +277,8 @@ def agreement_resource(default_contact=None):
             "bill_start_date": Field("billStartDate", kind="date"),
         },
         required_on_create=("name", "agreement_type", "company", "contact"),
+        referrers=(Referrer("finance/agreements/{id}/additions", None, "agreement addition"),
+                   Referrer("finance/agreements", "parentAgreement/id", "child agreement")),
     )
 
 
@@ -270,6 +288,16 @@ def _fold(value):
 
 def _full_name(contact):
     return " ".join(p for p in (contact.get("firstName"), contact.get("lastName")) if p).lower()
+
+
+def check_same_name(params):
+    """The guide's rule: agreement and agreement type share one name (unless allowed otherwise)."""
+    if params["state"] != "present" or params.get("allow_name_mismatch"):
+        return
+    if _fold(params["name"]) != _fold(params.get("agreement_type")):
+        raise InputError("name %r differs from agreement_type %r: the vendor's guide requires the management "
+                         "solution, the agreement type and the agreements to have the same name; give the same "
+                         "name, or set allow_name_mismatch: true" % (params["name"], params.get("agreement_type")))
 
 
 def parse_entries(params):
@@ -339,6 +367,8 @@ def item_params(params, identifier, overrides):
     elif not no_ending and merged["end_date"] is None:
         raise InputError("%s: no_ending_date is false but no end_date is given" % where)
     item["no_ending_date"] = no_ending
+    if no_ending:
+        item["end_date"] = CLEAR  # ConnectWise keeps an old endDate beside the flag otherwise
     item["contact"] = parse_contact(merged["contact"], where)
     return item
 
@@ -409,6 +439,7 @@ class AgreementRun:
     def run(self):
         params, state = self.params, self.params["state"]
         try:
+            check_same_name(params)
             entries = parse_entries(params)
             items = [item_params(params, identifier, overrides) for identifier, overrides in entries]
             for item in items:  # every input check (lengths, dates) before the first request
@@ -465,13 +496,15 @@ class AgreementRun:
         for index, item in enumerate(items):
             outcome = outcomes.get(index)
             error = errors.get(index) or (outcome.error if outcome is not None else None)
-            entry = {"company": item["company"], "operation": "none", "id": None, "object": None, "error": error}
+            entry = {"company": item["company"], "operation": "none", "id": None, "object": None, "error": error,
+                     "converged": None}
             if outcome is not None:
                 warnings.extend(outcome.warnings)
                 if error is None:
                     entry["operation"] = outcome.operation
                     entry["object"] = outcome.object
                     entry["id"] = (outcome.object or {}).get("id")
+                    entry["converged"] = outcome.converged
                     if outcome.changed:
                         diffs.append(outcome.diff("agreement %s of company %s" % (item["name"], item["company"])))
             if error is not None:
@@ -481,7 +514,8 @@ class AgreementRun:
                 counts[entry["operation"]] += 1
             results.append(entry)
 
-        result = dict(changed=any(r["operation"] in ("create", "update", "delete") for r in results),
+        result = dict(changed=any(r["operation"] in ("create", "update", "delete")
+                                  or (r["converged"] or {}).get("removed") for r in results),
                       results=results, counts=counts)
         if self.params.get("company") is not None and results:
             result.update(operation=results[0]["operation"], object=results[0]["object"])
@@ -521,6 +555,7 @@ def main():
             no_ending_date=dict(type="bool"),
             bill_start_date=dict(type="str"),
             contact=dict(type="str"),
+            allow_name_mismatch=dict(type="bool", default=False),
             state=dict(type="str", choices=["present", "absent"], default="present"),
         ),
         mutually_exclusive=[("company", "companies")],

@@ -93,6 +93,38 @@ options:
     description:
       - Whether the agreement type is inactive (C(inactiveFlag)).
     type: bool
+  deleted_first:
+    description:
+      - With O(state=absent), the objects that refer to this one and that the caller deletes in
+        earlier tasks (a teardown), so that a C(--check) preview does not count them.
+      - ConnectWise refuses deleting an object that others still refer to. With O(state=absent) the
+        module reads those references first and fails, naming them, before any delete; in check
+        mode it predicts that refusal instead of a delete. References listed here are not counted.
+    type: dict
+    suboptions:
+      agreements_named:
+        description: Agreements (of any company) with one of these names.
+        type: list
+        elements: str
+        default: []
+      cross_references:
+        description: Cross-references, each given by its integration's name and its type and level.
+        type: list
+        elements: dict
+        default: []
+        suboptions:
+          integration:
+            description: The managed devices integration's name.
+            type: str
+            required: true
+          type:
+            description: The cross-reference's type (C(vendorType)).
+            type: str
+            required: true
+          level:
+            description: The cross-reference's level (C(vendorLevel)).
+            type: str
+            required: true
   state:
     description:
       - V(present) creates or updates the agreement type; V(absent) deletes it.
@@ -176,7 +208,19 @@ from ansible_collections.mbs.connectwise.plugins.module_utils.connectwise_module
     ConnectWiseModule,
     run_ensure,
 )
-from ansible_collections.mbs.connectwise.plugins.module_utils.ensure import Engine, Field, Ref, Resource
+from ansible_collections.mbs.connectwise.plugins.module_utils.ensure import (
+    AGREEMENTS_PATH,
+    CROSS_REFERENCES_OF,
+    CROSS_REFERENCES_PATH,
+    DELETED_FIRST_SPEC,
+    INTEGRATIONS_PATH,
+    Engine,
+    Field,
+    Ref,
+    Referrer,
+    Resource,
+    deleted_first_predicate,
+)
 
 BILL_OPTIONS = ["Billable", "DoNotBill", "NoCharge", "NoDefault"]
 
@@ -200,6 +244,8 @@ AGREEMENT_TYPE = Resource(
     },
     required_on_create=("bill_time", "bill_expenses", "bill_products", "employee_comp_rate",
                         "employee_comp_not_exceed", "invoicing_cycle"),
+    referrers=(Referrer(AGREEMENTS_PATH, "type/id", "agreement"),
+               Referrer(CROSS_REFERENCES_PATH, "agreementType/id", "cross-reference", parents=INTEGRATIONS_PATH)),
 )
 
 
@@ -218,10 +264,12 @@ def main():
             invoice_description=dict(type="str"),
             inactive=dict(type="bool"),
             state=dict(type="str", choices=["present", "absent"], default="present"),
+            deleted_first=DELETED_FIRST_SPEC,
         ),
         supports_check_mode=True,
     )
-    run_ensure(module, Engine(module.client, AGREEMENT_TYPE, module.check_mode))
+    run_ensure(module, Engine(module.client, AGREEMENT_TYPE, module.check_mode,
+                                deleted_first=deleted_first_predicate(module.params["deleted_first"])))
 
 
 if __name__ == "__main__":

@@ -16,8 +16,7 @@ description:
     (C(company/managedDevicesIntegrations)), which ties the backup vendor's billing to an
     integrator login. Its cross-references are managed by M(mbs.connectwise.cross_reference).
   - The vendor's guide writes the same name (C(ManagedBackupService)) in the Name and Solution fields.
-  - Only the options you give are compared (O(solution) always is, see there); a second run with
-    the same options changes nothing.
+  - Only the options you give are compared; a second run with the same options changes nothing.
 author:
   - mbs.connectwise maintainers (@mbs-connectwise)
 extends_documentation_fragment:
@@ -38,7 +37,8 @@ options:
   solution:
     description:
       - The solution (C(solution)). At most 30 characters.
-      - Defaults to O(name), as the guide asks; the default is compared like a given value.
+      - When not given, O(name) is used on create, as the guide asks, and the field is not compared;
+        a later run without O(solution) leaves a solution changed in ConnectWise as it is.
     type: str
   integrator_login:
     description:
@@ -62,6 +62,38 @@ options:
     description:
       - The portal URL (C(portalUrl)). At most 200 characters.
     type: str
+  deleted_first:
+    description:
+      - With O(state=absent), the objects that refer to this one and that the caller deletes in
+        earlier tasks (a teardown), so that a C(--check) preview does not count them.
+      - ConnectWise refuses deleting an object that others still refer to. With O(state=absent) the
+        module reads those references first and fails, naming them, before any delete; in check
+        mode it predicts that refusal instead of a delete. References listed here are not counted.
+    type: dict
+    suboptions:
+      agreements_named:
+        description: Agreements (of any company) with one of these names.
+        type: list
+        elements: str
+        default: []
+      cross_references:
+        description: Cross-references, each given by its integration's name and its type and level.
+        type: list
+        elements: dict
+        default: []
+        suboptions:
+          integration:
+            description: The managed devices integration's name.
+            type: str
+            required: true
+          type:
+            description: The cross-reference's type (C(vendorType)).
+            type: str
+            required: true
+          level:
+            description: The cross-reference's level (C(vendorLevel)).
+            type: str
+            required: true
   state:
     description:
       - V(present) creates or updates the integration; V(absent) deletes it.
@@ -134,7 +166,19 @@ from ansible_collections.mbs.connectwise.plugins.module_utils.connectwise_module
     ConnectWiseModule,
     run_ensure,
 )
-from ansible_collections.mbs.connectwise.plugins.module_utils.ensure import Engine, Field, Ref, Resource
+from ansible_collections.mbs.connectwise.plugins.module_utils.ensure import (
+    AGREEMENTS_PATH,
+    CROSS_REFERENCES_OF,
+    CROSS_REFERENCES_PATH,
+    DELETED_FIRST_SPEC,
+    INTEGRATIONS_PATH,
+    Engine,
+    Field,
+    Ref,
+    Referrer,
+    Resource,
+    deleted_first_predicate,
+)
 
 MANAGED_DEVICES_INTEGRATION = Resource(
     name="managed devices integration",
@@ -142,13 +186,15 @@ MANAGED_DEVICES_INTEGRATION = Resource(
     key=("name",),
     fields={
         "name": Field("name", max_length=30),
-        "solution": Field("solution", max_length=30),
+        "solution": Field("solution", max_length=30,
+                          create_default=lambda desired, resolved: desired.get("name")),
         "integrator_login": Field("integratorLogin", kind="ref", ref=Ref(
             "system/integratorlogins", match="username", label="integrator login")),
         "login_by": Field("loginBy", create_default="Global"),
         "default_billing_level": Field("defaultBillingLevel", create_default="Summary"),
         "portal_url": Field("portalUrl", max_length=200),
     },
+    referrers=(Referrer(CROSS_REFERENCES_OF, None, "cross-reference"),),
 )
 
 
@@ -162,12 +208,12 @@ def main():
             default_billing_level=dict(type="str", choices=["Detail", "Summary"]),
             portal_url=dict(type="str"),
             state=dict(type="str", choices=["present", "absent"], default="present"),
+            deleted_first=DELETED_FIRST_SPEC,
         ),
         supports_check_mode=True,
     )
-    params = dict(module.params)
-    params["solution"] = params["solution"] or params["name"]
-    run_ensure(module, Engine(module.client, MANAGED_DEVICES_INTEGRATION, module.check_mode), params)
+    run_ensure(module, Engine(module.client, MANAGED_DEVICES_INTEGRATION, module.check_mode,
+                                deleted_first=deleted_first_predicate(module.params["deleted_first"])), module.params)
 
 
 if __name__ == "__main__":

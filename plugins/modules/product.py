@@ -33,12 +33,12 @@ attributes:
 options:
   identifier:
     description:
-      - The Product ID (C(identifier)), the product's natural key. At most 60 characters.
+      - The Product ID (C(identifier)), the product's natural key. At most 75 characters.
     type: str
     required: true
   description:
     description:
-      - The product's description (C(description)). At most 60 characters. Required on create.
+      - The product's description (C(description)). At most 75 characters. Required on create.
     type: str
   customer_description:
     description:
@@ -85,6 +85,38 @@ options:
     description:
       - Whether the product is inactive (C(inactiveFlag)).
     type: bool
+  deleted_first:
+    description:
+      - With O(state=absent), the objects that refer to this one and that the caller deletes in
+        earlier tasks (a teardown), so that a C(--check) preview does not count them.
+      - ConnectWise refuses deleting an object that others still refer to. With O(state=absent) the
+        module reads those references first and fails, naming them, before any delete; in check
+        mode it predicts that refusal instead of a delete. References listed here are not counted.
+    type: dict
+    suboptions:
+      agreements_named:
+        description: Agreements (of any company) with one of these names.
+        type: list
+        elements: str
+        default: []
+      cross_references:
+        description: Cross-references, each given by its integration's name and its type and level.
+        type: list
+        elements: dict
+        default: []
+        suboptions:
+          integration:
+            description: The managed devices integration's name.
+            type: str
+            required: true
+          type:
+            description: The cross-reference's type (C(vendorType)).
+            type: str
+            required: true
+          level:
+            description: The cross-reference's level (C(vendorLevel)).
+            type: str
+            required: true
   state:
     description:
       - V(present) creates or updates the product; V(absent) deletes it.
@@ -176,14 +208,25 @@ from ansible_collections.mbs.connectwise.plugins.module_utils.connectwise_module
     ConnectWiseModule,
     run_ensure,
 )
-from ansible_collections.mbs.connectwise.plugins.module_utils.ensure import Engine, Field, Ref, Resource
+from ansible_collections.mbs.connectwise.plugins.module_utils.ensure import (
+    AGREEMENTS_PATH,
+    CROSS_REFERENCES_PATH,
+    DELETED_FIRST_SPEC,
+    INTEGRATIONS_PATH,
+    Engine,
+    Field,
+    Ref,
+    Referrer,
+    Resource,
+    deleted_first_predicate,
+)
 
 PRODUCT = Resource(
     name="product",
     path="procurement/catalog",
     key=("identifier",),
     fields={
-        "identifier": Field("identifier", max_length=60),
+        "identifier": Field("identifier", max_length=75),
         "description": Field("description", max_length=60),
         "customer_description": Field("customerDescription", max_length=6000),
         "category": Field("category", kind="ref", ref=Ref("procurement/categories", label="product category")),
@@ -199,6 +242,9 @@ PRODUCT = Resource(
         "inactive": Field("inactiveFlag", kind="bool"),
     },
     required_on_create=("description", "customer_description", "subcategory", "product_type"),
+    referrers=(Referrer(AGREEMENTS_PATH + "/{parent}/additions", "product/id", "agreement addition",
+                        parents=AGREEMENTS_PATH),
+               Referrer(CROSS_REFERENCES_PATH, "product/id", "cross-reference", parents=INTEGRATIONS_PATH)),
 )
 
 
@@ -218,11 +264,13 @@ def main():
             taxable=dict(type="bool"),
             inactive=dict(type="bool"),
             state=dict(type="str", choices=["present", "absent"], default="present"),
+            deleted_first=DELETED_FIRST_SPEC,
         ),
         required_by=dict(subcategory=["category"]),
         supports_check_mode=True,
     )
-    run_ensure(module, Engine(module.client, PRODUCT, module.check_mode))
+    run_ensure(module, Engine(module.client, PRODUCT, module.check_mode,
+                                deleted_first=deleted_first_predicate(module.params["deleted_first"])))
 
 
 if __name__ == "__main__":

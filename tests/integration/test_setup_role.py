@@ -245,6 +245,41 @@ def test_teardown_check_mode_writes_nothing(ansible, sandbox):
     assert len(rows(sandbox, "agreements")) == len(DEMO_COMPANIES)
 
 
+@pytest.mark.parametrize("check", [False, True])
+def test_teardown_refused_by_a_reference_outside_the_setup_deletes_nothing(ansible, sandbox, check):
+    """Another agreement uses the agreement type: ConnectWise would refuse deleting the type at the
+    end, so the teardown fails before its first delete (and its preview predicts that refusal)."""
+    assert ansible.playbook(SETUP).rc == 0
+    acme = next(a for a in rows(sandbox, "agreements") if a["company"]["identifier"] == "AcmeCorp")
+    other = api(sandbox, "POST", "finance/agreements", {
+        "name": "Other agreement", "type": {"id": acme["type"]["id"]}, "company": {"id": acme["company"]["id"]},
+        "contact": {"id": acme["contact"]["id"]}})
+    before = {table: rows(sandbox, table) for table in SETUP_TABLES}
+    sandbox.clear_journal()
+    run = ansible.playbook(TEARDOWN, check=check)
+    assert run.rc != 0, run
+    assert "cannot delete agreement type" in run.stdout and "(ids %d)" % other["id"] in run.stdout
+    assert writes(sandbox) == []
+    assert {table: rows(sandbox, table) for table in SETUP_TABLES} == before
+
+
+def test_teardown_preview_of_a_billed_agreement_predicts_the_real_run(ansible, sandbox):
+    assert ansible.playbook(SETUP).rc == 0
+    acme = next(a for a in rows(sandbox, "agreements") if a["company"]["identifier"] == "AcmeCorp")
+    api(sandbox, "POST", "finance/agreements/%d/additions" % acme["id"], {
+        "product": {"id": only(sandbox, "catalog")["id"]}, "billCustomer": "Billable", "quantity": 1,
+        "effectiveDate": acme["billStartDate"]})
+    sandbox.clear_journal()
+    preview = ansible.playbook(TEARDOWN, check=True)
+    assert writes(sandbox) == []
+    assert preview.rc != 0 and "1 of 6 companies failed: AcmeCorp:" in preview.task(FAIL_TASK)["result"]["msg"]
+    real = ansible.playbook(TEARDOWN)
+    assert real.rc != 0
+    assert summary(preview)[1:] == summary(real)[1:]
+    # no refused write: every refusal was known before the request
+    assert not [w for w in writes(sandbox) if w["status"] >= 400]
+
+
 # ---- bad input: a clear error, nothing written ---------------------------------------------------
 
 def test_unknown_company_fails_alone_and_the_others_are_done(ansible, sandbox):
@@ -279,7 +314,7 @@ def test_company_without_contact_fails_and_gets_no_agreement(ansible, sandbox):
     ({"connectwise_product": {"product_type": "Firmware"}}, 'ConnectWise lacks product type "Firmware"'),
     ({"connectwise_integrator_login": "NoSuchLogin"},
      'ConnectWise lacks integrator login "NoSuchLogin" (system/integratorlogins)'),
-    ({"connectwise_product": {"identifier": "X" * 61}}, "is 61 characters long; ConnectWise allows at most 60"),
+    ({"connectwise_product": {"identifier": "X" * 76}}, "is 76 characters long; ConnectWise allows at most 75"),
     ({"connectwise_product": {"description": "D" * 61}}, "is 61 characters long; ConnectWise allows at most 60"),
     ({"connectwise_cross_reference": {"level": "L" * 256}}, "is 256 characters long; ConnectWise allows at most 255"),
 ], ids=["category", "subcategory", "product-type", "integrator-login", "identifier-length",

@@ -13,6 +13,7 @@ CYCLES = ("Contract2Weeks", "Contract4Weeks", "ContractYear", "CalendarMonth", "
           "CalendarWeek", "ContractQuarter", "CalendarYear")
 INVOICING_CYCLES = ("ContractYear", "CalendarYear")
 AGREEMENT_STATUSES = ("Active", "Cancelled", "Expired", "Inactive")
+BILLING_OPTIONS = ("BiMonthly", "BiWeekly", "Monthly", "NotRecurring", "Quarterly", "SemiAnnual", "Weekly", "Yearly")
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,8 @@ RESOURCES = {r.table: r for r in (
         "id": ID, "name": s(50, required=True), "defaultFlag": B, "inactiveFlag": B,
     }),
     Resource("billingCycles", "finance/billingCycles", "billingCycle", {
-        "id": ID, "name": s(50, required=True), "defaultFlag": B,
+        "id": ID, "name": s(50, required=True), "identifier": s(5, required=True), "defaultFlag": B,
+        "billingOptions": e(BILLING_OPTIONS, required=True),
     }),
     Resource("unitOfMeasures", "procurement/unitOfMeasures", "unitOfMeasure", {
         "id": ID, "name": s(50, required=True), "defaultFlag": B, "inactiveFlag": B,
@@ -116,7 +118,7 @@ RESOURCES = {r.table: r for r in (
         "defaultContact": ref("contacts", on_delete="clear"), "billingContact": ref("contacts", on_delete="clear"),
     }, key="identifier", display={"identifier": "identifier", "name": "name"}, unique=(("identifier",),)),
     Resource("contacts", "company/contacts", "contact", {
-        "id": ID, "firstName": s(30, required=True), "lastName": s(30), "company": ref("companies", on_delete="cascade"),
+        "id": ID, "firstName": s(30), "lastName": s(30), "company": ref("companies", on_delete="cascade"),
         "defaultFlag": B, "inactiveFlag": B,
     }, display={"name": ("firstName", "lastName")}),
     Resource("managementItSolutions", "company/managementItSolutions", "managementItSolution", {
@@ -141,7 +143,7 @@ RESOURCES = {r.table: r for r in (
         "location": OPAQUE, "prefixSuffixOption": e(("Prefix", "Suffix")), "prorateFlag": B,
     }, unique=(("name",),)),
     Resource("catalog", "procurement/catalog", "catalogItem", {
-        "id": ID, "identifier": s(60, required=True), "description": s(60, required=True),
+        "id": ID, "identifier": s(75, required=True), "description": s(60, required=True),
         "customerDescription": s(6000, required=True), "category": ref("categories"),
         "subcategory": ref("subcategories", required=True), "type": ref("productTypes", required=True),
         "cost": F, "price": F, "inactiveFlag": B, "notes": s(),

@@ -487,15 +487,8 @@ def _apply_one(res, draft, segments, value):
     if spec is None or spec.read_only:
         what = "is read-only" if spec is not None else f"is not a field of {res.label}"
         raise _patch_error(res, "/".join(segments), f"path {'/'.join(segments)!r} {what}")
-    if len(segments) == 1:
-        draft[segments[0]] = copy.deepcopy(value)
+    if len(segments) > 1:
+        # ConnectWise cannot patch a location inside an object (``type/id``, ``company/identifier``):
+        # it answers 200 and changes nothing (its guide: replace the whole reference instead).
         return
-    if spec.kind != "ref" or len(segments) > 2:
-        raise _patch_error(res, "/".join(segments), f"path {'/'.join(segments)!r} does not name a field")
-    if spec.target is None:
-        draft[segments[0]] = dict(draft.get(segments[0]) or {}, **{segments[1]: value})
-        return
-    allowed = {"id", RESOURCES[spec.target].key, *RESOURCES[spec.target].display}
-    if segments[1] not in allowed:
-        raise _patch_error(res, "/".join(segments), f"path {'/'.join(segments)!r}: a reference takes {sorted(allowed)}")
-    draft[segments[0]] = None if value is None else {segments[1]: value}
+    draft[segments[0]] = copy.deepcopy(value)

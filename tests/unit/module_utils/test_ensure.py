@@ -122,7 +122,8 @@ def test_find_escapes_quotes_and_backslashes_in_the_key_condition(client, cw):
 def test_no_match_creates_with_post(client, cw):
     seed_refs(cw)
     outcome = Engine(client, WIDGET).ensure({"name": "W1", "description": "first", "category": "Hardware"})
-    assert conditions_of(cw, WIDGETS) == ['name = "W1"']
+    # find, then the re-read after the create that rules out a duplicate from an overlapping run
+    assert conditions_of(cw, WIDGETS) == ['name = "W1"', 'name = "W1"']
     assert sent(cw) == [("POST", WIDGETS, {
         "source": "ansible", "level": 1, "billing": "DoNotBill",
         "name": "W1", "description": "first", "category": {"id": 5},
@@ -559,7 +560,7 @@ def test_unknown_post_outcome_reread_finds_the_object_and_adopts_it(client, cw):
     assert len(sent(cw, "POST")) == 1
     assert outcome.operation == "create"
     assert outcome.object["id"] == 500
-    assert conditions_of(cw, WIDGETS) == ['name = "W1"', 'name = "W1"']
+    assert conditions_of(cw, WIDGETS) == ['name = "W1"'] * 3  # find, re-read after the lost answer, converge
     assert len(cw.rows(WIDGETS)) == 1
 
 
@@ -636,7 +637,8 @@ def test_ensure_many_reads_existing_in_chunked_in_queries(client, cw):
     engine = Engine(client, WIDGET)
     outcomes = engine.ensure_many(items, bulk_key="name")
     reads = gets(cw, WIDGETS)
-    assert len(reads) == 150 // IN_CHUNK + 1 == 2
+    # the existing ones in 2 chunks, then the 75 created ones re-read once (one chunk) to converge
+    assert len(reads) == 150 // IN_CHUNK + 1 + 1 == 3
     assert all(q["conditions"].startswith("name in (") for q in reads)
     assert reads[0]["conditions"].count(",") == IN_CHUNK - 1
     assert len(gets(cw, CATEGORIES)) == 1
@@ -685,7 +687,7 @@ def test_ensure_many_records_per_item_failures_and_continues(client, cw):
     assert "requires on create: description" in outcomes[4].error
     assert outcomes[2].key == {"name": "bad-ref"}
     assert [b["name"] for _m, _p, b in sent(cw, "POST")] == ["ok1", "ok2"]
-    assert len(gets(cw, WIDGETS)) == 1
+    assert len(gets(cw, WIDGETS)) == 2  # one bulk find, one bulk re-read of the two created
 
 
 @pytest.mark.parametrize("state", ["present", "absent"])
@@ -714,7 +716,9 @@ def test_ensure_many_with_a_reference_bulk_key_groups_by_the_shared_key(client, 
     engine.prefetch(AGREEMENT.fields["company"].ref, ["acme", "beta"])
     outcomes = engine.ensure_many([{"company": "acme", "name": "Backup"}, {"company": "beta", "name": "Backup"}],
                                   bulk_key="company")
-    assert conditions_of(cw, AGREEMENTS) == ['(company/id in (1,2)) and (name = "Backup")']
+    # the bulk find, then the re-read of the one created (acme) to converge
+    assert conditions_of(cw, AGREEMENTS) == ['(company/id in (1,2)) and (name = "Backup")',
+                                             '(company/id in (1)) and (name = "Backup")']
     assert len(gets(cw, COMPANIES)) == 1
     assert [o.operation for o in outcomes] == ["create", "none"]
     assert sent(cw) == [("POST", AGREEMENTS, {"company": {"id": 1}, "name": "Backup"})]
@@ -780,3 +784,86 @@ def test_ensure_many_with_the_same_key_and_other_values_fails_the_repeat_only(cl
     assert outcomes[0].operation == "create" and outcomes[0].error is None
     assert "given again (item 2) with other values than item 1" in outcomes[1].error
     assert len(sent(cw, "POST")) == 1
+
+
+# ---- overlapping runs: a create converges ---------------------------------------------------------
+def _twin_created_by_another_run(cw, twin_id):
+    """On our POST, another run's create of the same key commits too (with ``twin_id``)."""
+    def refuse(method, path, body):
+        if method == "POST":
+            cw.add(path, id=twin_id, **body)
+        return None
+    cw.refuse = refuse
+
+
+def test_create_that_lost_the_race_deletes_its_own_and_adopts_the_lowest_id(client, cw):
+    seed_refs(cw)
+    _twin_created_by_another_run(cw, twin_id=7)
+    outcome = Engine(client, WIDGET).ensure({"name": "W1", "description": "d", "category": "Hardware"})
+    assert [r["id"] for r in cw.rows(WIDGETS)] == [7]
+    [post, delete] = sent(cw)
+    assert post[0] == "POST" and delete[0] == "DELETE" and delete[1] != WIDGETS + "/7"
+    assert outcome.object["id"] == 7 and outcome.operation == "none"
+    assert outcome.converged == {"kept": 7, "removed": [int(delete[1].rsplit("/", 1)[1])]}
+    assert outcome.changed and any("deleted our duplicate" in w for w in outcome.warnings)
+
+
+def test_create_that_won_the_race_keeps_its_object(client, cw):
+    seed_refs(cw)
+    _twin_created_by_another_run(cw, twin_id=99999)
+    outcome = Engine(client, WIDGET).ensure({"name": "W1", "description": "d", "category": "Hardware"})
+    assert outcome.operation == "create" and outcome.object["id"] < 99999
+    assert [m for m, _p, _b in sent(cw)] == ["POST"]  # the other run removes its own
+    assert outcome.converged["kept"] == outcome.object["id"]
+
+
+def test_adopted_winner_gets_the_fields_this_run_asks_for(client, cw):
+    seed_refs(cw)
+
+    def refuse(method, path, body):
+        if method == "POST":
+            cw.add(path, id=7, **dict(body, description="theirs"))
+        return None
+    cw.refuse = refuse
+    outcome = Engine(client, WIDGET).ensure({"name": "W1", "description": "ours", "category": "Hardware"})
+    assert outcome.operation == "update" and outcome.object["description"] == "ours"
+    assert [r["description"] for r in cw.rows(WIDGETS)] == ["ours"]
+
+
+def test_duplicate_refused_by_connectwise_is_adopted(client, cw):
+    seed_refs(cw)
+
+    def refuse(method, path, body):
+        if method == "POST":
+            cw.add(path, id=7, **body)
+            return 400, {"code": "InvalidObject", "message": "widget object is invalid",
+                         "errors": [{"code": "InvalidField", "field": "name", "message": "already exists"}]}
+        return None
+    cw.refuse = refuse
+    outcome = Engine(client, WIDGET).ensure({"name": "W1", "description": "d", "category": "Hardware"})
+    assert outcome.object["id"] == 7 and outcome.operation == "none" and not outcome.failed
+    assert outcome.converged == {"kept": 7, "removed": []}
+
+
+def test_invalid_create_is_still_an_error(client, cw):
+    seed_refs(cw)
+    cw.refuse = lambda method, path, body: (400, {"code": "InvalidObject", "message": "bad"}) if method == "POST" else None
+    with pytest.raises(ensure_mod.ApiError):
+        Engine(client, WIDGET).ensure({"name": "W1", "description": "d", "category": "Hardware"})
+
+
+def test_ensure_many_converges_each_raced_create_with_one_bulk_reread(client, cw):
+    seed_refs(cw)
+    twins = iter(range(1, 100))
+
+    def refuse(method, path, body):
+        if method == "POST" and body["name"] in ("w1", "w3"):
+            cw.add(path, id=next(twins), **body)
+        return None
+    cw.refuse = refuse
+    items = [{"name": "w%d" % i, "description": "d", "category": "Hardware"} for i in range(5)]
+    outcomes = Engine(client, WIDGET).ensure_many(items, bulk_key="name")
+    assert sorted(r["name"] for r in cw.rows(WIDGETS)) == ["w0", "w1", "w2", "w3", "w4"]
+    assert [o.operation for o in outcomes] == ["create", "none", "create", "none", "create"]
+    assert outcomes[1].object["id"] == 1 and outcomes[3].object["id"] == 2
+    assert len(gets(cw, WIDGETS)) == 2

@@ -54,8 +54,9 @@ def test_bulk_first_run_creates_with_bounded_reads(cw):
     assert [r["company"] for r in result["results"]] == identifiers
     assert all(r["id"] and r["error"] is None for r in result["results"])
     gets = cw.calls("GET")
-    # 1 type lookup + 3 chunks of companies (100/100/50) + 3 chunks of agreements: no per-company GET.
-    assert [c[1] for c in gets] == [TYPES] + [COMPANIES] * 3 + [AGREEMENTS] * 3
+    # 1 type lookup + 3 chunks of companies (100/100/50) + 3 chunks of agreements, then the 250
+    # created re-read in 3 chunks to rule out duplicates from an overlapping run: no per-company GET.
+    assert [c[1] for c in gets] == [TYPES] + [COMPANIES] * 3 + [AGREEMENTS] * 3 + [AGREEMENTS] * 3
     assert len(cw.calls("POST", AGREEMENTS)) == 250 and len(cw.writes()) == 250
     company_reads = [c[2] for c in gets if c[1] == COMPANIES]
     assert company_reads[0]["fields"] == "id,identifier,name,defaultContact"
@@ -91,9 +92,10 @@ def test_bulk_reads_follow_pagination(mocked):
     identifiers = many(cw)
     result, failed = run_module(agreement, dict(BASE, companies=identifiers))
     assert not failed and result["counts"]["create"] == 250
-    # chunks of 100 companies on pages of 40: 3 + 3 + 2 pages; no agreements exist yet: 3 empty pages
+    # chunks of 100 companies on pages of 40: 3 + 3 + 2 pages; no agreements exist yet: 3 empty pages;
+    # the re-read of the 250 created: 3 + 3 + 2 pages
     assert len(cw.calls("GET", COMPANIES)) == 8
-    assert len(cw.calls("GET", AGREEMENTS)) == 3
+    assert len(cw.calls("GET", AGREEMENTS)) == 3 + 8
     cw.log.clear()
     result, failed = run_module(agreement, dict(BASE, companies=identifiers))
     assert not failed and result["counts"]["none"] == 250 and cw.writes() == []
@@ -239,21 +241,21 @@ def test_unknown_contact_name_fails_that_company(cw):
 
 def test_unknown_agreement_type_fails_the_task_before_any_write(cw):
     add_company(cw, "Acme")
-    result, failed = run_module(agreement, dict(BASE, company="Acme", agreement_type="Missing"))
+    result, failed = run_module(agreement, dict(BASE, company="Acme", agreement_type="Missing", allow_name_mismatch=True))
     assert failed and "no agreement type named 'Missing'" in result["msg"]
     assert cw.writes() == [] and len(cw.log) == 1
 
 
 def test_check_mode_with_missing_type_warns_and_predicts(cw):
     add_company(cw, "Acme")
-    result, failed = run_module(agreement, dict(BASE, company="Acme", agreement_type="Later"), check_mode=True)
+    result, failed = run_module(agreement, dict(BASE, company="Acme", agreement_type="Later", allow_name_mismatch=True), check_mode=True)
     assert not failed and result["operation"] == "create" and cw.writes() == []
 
 
 # ---- input checks before any request ----------------------------------------------------------
 
 @pytest.mark.parametrize("args, message", [
-    (dict(name="x" * 101), "at most 100"),
+    (dict(name="x" * 101, allow_name_mismatch=True), "at most 100"),
     (dict(start_date="2026-13-01"), "not a valid calendar date"),
     (dict(end_date="2027-01-01", no_ending_date=True), "no_ending_date is true but end_date"),
     (dict(no_ending_date=False), "no_ending_date is false but no end_date"),
@@ -279,16 +281,16 @@ def test_company_and_companies_are_exclusive(cw):
 def test_identifiers_with_quotes_and_backslashes_are_escaped(cw):
     odd = add_company(cw, 'Q"uote\\Back', name='Smith & "Sons" \\ Co')
     plain = add_company(cw, "Plain")
-    result, failed = run_module(agreement, dict(BASE, name='MBS "prod" \\ 1', companies=[odd["identifier"], "plain"]))
+    result, failed = run_module(agreement, dict(BASE, name='MBS "prod" \\ 1', allow_name_mismatch=True, companies=[odd["identifier"], "plain"]))
     assert not failed, result["msg"]
     assert result["counts"]["create"] == 2
     [read] = cw.calls("GET", COMPANIES)
     assert read[2]["conditions"] == 'identifier in ("Q\\"uote\\\\Back","plain")'
-    [agreements] = cw.calls("GET", AGREEMENTS)
+    agreements, _reread_after_create = cw.calls("GET", AGREEMENTS)
     assert agreements[2]["conditions"].endswith('(name = "MBS \\"prod\\" \\\\ 1")')
     assert {r["company"]["id"] for r in cw.rows(AGREEMENTS)} == {odd["id"], plain["id"]}
     cw.log.clear()
-    again, failed = run_module(agreement, dict(BASE, name='MBS "prod" \\ 1', companies=[odd["identifier"], "plain"]))
+    again, failed = run_module(agreement, dict(BASE, name='MBS "prod" \\ 1', allow_name_mismatch=True, companies=[odd["identifier"], "plain"]))
     assert not failed and again["counts"]["none"] == 2 and cw.writes() == []
 
 
@@ -319,3 +321,75 @@ def test_absent_for_an_unknown_company_is_nothing_to_delete(cw):
 def test_empty_companies_list_does_nothing(cw):
     result, failed = run_module(agreement, dict(BASE, companies=[]))
     assert not failed and not result["changed"] and result["results"] == [] and cw.log == []
+
+
+# ---- the guide's same-name rule ----------------------------------------------------------------
+
+def test_name_differing_from_the_agreement_type_fails_before_any_request(cw):
+    result, failed = run_module(agreement, dict(BASE, company="Acme", name="Backup"))
+    assert failed
+    assert "'Backup'" in result["msg"] and "'%s'" % NAME in result["msg"] and "allow_name_mismatch" in result["msg"]
+    assert cw.log == []
+
+
+def test_same_name_compares_case_insensitively(cw):
+    add_company(cw, "Acme")
+    result, failed = run_module(agreement, dict(BASE, company="Acme", name=NAME.lower()))
+    assert not failed, result["msg"]
+
+
+def test_allow_name_mismatch_opts_out(cw):
+    add_company(cw, "Acme")
+    result, failed = run_module(agreement, dict(BASE, company="Acme", name="Backup", allow_name_mismatch=True))
+    assert not failed, result["msg"]
+    assert [a["name"] for a in cw.rows(AGREEMENTS)] == ["Backup"]
+
+
+def test_absent_does_not_check_the_name(cw):
+    result, failed = run_module(agreement, {"name": "Backup", "company": "Acme", "state": "absent"})
+    assert not failed, result["msg"]
+
+
+# ---- no ending date clears an old end date -------------------------------------------------------
+
+def test_rerun_without_end_date_clears_the_old_end_date(cw):
+    company = add_company(cw, "Acme")
+    result, failed = run_module(agreement, dict(BASE, company="Acme", end_date="2027-10-31"))
+    assert not failed, result["msg"]
+    [row] = cw.rows(AGREEMENTS)
+    assert row["endDate"] == "2027-10-31T00:00:00Z" and row["noEndingDateFlag"] is False
+    cw.log.clear()
+    result, failed = run_module(agreement, dict(BASE, company="Acme"))
+    assert not failed and result["operation"] == "update", result
+    [patch] = [body for method, _path, body in cw.sent if method == "PATCH"]
+    assert {"op": "replace", "path": "endDate", "value": None} in patch
+    [row] = cw.rows(AGREEMENTS)
+    assert row["endDate"] is None and row["noEndingDateFlag"] is True
+    assert company["id"] == row["company"]["id"]
+    result, failed = run_module(agreement, dict(BASE, company="Acme"))
+    assert not failed and result["operation"] == "none", result
+
+
+# ---- overlapping runs ------------------------------------------------------------------------------
+
+def test_bulk_create_raced_by_another_run_keeps_the_lowest_id(cw, warned):
+    add_company(cw, "Acme")
+    globex = add_company(cw, "Globex")
+    twin = {}
+
+    def another_run_creates_globex_too(method, path, body):
+        if method == "POST" and body["company"]["id"] == globex["id"] and not twin:
+            twin.update(cw.add(AGREEMENTS, id=1, **body))  # committed first: the lowest id
+        return None
+    cw.refuse = another_run_creates_globex_too
+    result, failed = run_module(agreement, dict(BASE, companies=["Acme", "Globex"]))
+    assert not failed, result["msg"]
+    by_company = {r["company"]: r for r in result["results"]}
+    assert by_company["Globex"]["id"] == 1 and by_company["Acme"]["operation"] == "create"
+    assert by_company["Globex"]["converged"]["kept"] == 1 and len(by_company["Globex"]["converged"]["removed"]) == 1
+    assert by_company["Acme"]["converged"] is None
+    assert sorted((a["company"]["id"], a["id"]) for a in cw.rows(AGREEMENTS) if a["company"]["id"] == globex["id"]) \
+        == [(globex["id"], 1)]
+    assert any("deleted our duplicate" in w for w in warned())
+    again, failed = run_module(agreement, dict(BASE, companies=["Acme", "Globex"]))
+    assert not failed and not again["changed"]

@@ -28,7 +28,7 @@ def test_creates_with_documented_defaults(mocked):
     [post] = writes(mocked)
     assert post.url == PATH
     assert body(post) == DEFAULT_BODY
-    assert conditions(mocked, PATH) == ['name = "ManagedBackupService"']
+    assert conditions(mocked, PATH) == ['name = "ManagedBackupService"'] * 2  # find, and the re-read after the create
     assert conditions(mocked, CYCLES) == ['name = "Monthly"']
 
 
@@ -153,8 +153,15 @@ def test_ambiguous_billing_cycle_fails_without_write(mocked):
     assert writes(mocked) == []
 
 
+def no_references(mocked):
+    """Nothing refers to the agreement type: no agreement, no integration (so no cross-reference)."""
+    mocked.get(API + "finance/agreements", json=[])
+    mocked.get(API + "company/managedDevicesIntegrations", json=[])
+
+
 def test_absent_deletes(mocked):
     mocked.get(PATH, json=[EXISTING])
+    no_references(mocked)
     mocked.delete(PATH + "/4", status=204)
     result, failed = run_module(agreement_type, dict(NAME, state="absent"), diff=True)
     assert not failed, result
@@ -166,6 +173,7 @@ def test_absent_deletes(mocked):
 
 def test_absent_in_check_mode_does_not_delete(mocked):
     mocked.get(PATH, json=[EXISTING])
+    no_references(mocked)
     result, failed = run_module(agreement_type, dict(NAME, state="absent"), check_mode=True)
     assert not failed and result["changed"] and result["operation"] == "delete"
     assert writes(mocked) == []

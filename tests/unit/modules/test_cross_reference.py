@@ -45,7 +45,7 @@ def test_creates_the_guides_cross_reference(mocked):
     assert conditions(mocked, AGREEMENT_TYPES) == ['name = "ManagedBackupService"']
     assert conditions(mocked, CATALOG) == ['identifier = "OnlineBackup"']
     assert conditions(mocked, CONFIG_TYPES) == ['name = "Backup Stats"']
-    assert conditions(mocked, PATH) == [KEY_CONDITIONS]
+    assert conditions(mocked, PATH) == [KEY_CONDITIONS] * 2  # find, and the re-read after the create
 
 
 def test_second_run_changes_nothing(mocked):

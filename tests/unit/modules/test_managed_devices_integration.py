@@ -25,7 +25,7 @@ def test_creates_as_the_guide_does(mocked):
     assert post.url == PATH
     assert body(post) == {"name": "ManagedBackupService", "solution": "ManagedBackupService",
                           "integratorLogin": {"id": 1}, "loginBy": "Global", "defaultBillingLevel": "Summary"}
-    assert conditions(mocked, PATH) == ['name = "ManagedBackupService"']
+    assert conditions(mocked, PATH) == ['name = "ManagedBackupService"'] * 2  # find, and the re-read after the create
     assert conditions(mocked, LOGINS) == ['username = "mbs-integrator"']
 
 
@@ -70,10 +70,21 @@ def test_update_patches_only_the_integrator_login(mocked):
     assert result["diff"]["after"] == {"integratorLogin": {"id": 2}}
 
 
-def test_solution_defaults_to_name_and_is_compared(mocked):
+def test_solution_defaults_to_name_on_create_only(mocked):
+    # ConnectWise may hold another solution (changed in its UI): a run that does not give
+    # solution leaves it alone instead of PATCHing it back to the name every time.
+    mocked.get(PATH, json=[dict(EXISTING, solution="Other")])
+    result, failed = run_module(mdi, {"name": "ManagedBackupService"}, diff=True)
+    assert not failed, result
+    assert not result["changed"] and result["operation"] == "none"
+    assert writes(mocked) == []
+
+
+def test_given_solution_is_compared(mocked):
     mocked.get(PATH, json=[dict(EXISTING, solution="Other")])
     mocked.patch(PATH + "/6", json=EXISTING)
-    result, failed = run_module(mdi, {"name": "ManagedBackupService"}, diff=True)
+    result, failed = run_module(mdi, {"name": "ManagedBackupService", "solution": "ManagedBackupService"},
+                                diff=True)
     assert not failed, result
     [patch] = writes(mocked)
     assert body(patch) == [{"op": "replace", "path": "solution", "value": "ManagedBackupService"}]
@@ -159,6 +170,7 @@ def test_portal_url_too_long_fails_before_any_request(mocked):
 
 def test_absent_deletes(mocked):
     mocked.get(PATH, json=[EXISTING])
+    mocked.get(PATH + "/6/crossReferences", json=[])
     mocked.delete(PATH + "/6", status=204)
     result, failed = run_module(mdi, {"name": "ManagedBackupService", "state": "absent"})
     assert not failed, result

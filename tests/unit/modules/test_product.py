@@ -50,7 +50,7 @@ def test_creates_the_guides_product(mocked):
         "customerDescription": "Managed Backup Service provides a reliable backup solution.",
         "category": {"id": 3}, "subcategory": {"id": 5}, "type": {"id": 2}, "productClass": "Service",
         "price": 0.05, "cost": 0.01, "unitOfMeasure": {"id": 1}, "taxableFlag": False}
-    assert conditions(mocked, PATH) == ['identifier = "OnlineBackup"']
+    assert conditions(mocked, PATH) == ['identifier = "OnlineBackup"'] * 2  # find, and the re-read after the create
     assert conditions(mocked, CATEGORIES) == ['name = "Managed Services"']
     # The subcategory is looked up within its category.
     assert conditions(mocked, SUBCATEGORIES) == ['(category/id = 3) and (name = "Managed Services")']
@@ -183,8 +183,9 @@ def test_subcategory_without_category_is_refused_before_any_request(mocked):
 
 
 def test_identifier_too_long_fails_before_any_request(mocked):
-    result, failed = run_module(product, dict(GUIDE, identifier="x" * 61))
-    assert failed and "identifier" in result["msg"] and "at most 60" in result["msg"]
+    # ConnectWise's 2025.8 schema allows 75 characters (older schemas said 60).
+    result, failed = run_module(product, dict(GUIDE, identifier="x" * 76))
+    assert failed and "identifier" in result["msg"] and "at most 75" in result["msg"]
     assert len(mocked.calls) == 0
 
 
@@ -196,6 +197,8 @@ def test_description_too_long_fails_before_any_request(mocked):
 
 def test_absent_deletes(mocked):
     mocked.get(PATH, json=[EXISTING])
+    mocked.get(API + "finance/agreements", json=[])  # no agreement, so no addition
+    mocked.get(API + "company/managedDevicesIntegrations", json=[])  # no cross-reference
     mocked.delete(PATH + "/12", status=204)
     result, failed = run_module(product, {"identifier": "OnlineBackup", "state": "absent"})
     assert not failed, result

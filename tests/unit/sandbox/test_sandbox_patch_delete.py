@@ -28,10 +28,21 @@ def test_patch_replace_add_remove_recomputes(billing):
     assert body["_info"]["lastUpdated"] >= addition["_info"]["lastUpdated"]
 
 
-def test_patch_nested_reference_path(api):
+def test_patch_nested_reference_path_is_a_false_200(api):
+    # connectwise-api.md (Writing): a location inside an object cannot be patched; ConnectWise
+    # answers 200 and leaves the reference as it was.
     contact = api.post("company/contacts", {"firstName": "Moved", "company": {"identifier": "AcmeCorp"}}).json()
-    patched = api.patch(f"company/contacts/{contact['id']}", [{"op": "replace", "path": "company/identifier",
-                                                              "value": "Globex"}])
+    for path in ("company/identifier", "company/id", "/company/name"):
+        patched = api.patch(f"company/contacts/{contact['id']}", [{"op": "replace", "path": path, "value": "Globex"}])
+        assert patched.status_code == 200, (path, patched.text)
+        assert patched.json()["company"]["identifier"] == "AcmeCorp"
+    assert api.get(f"company/contacts/{contact['id']}").json()["company"]["identifier"] == "AcmeCorp"
+
+
+def test_patch_replacing_the_whole_reference_works(api):
+    contact = api.post("company/contacts", {"firstName": "Moved", "company": {"identifier": "AcmeCorp"}}).json()
+    patched = api.patch(f"company/contacts/{contact['id']}", [{"op": "replace", "path": "company",
+                                                              "value": {"identifier": "Globex"}}])
     assert patched.status_code == 200 and patched.json()["company"]["identifier"] == "Globex"
 
 

@@ -138,7 +138,26 @@ def test_default_contact_follows_contact_default_flag(api):
                                            "defaultFlag": True}).json()
     assert api.get(f"company/companies/{company['id']}").json()["defaultContact"]["id"] == second["id"]
     assert api.get(f"company/contacts/{first.json()['id']}").json()["defaultFlag"] is False
-    assert_field_error(api.post("company/contacts", {"company": {"id": company["id"]}}), "firstName")
+
+
+def test_contact_needs_no_first_name(api):
+    # ConnectWise's schema: firstName is an optional string on contacts.
+    created = api.post("company/contacts", {"lastName": "Only", "company": {"identifier": "AcmeCorp"}})
+    assert created.status_code == 201, created.text
+    assert "firstName" not in created.json() and created.json()["lastName"] == "Only"
+
+
+def test_catalog_identifier_allows_75_characters(api):
+    item = {"description": "d", "customerDescription": "c", "subcategory": {"name": "Managed Services"},
+            "type": {"name": "Software"}}
+    assert api.post("procurement/catalog", dict(item, identifier="x" * 75)).status_code == 201
+    assert_field_error(api.post("procurement/catalog", dict(item, identifier="y" * 76)), "identifier")
+
+
+def test_billing_cycles_carry_identifier_and_options(api):
+    cycles = api.get("finance/billingCycles").json()
+    assert cycles and all(c.get("identifier") and c.get("billingOptions") for c in cycles)
+    assert_field_error(api.post("finance/billingCycles", {"name": "NoId", "billingOptions": "Monthly"}), "identifier")
 
 
 def test_integrator_password_is_never_returned(api):

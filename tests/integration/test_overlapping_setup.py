@@ -1,0 +1,64 @@
+"""Setup runs that overlap (two AWX nodes, a schedule and a manual run) end with one object per key.
+
+Each run is a real ``ansible-playbook playbooks/setup.yml`` process; they start together against
+one sandbox, whose latency widens the window between a run's find and its create.
+"""
+
+import json
+import os
+import subprocess
+
+import pytest
+
+from .conftest import BIN, ROOT
+
+SETUP = "playbooks/setup.yml"
+KEYS = {
+    "managementItSolutions": lambda r: r["name"].lower(),
+    "agreementTypes": lambda r: r["name"].lower(),
+    "catalog": lambda r: r["identifier"].lower(),
+    "agreements": lambda r: (r["company"]["id"], r["name"].lower()),
+    "managedDevicesIntegrations": lambda r: r["name"].lower(),
+    "crossReferences": lambda r: (r["managedDevicesIntegration"]["id"], r["vendorType"].lower(),
+                                  r["vendorLevel"].lower()),
+}
+
+
+def run_together(ansible, count):
+    env = ansible.env()
+    extra = json.dumps({"connectwise_today": ansible.sandbox.today.isoformat()})
+    procs = [subprocess.Popen([os.path.join(BIN, "ansible-playbook"), SETUP, "-e", extra], cwd=ROOT, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+             for _ in range(count)]
+    return [(proc.wait(timeout=600), proc.stdout.read()) for proc in procs]
+
+
+def duplicates(sandbox):
+    found = {}
+    for table, key in KEYS.items():
+        seen = {}
+        for row in sandbox.store.rows(table):
+            seen.setdefault(key(row), []).append(row["id"])
+        found.update({(table, k): ids for k, ids in seen.items() if len(ids) > 1})
+    return found
+
+
+@pytest.mark.parametrize("runs", [2, 3])
+def test_overlapping_setup_runs_end_with_one_object_per_key(ansible, sandbox, runs):
+    for attempt in range(3):
+        sandbox.reset()
+        sandbox.set_latency(15)
+        try:
+            finished = run_together(ansible, runs)
+        finally:
+            sandbox.set_latency(0)
+        for rc, output in finished:
+            assert rc == 0, "attempt %d:\n%s" % (attempt, output[-4000:])
+        assert duplicates(sandbox) == {}, "attempt %d" % attempt
+        assert len(sandbox.store.rows("agreements")) == 6
+        for table in ("managementItSolutions", "agreementTypes", "catalog", "managedDevicesIntegrations",
+                      "crossReferences"):
+            assert len(sandbox.store.rows(table)) == 1, table
+    # and a later run finds exactly that: nothing to change
+    again = ansible.playbook(SETUP)
+    assert again.rc == 0 and again.recap["changed"] == 0, again
