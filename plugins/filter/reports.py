@@ -185,14 +185,18 @@ def _chart(rows, unit, top):
         bars.append({"label": "others (%d companies)" % len(rest), "title": "%d other companies" % len(rest),
                      "storage": _sum(rest, "used_quantity"), "revenue": _sum(rest, "revenue"), "billed": True,
                      "action": "others"})
-    max_storage = max([b["storage"] for b in bars] + [Decimal("0.000001")])
-    max_revenue = max([b["revenue"] for b in bars] + [Decimal("0.000001")])
+    # The scale is the largest named company; the "others" bar (the sum of hundreds) would flatten
+    # every other bar, so it is drawn at most full width and marked when it is cut.
+    named = bars[:top] or bars
+    max_storage = max([b["storage"] for b in named] + [Decimal("0.000001")])
+    max_revenue = max([b["revenue"] for b in named] + [Decimal("0.000001")])
     width = 220
     for index, bar in enumerate(bars):
         bar["y"] = 34 + index * 24
         # Geometry only: pixels, never money.
-        bar["storage_width"] = round(float(bar["storage"] / max_storage) * width, 1)
-        bar["revenue_width"] = round(float(bar["revenue"] / max_revenue) * width, 1)
+        bar["storage_width"] = round(min(float(bar["storage"] / max_storage), 1.0) * width, 1)
+        bar["revenue_width"] = round(min(float(bar["revenue"] / max_revenue), 1.0) * width, 1)
+        bar["cut"] = bar["storage"] > max_storage or bar["revenue"] > max_revenue
         bar["storage_text"] = group_digits(bar["storage"])
         bar["revenue_text"] = group_digits(bar["revenue"])
     return {"bars": bars, "height": 44 + len(bars) * 24 + 8, "top": top, "companies": len(rows), "unit": unit}
