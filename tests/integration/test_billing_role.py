@@ -1,7 +1,9 @@
 """playbooks/billing.yml (the mbs.connectwise.billing role) on the demo fixture, after playbooks/setup.yml.
 
 The demo inventory (playbooks/inventory/group_vars/all/billing.yml) bills the month before today
-(conftest.TODAY, 2026-11-10, unless a test moves the clock: 2026-10) from the sandbox's MSP360 API, maps "Initech Inc." to Initech, takes MSP360's TotalCost as the cost and charges 0.06 per GiB.
+(conftest.TODAY, 2026-11-10, unless a test moves the clock: 2026-10) from the sandbox's MSP360 API, maps
+"Initech Inc." to Initech (its customer record's mbs_company), takes MSP360's TotalCost as the cost and
+charges 0.06 per GiB.
 """
 
 import csv

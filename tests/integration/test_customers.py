@@ -167,10 +167,10 @@ def test_report_reconciles_at_7_companies(ansible, sandbox, tmp_path):
     assert ansible.playbook(SETUP).rc == 0
     usage = inline_usage(sandbox, extra=[{"company": "Nobody Ltd", "used_bytes": 123456789}])
     reports = tmp_path / "reports"
-    run = billing(ansible, reports, billing_usage=usage, billing_cost_per_gb="0.02",
-                  connectwise_customers=["AcmeCorp", "Globex", {"identifier": "Initech", "mbs_company": "Initech Inc.",
-                                                                 "bill_start_date": "2026-10-15"},
-                                         "Umbrella", {"identifier": "StarkWayne", "bill": False}, "Hooli"])
+    customers = ["AcmeCorp", "Globex",
+                 {"identifier": "Initech", "mbs_company": "Initech Inc.", "bill_start_date": "2026-10-15"},
+                 "Umbrella", {"identifier": "StarkWayne", "bill": False}, "Hooli"]
+    run = billing(ansible, reports, billing_usage=usage, billing_cost_per_gb="0.02", connectwise_customers=customers)
     assert run.rc == 0, [r["result"].get("msg") for r in run.results if r["status"] == "failed"]
     rows, total = read_csv(reports / "billing-2026-10.csv")
     assert_reconciles(rows, total, usage)
