@@ -4,7 +4,7 @@
 
 1. A sandbox in this process (free port) reset to ``generate_fixture(companies=N,
    with_agreements=False)``: N companies with default contacts, the reference data, no setup.
-2. ``playbooks/setup.yml`` with those N companies as ``connectwise_companies`` (an extra-vars
+2. ``playbooks/setup.yml`` with those N companies as ``connectwise_customers`` (an extra-vars
    file), twice. For each run: wall time, requests by method (the sandbox's stats), writes.
 3. Exit status 1 when a run fails, the first run does not create N agreements, or the second
    run writes anything.
@@ -74,7 +74,7 @@ def main(argv=None):
         with tempfile.TemporaryDirectory() as tmp:
             vars_file = os.path.join(tmp, "companies.json")
             with open(vars_file, "w") as handle:
-                json.dump({"connectwise_companies": identifiers, "connectwise_integrator_login": "MBSIntegrator"},
+                json.dump({"connectwise_customers": identifiers, "connectwise_integrator_login": "MBSIntegrator"},
                           handle)
             for label in ("first run", "second run (no change)"):
                 rc, seconds, stats, tail = run_setup(sandbox, vars_file)

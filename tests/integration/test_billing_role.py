@@ -1,8 +1,9 @@
 """playbooks/billing.yml (the mbs.connectwise.billing role) on the demo fixture, after playbooks/setup.yml.
 
 The demo inventory (playbooks/inventory/group_vars/all/billing.yml) bills the month before today
-(conftest.TODAY, 2026-11-10, unless a test moves the clock: 2026-10) from the sandbox's MSP360 API,
-maps "Initech Inc." to Initech, takes MSP360's TotalCost as the cost and charges 0.06 per GiB.
+(conftest.TODAY, 2026-11-10, unless a test moves the clock: 2026-10) from the sandbox's MSP360 API, maps
+"Initech Inc." to Initech (its customer record's mbs_company), takes MSP360's TotalCost as the cost and
+charges 0.06 per GiB.
 """
 
 import csv
@@ -165,7 +166,7 @@ def test_report_totals_equal_rows_and_sandbox_additions(set_up, sandbox, reports
     page = (reports / "billing-2026-10.html").read_text()
     assert "PREVIEW" not in page
     for value in (total["total_price"], total["total_cost"], total["quantity"]):
-        assert value in page
+        assert "{:,}".format(Decimal(value)) in page  # the page groups thousands: 10,549.57
     assert "<script" not in page.lower() and "http://" not in page.replace("http://www.w3.org/2000/svg", "")
     assert "https://" not in page and "<svg" in page and "<style>" in page
     # The company name with & and quotes is escaped, never raw.

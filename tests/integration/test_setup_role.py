@@ -282,23 +282,20 @@ def test_teardown_preview_of_a_billed_agreement_predicts_the_real_run(ansible, s
 
 # ---- bad input: a clear error, nothing written ---------------------------------------------------
 
-def test_unknown_company_fails_alone_and_the_others_are_done(ansible, sandbox):
-    run = ansible.playbook(SETUP, extra_vars={"connectwise_companies": ["AcmeCorp", "Ghost", "Globex"]})
+def test_unknown_company_is_refused_before_any_write(ansible, sandbox):
+    """A customer whose identifier ConnectWise does not know stops the run in the preflight."""
+    run = ansible.playbook(SETUP, extra_vars={"connectwise_customers": ["AcmeCorp", "Ghost", "Globex"]})
     assert run.rc != 0
-    failure = run.task(FAIL_TASK)["result"]["msg"]
-    assert "1 of 3 companies failed" in failure
-    assert "Ghost: company 'Ghost': no company with this identifier" in failure
-    results = {r["company"]: r for r in run.task(AGREEMENTS_TASK)["result"]["results"]}
-    assert results["Ghost"]["error"] and results["Ghost"]["operation"] == "none"
-    assert results["AcmeCorp"]["operation"] == results["Globex"]["operation"] == "create"
-    assert sorted(a["company"]["identifier"] for a in rows(sandbox, "agreements")) == ["AcmeCorp", "Globex"]
-    # The rest of the setup is done too.
-    assert rows(sandbox, "managedDevicesIntegrations") and rows(sandbox, "crossReferences")
-    assert any("FAILED Ghost" in line for line in summary(run))
+    failed = [r for r in run.results if r["status"] == "failed"]
+    assert len(failed) == 1, failed
+    message = failed[0]["result"]["msg"]
+    assert "1 customer has no ConnectWise company" in message and "'Ghost' (connectwise_customers[1])" in message
+    assert "nothing was written" in message
+    assert writes(sandbox) == []
 
 
 def test_company_without_contact_fails_and_gets_no_agreement(ansible, sandbox):
-    run = ansible.playbook(SETUP, extra_vars={"connectwise_companies": ["NoContactLtd"]})
+    run = ansible.playbook(SETUP, extra_vars={"connectwise_customers": ["NoContactLtd"]})
     assert run.rc != 0
     failure = run.task(FAIL_TASK)["result"]["msg"]
     assert "NoContactLtd" in failure and "default contact" in failure
@@ -379,12 +376,12 @@ def test_the_same_name_given_twice_is_accepted(ansible, sandbox):
 
 
 @pytest.mark.parametrize("extra_vars, message", [
-    ({"connectwise_companies": ["AcmeCorp", {"identifier": "Globex", "bill_start": "2026-10-01"}]},
-     "connectwise_companies[1] has unknown key(s) bill_start"),
-    ({"connectwise_companies": [{"identifier": "Globex", "end_date": "2026-02-30"}]},
-     'connectwise_companies[0].end_date is "2026-02-30", not a calendar date'),
-    ({"connectwise_companies": ["AcmeCorp", "acmecorp"]}, 'company "acmecorp" is listed twice'),
-    ({"connectwise_companies": [{"start_date": "2026-10-01"}]}, "connectwise_companies[0] needs a company identifier"),
+    ({"connectwise_customers": ["AcmeCorp", {"identifier": "Globex", "bill_start": "2026-10-01"}]},
+     "customer 'Globex' (connectwise_customers[1]): unknown key bill_start; the allowed keys are identifier,"),
+    ({"connectwise_customers": [{"identifier": "Globex", "end_date": "2026-02-30"}]},
+     "customer 'Globex' (connectwise_customers[0]): end_date is \"2026-02-30\", not a date in the form YYYY-MM-DD"),
+    ({"connectwise_customers": ["AcmeCorp", "acmecorp"]}, "customer 'acmecorp' (connectwise_customers[1]) is declared twice"),
+    ({"connectwise_customers": [{"start_date": "2026-10-01"}]}, "connectwise_customers[0] needs an identifier"),
     ({"connectwise_agreement_start_date": "1 October"}, "not a date in the form YYYY-MM-DD"),
     ({"connectwise_integrator_login": ""}, "connectwise_integrator_login is empty"),
     ({"connectwise_state": "gone"}, "connectwise_state"),
