@@ -473,6 +473,8 @@ class MBSClient:
                                         % (ref, row_company, name))
                         continue
                     usable = dict((k, v) for k, v in row.items() if k in MSP360_FIELDS or k in MSP360_IGNORED)
+                    # One spelling per company: the company list's, whatever case the row uses.
+                    usable["CompanyName"] = name
                     if not usable.get("Destination"):
                         # Billing rows name no destination; the user's own list does (for {destinations}).
                         usable["Destination"] = destinations_of.get(str(row.get("UserId")))
