@@ -60,6 +60,7 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible_collections.mbs.connectwise.plugins.module_utils import billing_compute as bc
 from ansible_collections.mbs.connectwise.plugins.module_utils import conditions as cond
 from ansible_collections.mbs.connectwise.plugins.module_utils.client import InputError
+from ansible_collections.mbs.connectwise.plugins.module_utils.identity import company_key
 from ansible_collections.mbs.connectwise.plugins.module_utils.transport import ApiError, OutcomeUnknown
 from ansible_collections.mbs.connectwise.plugins.module_utils.usage_sources import (
     DEFAULT_MBS_API_URL,
@@ -398,9 +399,10 @@ class BillingRun:
     # ------------------------------------------------------------------ grouping
     def _jobs(self, records):
         groups = {}
+        mapped = dict((company_key(name), identifier) for name, identifier in self.config.company_map.items())
         for record in records:
-            identifier = self.config.company_map.get(record.company, record.company)
-            key = identifier.casefold()
+            identifier = mapped.get(company_key(record.company), record.company)
+            key = company_key(identifier)
             group = groups.setdefault(key, {"identifier": identifier, "names": [], "records": []})
             if record.company not in group["names"]:
                 group["names"].append(record.company)

@@ -43,6 +43,7 @@ from ansible_collections.mbs.connectwise.plugins.module_utils.billing_compute im
     parse_period,
     to_decimal,
 )
+from ansible_collections.mbs.connectwise.plugins.module_utils.identity import company_key
 from ansible_collections.mbs.connectwise.plugins.module_utils.transport import (
     ApiError,
     AuthenticationError,
@@ -171,7 +172,7 @@ def _record(raw, ref, field_ref, total_cost_is="price"):
 def _check_duplicates(records):
     seen = {}
     for record in records:
-        key = (record.company, record.destination, record.user)
+        key = (company_key(record.company), record.destination, record.user)
         if key in seen:
             raise UsageError(
                 "%s: duplicate of %s (company %r, destination %r, user %r): each company, destination and "
@@ -420,12 +421,14 @@ class MBSClient:
         period = parse_period(period)
         warnings = []
         names = []
+        keys = set()
         for company in self.companies():
             name = (company.get("Name") or "").strip() if isinstance(company, dict) else ""
             if not name:
                 warnings.append("MSP360 company %r has no name: its usage cannot be billed"
                                 % (company.get("ID") if isinstance(company, dict) else company,))
-            elif name not in names:
+            elif company_key(name) not in keys:
+                keys.add(company_key(name))
                 names.append(name)
         destinations_of = {}
         for user in self.users():
@@ -465,11 +468,13 @@ class MBSClient:
                         warnings.append("%s: user %s has no company: its usage is not billed"
                                         % (ref, _user_label(row, "UserId")))
                         continue
-                    if row_company != name:
+                    if company_key(row_company) != company_key(name):
                         warnings.append("%s: row of company %r returned for %r: ignored"
                                         % (ref, row_company, name))
                         continue
                     usable = dict((k, v) for k, v in row.items() if k in MSP360_FIELDS or k in MSP360_IGNORED)
+                    # One spelling per company: the company list's, whatever case the row uses.
+                    usable["CompanyName"] = name
                     if not usable.get("Destination"):
                         # Billing rows name no destination; the user's own list does (for {destinations}).
                         usable["Destination"] = destinations_of.get(str(row.get("UserId")))

@@ -454,3 +454,19 @@ def test_usage_statistic_billing_not_a_list():
         rsps.add(responses.PUT, URL + "/api/Billing", json={"StatisticBilling": {"CompanyName": "Acme"}})
         with pytest.raises(MBSError, match="'Acme': StatisticBilling is not a list"):
             _client().usage_for_period("2026-10")
+
+
+def test_usage_for_period_bills_a_row_whose_company_differs_only_in_case():
+    # Issue 9.6: a row of "ACME " for the listed "Acme" was dropped with a warning (under-billed).
+    with responses.RequestsMock() as rsps:
+        _login(rsps)
+        rsps.add(responses.GET, URL + "/api/Companies", json=[{"ID": "c1", "Name": "Acme"}, {"ID": "c2", "Name": "acme"}])
+        rsps.add(responses.GET, URL + "/api/Users", json=[])
+        rsps.add(responses.PUT, URL + "/api/Billing",
+                 json={"StatisticBilling": [_stat("ACME ", "u1", GIB, 1), _stat("Acme", "u2", GIB, 2)]},
+                 match=[matchers.json_params_matcher({"CompanyName": "Acme", "Date": "2026-10-01"})])
+        records, warnings = _client().usage_for_period("2026-10")
+    usage = bc.aggregate(records)
+    assert sorted(usage) == ["Acme"]
+    assert usage["Acme"].used_bytes == 2 * GIB and usage["Acme"].price == D("3")
+    assert warnings == []

@@ -332,6 +332,21 @@ def test_company_map_aggregates_and_overrides_apply(mocked):
     assert (line["total_cost"], line["total_price"]) == ("11.00", "100.00")
 
 
+def test_company_map_matches_usage_names_by_company_identity(mocked):
+    # Issue 9.6: a usage name differing from the map key only in case or spacing is the same company.
+    mock_reads(mocked)
+    mocked.get(ADDITIONS, json=[])
+    mocked.post(ADDITIONS, json=addition(), status=201)
+    usage = [{"company": "acme corp  (eu)", "used_bytes": 300 * GIB},
+             {"company": "ACME CORP (US)", "used_bytes": 200 * GIB}]
+    result, failed = run_module(billing, args(
+        usage=usage, company_map={"Acme Corp (EU)": "AcmeCorp", "Acme Corp (US)": "AcmeCorp"}))
+    assert not failed, result
+    assert [r["company"] for r in result["results"]] == ["AcmeCorp"]
+    assert result["results"][0]["action"] == "created"
+    assert len(posted(mocked)) == 1
+
+
 def test_zero_usage_is_skipped_unless_send_zero(mocked):
     mock_reads(mocked)
     mocked.get(ADDITIONS, json=[])
