@@ -261,6 +261,26 @@ def previous_period(today):
     return period_of(today).previous()
 
 
+def check_period_ended(period, today, allow_current=False):
+    """ValueError for a month after ``today``'s month, or ``today``'s own month unless allowed.
+
+    An addition for a month that has not begun would bill a customer in advance and push back the
+    cancel date of the month before; the unfinished current month is only billed on request.
+    Returns True when ``period`` is the current, unfinished month.
+    """
+    current = period_of(today)
+    if period.first_day > current.first_day:
+        raise ValueError("period %s is after the current month %s (today is %s): only a month that has "
+                         "begun can be billed" % (period.label, current.label, _as_date(today).isoformat()))
+    if period == current:
+        if not allow_current:
+            raise ValueError("period %s is the current month, which has not ended (today is %s): bill it "
+                             "with allow_current_period: true, or bill %s"
+                             % (period.label, _as_date(today).isoformat(), current.previous().label))
+        return True
+    return False
+
+
 def auto_billing_period(today, window_days=3):
     """On days 1..``window_days`` of a month: the previous month. Otherwise None."""
     if isinstance(window_days, bool) or not isinstance(window_days, int) or not 1 <= window_days <= 28:

@@ -135,6 +135,7 @@ class Config:
     usage: object = None
     usage_file: object = None
     mbs: object = None
+    current_period: bool = False
 
     def settings_for(self, identifier):
         return self.overrides.get(identifier.casefold(), self.defaults)
@@ -206,6 +207,12 @@ def build_config(params):
     """Validate the module's parameters (no I/O except reading nothing); InputError on bad input."""
     today = _today(params.get("today"), params.get("timezone") or "UTC")
     period, skipped_reason = resolve_period(params.get("period"), today, params.get("auto_window_days", 3))
+    current_period = False
+    if period is not None:
+        try:
+            current_period = bc.check_period_ended(period, today, bool(params.get("allow_current_period")))
+        except ValueError as exc:
+            raise InputError(str(exc))
     unit = params.get("unit") or bc.DEFAULT_UNIT
     try:
         bc.check_unit(unit)
@@ -223,7 +230,9 @@ def build_config(params):
     previous = params.get("previous_additions") or "cancel"
     if previous not in PREVIOUS_ADDITIONS:
         raise InputError("previous_additions %r is not one of %s" % (previous, ", ".join(PREVIOUS_ADDITIONS)))
-    parallel = params.get("parallel") or 4
+    parallel = params.get("parallel")
+    if parallel is None:
+        parallel = 4
     if isinstance(parallel, bool) or not isinstance(parallel, int) or not 1 <= parallel <= MAX_PARALLEL:
         raise InputError("parallel %r must be a whole number from 1 to %d" % (parallel, MAX_PARALLEL))
 
@@ -293,6 +302,7 @@ def build_config(params):
     config = Config(period=period, skipped_reason=skipped_reason, today=today, unit=unit, defaults=defaults,
                     overrides=overrides, company_map=company_map, effective_date_policy=policy,
                     previous_additions=previous, send_zero=bool(params.get("send_zero")), parallel=parallel,
+                    current_period=current_period,
                     source=sources[0], usage=params.get("usage"), usage_file=params.get("usage_file"), mbs=mbs)
     return config
 

@@ -221,9 +221,16 @@ options:
     default: false
   parallel:
     description:
-      - How many agreements (and MSP360 companies) are processed at a time, 1 to 16.
+      - How many agreements (and MSP360 companies) are processed at a time, 1 to 16. A value outside that
+        range is an error before any request.
     type: int
     default: 4
+  allow_current_period:
+    description:
+      - A period after the current month (of O(today)) is always an error before any request. The current,
+        unfinished month is billed only when this is V(true); the result then has RV(current_period=true).
+    type: bool
+    default: false
   companies:
     description:
       - Per-company overrides, keyed by ConnectWise company identifier (matched case-insensitively). Each
@@ -283,6 +290,11 @@ period:
   returned: always
   type: str
   sample: "2026-10"
+current_period:
+  description: Whether the period billed is the current, unfinished month (only with O(allow_current_period=true)).
+  returned: when a period is billed
+  type: bool
+  sample: false
 unit:
   description: The quantity unit.
   returned: always
@@ -449,6 +461,7 @@ ARGUMENT_SPEC = dict(
     previous_additions=dict(type="str", choices=["cancel", "keep"], default="cancel"),
     send_zero=dict(type="bool", default=False),
     parallel=dict(type="int", default=4),
+    allow_current_period=dict(type="bool", default=False),
     companies=dict(type="dict", default={}),
 )
 
@@ -471,7 +484,7 @@ def main():
 
     mbs = None
     client = module.client
-    result = dict(period=config.period.label, unit=config.unit)
+    result = dict(period=config.period.label, unit=config.unit, current_period=config.current_period)
     try:
         if records is None:
             mbs = billing_run.mbs_client(config)

@@ -679,3 +679,22 @@ def test_summarise_empty_and_bad_action():
 def test_company_usage_is_constructible_directly():
     u = CompanyUsage("X", GIB, (), None, D("2"), 1, ((None, GIB),))
     assert bc.plan_line(u, "total", "GiB", Pricing(cost_per_unit=1)).total_cost == D("1.00")
+
+
+@pytest.mark.parametrize("period, allow, expected", [
+    (Period(2026, 10), False, False), (Period(2025, 1), False, False), (Period(2026, 11), True, True)])
+def test_check_period_ended_accepts_past_and_allowed_current(period, allow, expected):
+    assert bc.check_period_ended(period, datetime.date(2026, 11, 10), allow) is expected
+
+
+@pytest.mark.parametrize("period, allow", [
+    (Period(2026, 11), False), (Period(2026, 12), True), (Period(2027, 6), True)])
+def test_check_period_ended_refuses_future_and_unrequested_current(period, allow):
+    with pytest.raises(ValueError, match=period.label):
+        bc.check_period_ended(period, datetime.date(2026, 11, 10), allow)
+
+
+def test_check_period_ended_year_boundary():
+    assert bc.check_period_ended(Period(2026, 12), datetime.date(2027, 1, 2)) is False
+    with pytest.raises(ValueError):
+        bc.check_period_ended(Period(2027, 1), datetime.date(2027, 1, 2))

@@ -467,6 +467,34 @@ def test_bad_period_and_time_zone_fail_before_requests(mocked):
     assert len(mocked.calls) == 0
 
 
+def test_future_and_current_periods_fail_before_requests(mocked):
+    for period, text in (("2027-06", "after the current month 2026-11"),
+                         ("2026-12", "after the current month 2026-11"),
+                         ("2026-11", "allow_current_period")):
+        result, failed = run_module(billing, args(period=period, today="2026-11-10"))
+        assert failed and period in result["msg"] and text in result["msg"], (period, result)
+    assert len(mocked.calls) == 0
+
+
+def test_current_period_on_request_is_marked(mocked):
+    mock_reads(mocked)
+    mocked.get(ADDITIONS, json=[])
+    mocked.post(ADDITIONS, json=addition(effective="2026-11-01T00:00:00Z"))
+    result, failed = run_module(billing, args(period="2026-11", today="2026-11-10", allow_current_period=True))
+    assert not failed, result
+    assert result["current_period"] is True and result["period"] == "2026-11"
+    assert json.loads(writes(mocked)[0].body)["effectiveDate"].startswith("2026-11-01")
+
+
+def test_parallel_outside_range_and_bad_price_name_the_value(mocked):
+    for extra, text in (({"parallel": 0}, "parallel 0"), ({"parallel": 17}, "parallel 17"),
+                        ({"parallel": -1}, "parallel -1"), ({"price_per_gb": "abc"}, "'abc'"),
+                        ({"cost_per_gb": "1,5"}, "'1,5'")):
+        result, failed = run_module(billing, args(**extra))
+        assert failed and text in result["msg"], (extra, result)
+    assert len(mocked.calls) == 0
+
+
 # ---------------------------------------------------------------- MSP360 source and secrets
 
 
