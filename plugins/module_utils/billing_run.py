@@ -104,6 +104,10 @@ class BillingConflict(ValueError):
     """ConnectWise holds something the run must not guess about (two additions for one period...)."""
 
 
+class BillsNothing(ValueError):
+    """The configuration matches no agreement of any company with usage: a typo, not a quiet month."""
+
+
 # ---------------------------------------------------------------------------
 # configuration
 
@@ -348,6 +352,7 @@ class Job:
     agreement: dict = None
     product: dict = None
     wrote: bool = False
+    no_named_agreement: bool = False
     diffs: list = dataclasses.field(default_factory=list)
 
 
@@ -465,6 +470,7 @@ class BillingRun:
                 found = rows.get(job.company["identifier"].casefold(), [])
                 active = [row for row in found if not _is_inactive(row)]
                 if not found:
+                    job.no_named_agreement = True
                     self._finish(job, "skipped", "no agreement named %r for company %s" % (name, job.identifier))
                 elif not active:
                     self._finish(job, "skipped", "agreement %r of company %s is %s" % (
@@ -479,6 +485,30 @@ class BillingRun:
                 else:
                     job.agreement = active[0]
                     job.result["agreement_id"] = active[0].get("id")
+
+    def _refuse_config_that_bills_nothing(self, jobs):
+        """Fail before any write when no company with usage has an agreement of the configured name(s).
+
+        A misspelled agreement name otherwise skips every company and the run "succeeds" with nothing
+        billed; naming the agreements that do exist shows the typo.
+        """
+        with_usage = [job for job in jobs
+                      if self.config.send_zero or sum(r.used_bytes for r in job.records) > 0]
+        if not with_usage or not all(job.no_named_agreement for job in with_usage):
+            return
+        names = set()
+        for row in self.client.list_in("finance/agreements", "company/identifier",
+                                       [job.company["identifier"] for job in with_usage], fields=("id", "name")):
+            if isinstance(row.get("name"), str):
+                names.add(row["name"])
+        wanted = sorted(set(job.settings.agreement for job in with_usage))
+        raise BillsNothing(
+            "no company with usage in %s has an agreement named %s, so nothing would be billed; nothing was "
+            "written. Agreement names of these %d compan%s: %s. Set agreement (or companies[...].agreement) "
+            "to the agreement's name" % (
+                self.period.label, " or ".join(repr(n) for n in wanted), len(with_usage),
+                "y" if len(with_usage) == 1 else "ies",
+                ", ".join(repr(n) for n in sorted(names)) if names else "none (run the setup role first)"))
 
     def _read_products(self, jobs):
         identifiers = sorted(set(job.settings.product for job in jobs))
@@ -644,6 +674,7 @@ class BillingRun:
         pending = [job for job in pending if job.result["action"] is None]
         if pending:
             self._read_agreements(pending)
+            self._refuse_config_that_bills_nothing(pending)
         pending = [job for job in pending if job.result["action"] is None]
         if pending:
             self._read_products(pending)

@@ -142,6 +142,8 @@ options:
   agreement:
     description:
       - Name of the company agreement the additions are added to (made by the setup role).
+      - When no company with usage has an agreement of this name (nor of its C(companies) override), the run
+        fails before any write, naming the name and the agreement names those companies do have.
     type: str
     default: ManagedBackupService
   product:

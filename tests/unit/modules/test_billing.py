@@ -495,6 +495,27 @@ def test_parallel_outside_range_and_bad_price_name_the_value(mocked):
     assert len(mocked.calls) == 0
 
 
+def test_misspelled_agreement_name_fails_before_any_write_naming_the_existing_names(mocked):
+    mocked.get(COMPANIES, json=[ACME])
+    mocked.get(AGREEMENTS, json=[])  # the read filtered on the misspelled name
+    mocked.get(AGREEMENTS, json=[{"id": 12, "name": "ManagedBackupService"}, {"id": 14, "name": "Support"}])
+    result, failed = run_module(billing, args(agreement="ManagedBackupServce"))
+    assert failed
+    assert "'ManagedBackupServce'" in result["msg"] and "'ManagedBackupService'" in result["msg"]
+    assert "'Support'" in result["msg"] and "nothing was written" in result["msg"]
+    assert writes(mocked) == []
+
+
+def test_one_company_without_the_agreement_is_only_skipped(mocked):
+    mock_reads(mocked, companies=(ACME, GLOBEX), agreements=[agreement()])
+    mocked.get(ADDITIONS, json=[])
+    mocked.post(ADDITIONS, json=addition())
+    result, failed = run_module(billing, args(usage=[{"company": "AcmeCorp", "used_bytes": 500 * GIB},
+                                                     {"company": "Globex", "used_bytes": GIB}]))
+    assert not failed, result
+    assert sorted(r["action"] for r in result["results"]) == ["created", "skipped"]
+
+
 # ---------------------------------------------------------------- MSP360 source and secrets
 
 
