@@ -489,7 +489,8 @@ def test_current_period_on_request_is_marked(mocked):
 def test_parallel_outside_range_and_bad_price_name_the_value(mocked):
     for extra, text in (({"parallel": 0}, "parallel 0"), ({"parallel": 17}, "parallel 17"),
                         ({"parallel": -1}, "parallel -1"), ({"price_per_gb": "abc"}, "'abc'"),
-                        ({"cost_per_gb": "1,5"}, "'1,5'")):
+                        ({"cost_per_gb": "1,5"}, "'1,5'"),
+                        ({"usage": [{"company": "AcmeCorp", "used_bytes": GIB, "price": "abc"}]}, "abc")):
         result, failed = run_module(billing, args(**extra))
         assert failed and text in result["msg"], (extra, result)
     assert len(mocked.calls) == 0
