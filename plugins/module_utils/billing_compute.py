@@ -706,6 +706,39 @@ def _us_date(day):
     return "%d/%d/%d" % (day.month, day.day, day.year)
 
 
+def agreement_term(agreement, period):
+    """Whether ``agreement``'s term covers ``period``: ``(covers, reason_or_warning)``.
+
+    ConnectWise's ``agreementStatus`` describes the day it is read (an agreement that ended on
+    2026-10-31 reads ``Expired`` in December), so the period is judged by the dates instead:
+    start on or before the period's last day; no end date (or ``noEndingDateFlag``), or an end on or
+    after its first day; not cancelled before the period began. When it covers, the second value
+    is a warning (cancelled inside the period) or None; when it does not, it is the reason.
+    """
+    start = parse_cw_date(agreement.get("startDate"))
+    if start is not None and start > period.last_day:
+        return False, "starts on %s, after %s" % (start.isoformat(), period.label)
+    end = None if agreement.get("noEndingDateFlag") else parse_cw_date(agreement.get("endDate"))
+    if end is not None and end < period.first_day:
+        return False, "ended on %s, before %s" % (end.isoformat(), period.label)
+    cancelled = parse_cw_date(agreement.get("dateCancelled"))
+    status = agreement.get("agreementStatus") or ""
+    if cancelled is None and (agreement.get("cancelledFlag") or status == "Cancelled"):
+        return False, "cancelled (no cancellation date to tell whether %s was covered)" % period.label
+    # Without the date that explains it, a status other than Active cannot be judged: do not bill.
+    if status == "Expired" and end is None:
+        return False, "expired (no end date to tell whether %s was covered)" % period.label
+    if status == "Inactive":
+        return False, "inactive"
+    if cancelled is not None:
+        if cancelled < period.first_day:
+            return False, "cancelled on %s, before %s" % (cancelled.isoformat(), period.label)
+        if cancelled <= period.last_day:
+            return True, ("agreement %s was cancelled on %s, inside %s: the period is billed"
+                          % (agreement.get("id"), cancelled.isoformat(), period.label))
+    return True, None
+
+
 def effective_date(period, bill_start_date=None, policy="clamp"):
     """The addition's effective date for ``period`` under the agreement's ``billStartDate``.
 

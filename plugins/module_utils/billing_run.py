@@ -74,13 +74,12 @@ DEFAULT_PRODUCT = "OnlineBackup"
 PREVIOUS_ADDITIONS = ("cancel", "keep")
 OUTSIDE_WINDOW = "outside the auto-billing window"
 NO_USAGE = "no usage"
-INACTIVE_AGREEMENT_STATUSES = frozenset(("cancelled", "expired", "inactive"))
 MAX_POST_ATTEMPTS = 3
 MAX_PARALLEL = 16
 
 COMPANY_FIELDS = ("id", "identifier", "name")
 AGREEMENT_FIELDS = ("id", "name", "company/id", "company/identifier", "agreementStatus", "cancelledFlag",
-                    "billStartDate")
+                    "dateCancelled", "startDate", "endDate", "noEndingDateFlag", "billStartDate")
 CATALOG_FIELDS = ("id", "identifier", "inactiveFlag")
 ADDITION_FIELDS = ("id", "product/id", "product/identifier", "effectiveDate", "cancelledDate", "quantity",
                    "unitCost", "unitPrice", "invoiceDescription", "billCustomer")
@@ -389,11 +388,6 @@ def _text(value):
     return None if value is None else str(value)
 
 
-def _is_inactive(agreement):
-    status = (agreement.get("agreementStatus") or "").casefold()
-    return bool(agreement.get("cancelledFlag")) or status in INACTIVE_AGREEMENT_STATUSES
-
-
 def _identifier_of(row, key="identifier"):
     value = row.get(key)
     return value.casefold() if isinstance(value, str) else None
@@ -468,15 +462,15 @@ class BillingRun:
                 rows.setdefault(_identifier_of(row.get("company") or {}), []).append(row)
             for job in named:
                 found = rows.get(job.company["identifier"].casefold(), [])
-                active = [row for row in found if not _is_inactive(row)]
+                terms = [(row, bc.agreement_term(row, self.period)) for row in found]
+                active = [row for row, (covers, _note) in terms if covers]
                 if not found:
                     job.no_named_agreement = True
                     self._finish(job, "skipped", "no agreement named %r for company %s" % (name, job.identifier))
                 elif not active:
-                    self._finish(job, "skipped", "agreement %r of company %s is %s" % (
-                        name, job.identifier, ", ".join(sorted(set(
-                            "%s (id %s)" % ((row.get("agreementStatus") or "cancelled").lower(), row.get("id"))
-                            for row in found)))))
+                    self._finish(job, "skipped", "no agreement named %r of company %s covers %s: %s" % (
+                        name, job.identifier, self.period.label, "; ".join(
+                            "id %s %s" % (row.get("id"), note) for row, (_covers, note) in terms)))
                 elif len(active) > 1:
                     self._finish(job, "failed", "company %s has %d active agreements named %r (ids %s): "
                                                 "cannot tell which one to bill; cancel or rename the extra ones"
@@ -484,6 +478,9 @@ class BillingRun:
                                     ", ".join(str(row.get("id")) for row in active)))
                 else:
                     job.agreement = active[0]
+                    _covers, note = bc.agreement_term(job.agreement, self.period)
+                    if note:
+                        job.result["warnings"].append(note)
                     job.result["agreement_id"] = active[0].get("id")
 
     def _refuse_config_that_bills_nothing(self, jobs):

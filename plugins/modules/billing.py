@@ -27,10 +27,17 @@ description:
     company failed, listing them with their reasons and still returning RV(results) and RV(totals).
     A re-run completes the failed companies and changes nothing for the others.
   - "Skipped, not failed: a usage company with no ConnectWise company of the mapped identifier; a company
-    without an agreement named O(agreement); a company whose agreements of that name are all cancelled,
-    expired or inactive; an agreement whose billing start date is after the period; zero usage (unless
+    without an agreement named O(agreement); a company none of whose agreements of that name covers the
+    period; an agreement whose billing start date is after the period; zero usage (unless
     O(send_zero)). Companies with usage skipped for want of a company or agreement are also listed in one
     warning."
+  - "The agreement billed is the one whose term covers the period, judged by its dates, not by its
+    C(agreementStatus) on the day of the run: C(startDate) on or before the period's last day; no
+    C(endDate) (or C(noEndingDateFlag)), or an end on or after the period's first day; C(dateCancelled)
+    not before the period's first day. An agreement that ended on 2026-10-31 reads C(Expired) in December and
+    its October is still billed. One cancelled inside the period is billed, with a warning naming the
+    cancellation date. A status C(Cancelled) or C(Expired) without the date that explains it, and
+    C(Inactive), are not billed."
   - "Failed: two or more active agreements of the name for one company; a product not in the catalog; a
     missing rate; the billing start date inside the period with O(effective_date_policy=fail); any API error
     for that company."

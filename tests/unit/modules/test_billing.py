@@ -517,6 +517,18 @@ def test_one_company_without_the_agreement_is_only_skipped(mocked):
     assert sorted(r["action"] for r in result["results"]) == ["created", "skipped"]
 
 
+def test_agreement_expired_since_the_period_is_billed_and_cancelled_inside_warns(mocked, warned):
+    mock_reads(mocked, companies=(ACME,), agreements=[
+        agreement(agreementStatus="Cancelled", cancelledFlag=True, dateCancelled="2026-10-20T00:00:00Z",
+                  endDate="2026-10-31T00:00:00Z")])
+    mocked.get(ADDITIONS, json=[])
+    mocked.post(ADDITIONS, json=addition(), status=201)
+    result, failed = run_module(billing, args(today="2026-12-02"))
+    assert not failed, result
+    assert result["results"][0]["action"] == "created"
+    assert any("2026-10-20" in w for w in warned())
+
+
 # ---------------------------------------------------------------- MSP360 source and secrets
 
 
