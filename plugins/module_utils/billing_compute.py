@@ -75,6 +75,9 @@ PRODUCT_DESCRIPTION = "product"
 INVOICE_DESCRIPTION_MAX = 6000
 
 ACTIONS = ("created", "updated", "unchanged", "skipped", "failed")
+# A company with no usage whose open addition was cancelled: its additions are counted in
+# the totals' ``cancelled`` (additions cancelled), so the action has no count of its own.
+NOT_BILLED_CANCELLED = "cancelled"
 BILLED_ACTIONS = ("created", "updated", "unchanged")
 
 NOT_BILLING_YET = "agreement not billing yet"
@@ -903,10 +906,11 @@ def summarise(results):
     quantities = {}
     for index, result in enumerate(results):
         action = result.get("action")
-        if action not in counts or action == "cancelled":
+        if action != NOT_BILLED_CANCELLED and (action not in counts or action == "cancelled"):
             raise ValueError("result %d (%s): action %r is not one of %s"
-                             % (index, result.get("company"), action, ", ".join(ACTIONS)))
-        counts[action] += 1
+                             % (index, result.get("company"), action, ", ".join(ACTIONS + (NOT_BILLED_CANCELLED,))))
+        if action != NOT_BILLED_CANCELLED:
+            counts[action] += 1
         cancelled = result.get("cancelled") or 0
         counts["cancelled"] += cancelled if isinstance(cancelled, int) else len(cancelled)
         if action not in BILLED_ACTIONS:

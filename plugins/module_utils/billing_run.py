@@ -579,6 +579,18 @@ class BillingRun:
                 result["addition_id"] = existing.get("id")
                 result["warnings"].append("addition %s of %s from an earlier run was left as it is"
                                           % (existing.get("id"), self.period.label))
+            elif self.config.previous_additions == "cancel":
+                # An addition recurs until cancelled: left open, last month's storage is billed again.
+                first_day = self.period.first_day
+                self._cancel_previous(job, additions, first_day, None)
+                if result["cancelled"]:
+                    self._finish(job, "cancelled", "no usage in %s: open addition%s %s cancelled on %s so %s "
+                                                   "no longer bill" % (
+                                                       self.period.label, "" if len(result["cancelled"]) == 1
+                                                       else "s", ", ".join(str(i) for i in result["cancelled"]),
+                                                       bc.cancel_date(first_day).isoformat(),
+                                                       "it does" if len(result["cancelled"]) == 1 else "they do"))
+                    return
             self._finish(job, "skipped", NO_USAGE)
             return
 

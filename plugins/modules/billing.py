@@ -376,7 +376,13 @@ results:
       description: Line total price (2 decimals).
       type: str
     action:
-      description: C(created), C(updated), C(unchanged), C(skipped) or C(failed) (in check mode what would be done).
+      description:
+        - C(created), C(updated), C(unchanged), C(cancelled), C(skipped) or C(failed) (in check mode what would be
+          done).
+        - C(cancelled) is a company with no usage in the period (and O(send_zero=false)) whose open addition of
+          the product from an earlier period was cancelled (C(cancelledDate) the day before the period, per
+          O(previous_additions=cancel)) so it stops billing; C(reason) says so and C(cancelled) lists the ids.
+          Its additions are counted in RV(totals.counts.cancelled); it has no count of its own.
       type: str
     addition_id:
       description: The period's addition (null when it would be created in check mode).

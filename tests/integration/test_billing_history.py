@@ -92,3 +92,51 @@ def test_misspelled_agreement_name_fails_naming_the_names_that_exist(ansible, sa
     msg = run.task("Bill the period")["result"]["msg"]
     assert "'ManagedBackupServce'" in msg and "'ManagedBackupService'" in msg
     assert writes(sandbox) == []
+
+
+INLINE = """
+- name: Billing
+  hosts: localhost
+  connection: local
+  gather_facts: false
+  vars:
+    ansible_python_interpreter: "{{ ansible_playbook_python }}"
+  tasks:
+    - name: Bill the period
+      mbs.connectwise.billing:
+        period: "{{ period }}"
+        today: "{{ connectwise_today }}"
+        usage: "{{ usage }}"
+        cost_per_gb: "0.01"
+        price_per_gb: "0.05"
+"""
+
+
+def test_month_without_usage_cancels_the_open_addition(ansible, sandbox):
+    start(sandbox, "2026-11-10", companies=1)
+    company = next(iter(sandbox.store.tables["companies"].values()))["identifier"]
+    first = ansible.playbook(INLINE, extra_vars={"period": "2026-09",
+                                                 "usage": [{"company": company, "used_bytes": 10 * 2 ** 30}]})
+    assert first.rc == 0, first.task("Bill the period")["result"].get("msg")
+    september = first.task("Bill the period")["result"]["results"][0]
+    assert september["action"] == "created"
+    zero = {"period": "2026-10", "usage": [{"company": company, "used_bytes": 0}]}
+
+    before = len(writes(sandbox))
+    preview = ansible.playbook(INLINE, extra_vars=zero, check=True)
+    assert preview.rc == 0, preview
+    predicted = preview.task("Bill the period")["result"]
+    assert predicted["changed"] and predicted["results"][0]["action"] == "cancelled"
+    assert len(writes(sandbox)) == before
+
+    run = ansible.playbook(INLINE, extra_vars=zero)
+    assert run.rc == 0, run
+    result = run.task("Bill the period")["result"]["results"][0]
+    assert result["action"] == "cancelled" and "no usage in 2026-10" in result["reason"]
+    assert result["cancelled"] == [september["addition_id"]]
+    addition = sandbox.store.tables["additions"][september["addition_id"]]
+    assert addition["cancelledDate"].startswith("2026-09-30")
+
+    again = ansible.playbook(INLINE, extra_vars=zero)
+    assert again.rc == 0 and not again.task("Bill the period")["result"]["changed"], again
+    assert again.task("Bill the period")["result"]["results"][0]["action"] == "skipped"
