@@ -873,6 +873,17 @@ def cancel_date(effective):
     return day - datetime.timedelta(days=1)
 
 
+def backfill_cancel_date(additions, product, period):
+    """The period's last day when ``product`` already has an addition effective after ``period``, else None.
+
+    Billing a month before the latest billed one is a one-time charge: effective and cancelled
+    inside its own period, so it never bills beside the later month's open addition.
+    """
+    later = [a for a in additions if _product_matches(a, product) and a.get("effectiveDate")
+             and parse_cw_date(a["effectiveDate"]) > period.last_day]
+    return period.last_day if later else None
+
+
 def previous_additions_to_cancel(additions, product, effective):
     """Open (no ``cancelledDate``) additions of ``product`` (id or identifier) with an
     effective date before ``effective``, oldest first."""

@@ -377,6 +377,7 @@ def _blank_result(identifier, usage_names, settings, period, unit):
         "action": None,
         "addition_id": None,
         "cancelled": [],
+        "backfill": False,
         "changed_fields": [],
         "reason": None,
         "warnings": [],
@@ -574,6 +575,10 @@ class BillingRun:
 
         additions = self._read_additions(job)
         existing = self._this_period(job, additions)
+        backfill = bc.backfill_cancel_date(additions, job.product["id"], self.period)
+        result["backfill"] = backfill is not None
+        if backfill is not None:
+            wanted["cancelledDate"] = bc.cw_datetime(backfill)
         if line.no_usage and not self.config.send_zero:
             if existing is not None:
                 result["addition_id"] = existing.get("id")

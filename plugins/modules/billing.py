@@ -391,6 +391,12 @@ results:
       description: Ids of earlier additions cancelled (or to be cancelled in check mode).
       type: list
       elements: int
+    backfill:
+      description:
+        - Whether the period is before the latest billed one (an addition of the product is effective after it).
+          Such a backfilled addition is a one-time charge, effective and cancelled (C(cancelledDate) its last
+          day) inside its own period; the later month's addition is never touched.
+      type: bool
     changed_fields:
       description: Fields patched on update.
       type: list

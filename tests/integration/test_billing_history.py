@@ -140,3 +140,24 @@ def test_month_without_usage_cancels_the_open_addition(ansible, sandbox):
     again = ansible.playbook(INLINE, extra_vars=zero)
     assert again.rc == 0 and not again.task("Bill the period")["result"]["changed"], again
     assert again.task("Bill the period")["result"]["results"][0]["action"] == "skipped"
+
+
+def test_backfill_is_a_one_time_addition_and_never_moves_the_later_cancel_date(ansible, sandbox):
+    start(sandbox, "2026-11-10", companies=1)
+    company = next(iter(sandbox.store.tables["companies"].values()))["identifier"]
+    usage = [{"company": company, "used_bytes": 10 * 2 ** 30}]
+    october = ansible.playbook(INLINE, extra_vars={"period": "2026-10", "usage": usage})
+    assert october.rc == 0, october.task("Bill the period")["result"].get("msg")
+    october_id = october.task("Bill the period")["result"]["results"][0]["addition_id"]
+    for _ in range(2):
+        run = ansible.playbook(INLINE, extra_vars={"period": "2026-09", "usage": usage})
+        assert run.rc == 0, run.task("Bill the period")["result"].get("msg")
+        result = run.task("Bill the period")["result"]["results"][0]
+        assert result["backfill"] is True and result["action"] in ("created", "unchanged")
+    additions = sandbox.store.tables["additions"]
+    september = additions[result["addition_id"]]
+    assert september["effectiveDate"].startswith("2026-09-01")
+    assert september["cancelledDate"].startswith("2026-09-30")
+    assert additions[october_id].get("cancelledDate") is None
+    assert len([a for a in additions.values() if a.get("cancelledDate") is None]) == 1
+    assert not run.task("Bill the period")["result"]["changed"]

@@ -732,3 +732,11 @@ def test_agreement_cancelled_inside_period_is_billed_with_a_warning_naming_the_d
 def test_agreement_term_not_covering_gives_the_reason(row, text):
     covers, reason = bc.agreement_term(row, OCT)
     assert not covers and text in reason
+
+
+def test_backfill_cancel_date_only_when_a_later_addition_of_the_product_exists():
+    later = {"id": 1, "product": {"id": 5}, "effectiveDate": "2026-10-01T00:00:00Z"}
+    other = {"id": 2, "product": {"id": 6}, "effectiveDate": "2026-11-01T00:00:00Z"}
+    assert bc.backfill_cancel_date([later, other], 5, Period(2026, 9)) == datetime.date(2026, 9, 30)
+    assert bc.backfill_cancel_date([later, other], 5, Period(2026, 10)) is None
+    assert bc.backfill_cancel_date([other], 5, Period(2026, 9)) is None
