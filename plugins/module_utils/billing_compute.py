@@ -75,6 +75,9 @@ PRODUCT_DESCRIPTION = "product"
 INVOICE_DESCRIPTION_MAX = 6000
 
 ACTIONS = ("created", "updated", "unchanged", "skipped", "failed")
+# A company with no usage whose open addition was cancelled: its additions are counted in
+# the totals' ``cancelled`` (additions cancelled), so the action has no count of its own.
+NOT_BILLED_CANCELLED = "cancelled"
 BILLED_ACTIONS = ("created", "updated", "unchanged")
 
 NOT_BILLING_YET = "agreement not billing yet"
@@ -259,6 +262,26 @@ def period_of(day):
 def previous_period(today):
     """The month before ``today``'s month (the default billing period)."""
     return period_of(today).previous()
+
+
+def check_period_ended(period, today, allow_current=False):
+    """ValueError for a month after ``today``'s month, or ``today``'s own month unless allowed.
+
+    An addition for a month that has not begun would bill a customer in advance and push back the
+    cancel date of the month before; the unfinished current month is only billed on request.
+    Returns True when ``period`` is the current, unfinished month.
+    """
+    current = period_of(today)
+    if period.first_day > current.first_day:
+        raise ValueError("period %s is after the current month %s (today is %s): only a month that has "
+                         "begun can be billed" % (period.label, current.label, _as_date(today).isoformat()))
+    if period == current:
+        if not allow_current:
+            raise ValueError("period %s is the current month, which has not ended (today is %s): bill it "
+                             "with allow_current_period: true, or bill %s"
+                             % (period.label, _as_date(today).isoformat(), current.previous().label))
+        return True
+    return False
 
 
 def auto_billing_period(today, window_days=3):
@@ -686,6 +709,39 @@ def _us_date(day):
     return "%d/%d/%d" % (day.month, day.day, day.year)
 
 
+def agreement_term(agreement, period):
+    """Whether ``agreement``'s term covers ``period``: ``(covers, reason_or_warning)``.
+
+    ConnectWise's ``agreementStatus`` describes the day it is read (an agreement that ended on
+    2026-10-31 reads ``Expired`` in December), so the period is judged by the dates instead:
+    start on or before the period's last day; no end date (or ``noEndingDateFlag``), or an end on or
+    after its first day; not cancelled before the period began. When it covers, the second value
+    is a warning (cancelled inside the period) or None; when it does not, it is the reason.
+    """
+    start = parse_cw_date(agreement.get("startDate"))
+    if start is not None and start > period.last_day:
+        return False, "starts on %s, after %s" % (start.isoformat(), period.label)
+    end = None if agreement.get("noEndingDateFlag") else parse_cw_date(agreement.get("endDate"))
+    if end is not None and end < period.first_day:
+        return False, "ended on %s, before %s" % (end.isoformat(), period.label)
+    cancelled = parse_cw_date(agreement.get("dateCancelled"))
+    status = agreement.get("agreementStatus") or ""
+    if cancelled is None and (agreement.get("cancelledFlag") or status == "Cancelled"):
+        return False, "cancelled (no cancellation date to tell whether %s was covered)" % period.label
+    # Without the date that explains it, a status other than Active cannot be judged: do not bill.
+    if status == "Expired" and end is None:
+        return False, "expired (no end date to tell whether %s was covered)" % period.label
+    if status == "Inactive":
+        return False, "inactive"
+    if cancelled is not None:
+        if cancelled < period.first_day:
+            return False, "cancelled on %s, before %s" % (cancelled.isoformat(), period.label)
+        if cancelled <= period.last_day:
+            return True, ("agreement %s was cancelled on %s, inside %s: the period is billed"
+                          % (agreement.get("id"), cancelled.isoformat(), period.label))
+    return True, None
+
+
 def effective_date(period, bill_start_date=None, policy="clamp"):
     """The addition's effective date for ``period`` under the agreement's ``billStartDate``.
 
@@ -817,6 +873,17 @@ def cancel_date(effective):
     return day - datetime.timedelta(days=1)
 
 
+def backfill_cancel_date(additions, product, period):
+    """The period's last day when ``product`` already has an addition effective after ``period``, else None.
+
+    Billing a month before the latest billed one is a one-time charge: effective and cancelled
+    inside its own period, so it never bills beside the later month's open addition.
+    """
+    later = [a for a in additions if _product_matches(a, product) and a.get("effectiveDate")
+             and parse_cw_date(a["effectiveDate"]) > period.last_day]
+    return period.last_day if later else None
+
+
 def previous_additions_to_cancel(additions, product, effective):
     """Open (no ``cancelledDate``) additions of ``product`` (id or identifier) with an
     effective date before ``effective``, oldest first."""
@@ -850,10 +917,11 @@ def summarise(results):
     quantities = {}
     for index, result in enumerate(results):
         action = result.get("action")
-        if action not in counts or action == "cancelled":
+        if action != NOT_BILLED_CANCELLED and (action not in counts or action == "cancelled"):
             raise ValueError("result %d (%s): action %r is not one of %s"
-                             % (index, result.get("company"), action, ", ".join(ACTIONS)))
-        counts[action] += 1
+                             % (index, result.get("company"), action, ", ".join(ACTIONS + (NOT_BILLED_CANCELLED,))))
+        if action != NOT_BILLED_CANCELLED:
+            counts[action] += 1
         cancelled = result.get("cancelled") or 0
         counts["cancelled"] += cancelled if isinstance(cancelled, int) else len(cancelled)
         if action not in BILLED_ACTIONS:

@@ -75,13 +75,12 @@ DEFAULT_PRODUCT = "OnlineBackup"
 PREVIOUS_ADDITIONS = ("cancel", "keep")
 OUTSIDE_WINDOW = "outside the auto-billing window"
 NO_USAGE = "no usage"
-INACTIVE_AGREEMENT_STATUSES = frozenset(("cancelled", "expired", "inactive"))
 MAX_POST_ATTEMPTS = 3
 MAX_PARALLEL = 16
 
 COMPANY_FIELDS = ("id", "identifier", "name")
 AGREEMENT_FIELDS = ("id", "name", "company/id", "company/identifier", "agreementStatus", "cancelledFlag",
-                    "billStartDate")
+                    "dateCancelled", "startDate", "endDate", "noEndingDateFlag", "billStartDate")
 CATALOG_FIELDS = ("id", "identifier", "inactiveFlag")
 ADDITION_FIELDS = ("id", "product/id", "product/identifier", "effectiveDate", "cancelledDate", "quantity",
                    "unitCost", "unitPrice", "invoiceDescription", "billCustomer")
@@ -103,6 +102,10 @@ COMPANY_OVERRIDE_SPEC = dict(
 
 class BillingConflict(ValueError):
     """ConnectWise holds something the run must not guess about (two additions for one period...)."""
+
+
+class BillsNothing(ValueError):
+    """The configuration matches no agreement of any company with usage: a typo, not a quiet month."""
 
 
 # ---------------------------------------------------------------------------
@@ -136,6 +139,7 @@ class Config:
     usage: object = None
     usage_file: object = None
     mbs: object = None
+    current_period: bool = False
 
     def settings_for(self, identifier):
         return self.overrides.get(identifier.casefold(), self.defaults)
@@ -207,6 +211,12 @@ def build_config(params):
     """Validate the module's parameters (no I/O except reading nothing); InputError on bad input."""
     today = _today(params.get("today"), params.get("timezone") or "UTC")
     period, skipped_reason = resolve_period(params.get("period"), today, params.get("auto_window_days", 3))
+    current_period = False
+    if period is not None:
+        try:
+            current_period = bc.check_period_ended(period, today, bool(params.get("allow_current_period")))
+        except ValueError as exc:
+            raise InputError(str(exc))
     unit = params.get("unit") or bc.DEFAULT_UNIT
     try:
         bc.check_unit(unit)
@@ -224,7 +234,9 @@ def build_config(params):
     previous = params.get("previous_additions") or "cancel"
     if previous not in PREVIOUS_ADDITIONS:
         raise InputError("previous_additions %r is not one of %s" % (previous, ", ".join(PREVIOUS_ADDITIONS)))
-    parallel = params.get("parallel") or 4
+    parallel = params.get("parallel")
+    if parallel is None:
+        parallel = 4
     if isinstance(parallel, bool) or not isinstance(parallel, int) or not 1 <= parallel <= MAX_PARALLEL:
         raise InputError("parallel %r must be a whole number from 1 to %d" % (parallel, MAX_PARALLEL))
 
@@ -294,6 +306,7 @@ def build_config(params):
     config = Config(period=period, skipped_reason=skipped_reason, today=today, unit=unit, defaults=defaults,
                     overrides=overrides, company_map=company_map, effective_date_policy=policy,
                     previous_additions=previous, send_zero=bool(params.get("send_zero")), parallel=parallel,
+                    current_period=current_period,
                     source=sources[0], usage=params.get("usage"), usage_file=params.get("usage_file"), mbs=mbs)
     return config
 
@@ -339,6 +352,7 @@ class Job:
     agreement: dict = None
     product: dict = None
     wrote: bool = False
+    no_named_agreement: bool = False
     diffs: list = dataclasses.field(default_factory=list)
 
 
@@ -364,6 +378,7 @@ def _blank_result(identifier, usage_names, settings, period, unit):
         "action": None,
         "addition_id": None,
         "cancelled": [],
+        "backfill": False,
         "changed_fields": [],
         "reason": None,
         "warnings": [],
@@ -373,11 +388,6 @@ def _blank_result(identifier, usage_names, settings, period, unit):
 def _text(value):
     """A Decimal as its exact string ("12.50"); None stays None."""
     return None if value is None else str(value)
-
-
-def _is_inactive(agreement):
-    status = (agreement.get("agreementStatus") or "").casefold()
-    return bool(agreement.get("cancelledFlag")) or status in INACTIVE_AGREEMENT_STATUSES
 
 
 def _identifier_of(row, key="identifier"):
@@ -455,14 +465,15 @@ class BillingRun:
                 rows.setdefault(_identifier_of(row.get("company") or {}), []).append(row)
             for job in named:
                 found = rows.get(job.company["identifier"].casefold(), [])
-                active = [row for row in found if not _is_inactive(row)]
+                terms = [(row, bc.agreement_term(row, self.period)) for row in found]
+                active = [row for row, (covers, _note) in terms if covers]
                 if not found:
+                    job.no_named_agreement = True
                     self._finish(job, "skipped", "no agreement named %r for company %s" % (name, job.identifier))
                 elif not active:
-                    self._finish(job, "skipped", "agreement %r of company %s is %s" % (
-                        name, job.identifier, ", ".join(sorted(set(
-                            "%s (id %s)" % ((row.get("agreementStatus") or "cancelled").lower(), row.get("id"))
-                            for row in found)))))
+                    self._finish(job, "skipped", "no agreement named %r of company %s covers %s: %s" % (
+                        name, job.identifier, self.period.label, "; ".join(
+                            "id %s %s" % (row.get("id"), note) for row, (_covers, note) in terms)))
                 elif len(active) > 1:
                     self._finish(job, "failed", "company %s has %d active agreements named %r (ids %s): "
                                                 "cannot tell which one to bill; cancel or rename the extra ones"
@@ -470,7 +481,34 @@ class BillingRun:
                                     ", ".join(str(row.get("id")) for row in active)))
                 else:
                     job.agreement = active[0]
+                    _covers, note = bc.agreement_term(job.agreement, self.period)
+                    if note:
+                        job.result["warnings"].append(note)
                     job.result["agreement_id"] = active[0].get("id")
+
+    def _refuse_config_that_bills_nothing(self, jobs):
+        """Fail before any write when no company with usage has an agreement of the configured name(s).
+
+        A misspelled agreement name otherwise skips every company and the run "succeeds" with nothing
+        billed; naming the agreements that do exist shows the typo.
+        """
+        with_usage = [job for job in jobs
+                      if self.config.send_zero or sum(r.used_bytes for r in job.records) > 0]
+        if not with_usage or not all(job.no_named_agreement for job in with_usage):
+            return
+        names = set()
+        for row in self.client.list_in("finance/agreements", "company/identifier",
+                                       [job.company["identifier"] for job in with_usage], fields=("id", "name")):
+            if isinstance(row.get("name"), str):
+                names.add(row["name"])
+        wanted = sorted(set(job.settings.agreement for job in with_usage))
+        raise BillsNothing(
+            "no company with usage in %s has an agreement named %s, so nothing would be billed; nothing was "
+            "written. Agreement names of these %d compan%s: %s. Set agreement (or companies[...].agreement) "
+            "to the agreement's name" % (
+                self.period.label, " or ".join(repr(n) for n in wanted), len(with_usage),
+                "y" if len(with_usage) == 1 else "ies",
+                ", ".join(repr(n) for n in sorted(names)) if names else "none (run the setup role first)"))
 
     def _read_products(self, jobs):
         identifiers = sorted(set(job.settings.product for job in jobs))
@@ -539,11 +577,27 @@ class BillingRun:
 
         additions = self._read_additions(job)
         existing = self._this_period(job, additions)
+        backfill = bc.backfill_cancel_date(additions, job.product["id"], self.period)
+        result["backfill"] = backfill is not None
+        if backfill is not None:
+            wanted["cancelledDate"] = bc.cw_datetime(backfill)
         if line.no_usage and not self.config.send_zero:
             if existing is not None:
                 result["addition_id"] = existing.get("id")
                 result["warnings"].append("addition %s of %s from an earlier run was left as it is"
                                           % (existing.get("id"), self.period.label))
+            elif self.config.previous_additions == "cancel":
+                # An addition recurs until cancelled: left open, last month's storage is billed again.
+                first_day = self.period.first_day
+                self._cancel_previous(job, additions, first_day, None)
+                if result["cancelled"]:
+                    self._finish(job, "cancelled", "no usage in %s: open addition%s %s cancelled on %s so %s "
+                                                   "no longer bill" % (
+                                                       self.period.label, "" if len(result["cancelled"]) == 1
+                                                       else "s", ", ".join(str(i) for i in result["cancelled"]),
+                                                       bc.cancel_date(first_day).isoformat(),
+                                                       "it does" if len(result["cancelled"]) == 1 else "they do"))
+                    return
             self._finish(job, "skipped", NO_USAGE)
             return
 
@@ -636,6 +690,7 @@ class BillingRun:
         pending = [job for job in pending if job.result["action"] is None]
         if pending:
             self._read_agreements(pending)
+            self._refuse_config_that_bills_nothing(pending)
         pending = [job for job in pending if job.result["action"] is None]
         if pending:
             self._read_products(pending)

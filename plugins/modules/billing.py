@@ -27,10 +27,17 @@ description:
     company failed, listing them with their reasons and still returning RV(results) and RV(totals).
     A re-run completes the failed companies and changes nothing for the others.
   - "Skipped, not failed: a usage company with no ConnectWise company of the mapped identifier; a company
-    without an agreement named O(agreement); a company whose agreements of that name are all cancelled,
-    expired or inactive; an agreement whose billing start date is after the period; zero usage (unless
+    without an agreement named O(agreement); a company none of whose agreements of that name covers the
+    period; an agreement whose billing start date is after the period; zero usage (unless
     O(send_zero)). Companies with usage skipped for want of a company or agreement are also listed in one
     warning."
+  - "The agreement billed is the one whose term covers the period, judged by its dates, not by its
+    C(agreementStatus) on the day of the run: C(startDate) on or before the period's last day; no
+    C(endDate) (or C(noEndingDateFlag)), or an end on or after the period's first day; C(dateCancelled)
+    not before the period's first day. An agreement that ended on 2026-10-31 reads C(Expired) in December and
+    its October is still billed. One cancelled inside the period is billed, with a warning naming the
+    cancellation date. A status C(Cancelled) or C(Expired) without the date that explains it, and
+    C(Inactive), are not billed."
   - "Failed: two or more active agreements of the name for one company; a product not in the catalog; a
     missing rate; the billing start date inside the period with O(effective_date_policy=fail); any API error
     for that company."
@@ -142,6 +149,8 @@ options:
   agreement:
     description:
       - Name of the company agreement the additions are added to (made by the setup role).
+      - When no company with usage has an agreement of this name (nor of its C(companies) override), the run
+        fails before any write, naming the name and the agreement names those companies do have.
     type: str
     default: ManagedBackupService
   product:
@@ -221,9 +230,16 @@ options:
     default: false
   parallel:
     description:
-      - How many agreements (and MSP360 companies) are processed at a time, 1 to 16.
+      - How many agreements (and MSP360 companies) are processed at a time, 1 to 16. A value outside that
+        range is an error before any request.
     type: int
     default: 4
+  allow_current_period:
+    description:
+      - A period after the current month (of O(today)) is always an error before any request. The current,
+        unfinished month is billed only when this is V(true); the result then has RV(current_period=true).
+    type: bool
+    default: false
   companies:
     description:
       - Per-company overrides, keyed by ConnectWise company identifier (matched case-insensitively). Each
@@ -283,6 +299,11 @@ period:
   returned: always
   type: str
   sample: "2026-10"
+current_period:
+  description: Whether the period billed is the current, unfinished month (only with O(allow_current_period=true)).
+  returned: when a period is billed
+  type: bool
+  sample: false
 unit:
   description: The quantity unit.
   returned: always
@@ -355,7 +376,13 @@ results:
       description: Line total price (2 decimals).
       type: str
     action:
-      description: C(created), C(updated), C(unchanged), C(skipped) or C(failed) (in check mode what would be done).
+      description:
+        - C(created), C(updated), C(unchanged), C(cancelled), C(skipped) or C(failed) (in check mode what would be
+          done).
+        - C(cancelled) is a company with no usage in the period (and O(send_zero=false)) whose open addition of
+          the product from an earlier period was cancelled (C(cancelledDate) the day before the period, per
+          O(previous_additions=cancel)) so it stops billing; C(reason) says so and C(cancelled) lists the ids.
+          Its additions are counted in RV(totals.counts.cancelled); it has no count of its own.
       type: str
     addition_id:
       description: The period's addition (null when it would be created in check mode).
@@ -364,6 +391,12 @@ results:
       description: Ids of earlier additions cancelled (or to be cancelled in check mode).
       type: list
       elements: int
+    backfill:
+      description:
+        - Whether the period is before the latest billed one (an addition of the product is effective after it).
+          Such a backfilled addition is a one-time charge, effective and cancelled (C(cancelledDate) its last
+          day) inside its own period; the later month's addition is never touched.
+      type: bool
     changed_fields:
       description: Fields patched on update.
       type: list
@@ -449,6 +482,7 @@ ARGUMENT_SPEC = dict(
     previous_additions=dict(type="str", choices=["cancel", "keep"], default="cancel"),
     send_zero=dict(type="bool", default=False),
     parallel=dict(type="int", default=4),
+    allow_current_period=dict(type="bool", default=False),
     companies=dict(type="dict", default={}),
 )
 
@@ -471,7 +505,7 @@ def main():
 
     mbs = None
     client = module.client
-    result = dict(period=config.period.label, unit=config.unit)
+    result = dict(period=config.period.label, unit=config.unit, current_period=config.current_period)
     try:
         if records is None:
             mbs = billing_run.mbs_client(config)

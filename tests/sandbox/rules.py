@@ -191,3 +191,29 @@ def after_commit(store, res, row):
             _set_default_contact(store, row["company"]["id"], None)
     elif res.table == "companies" and row.get("defaultContact"):
         _set_default_contact(store, row["id"], row["defaultContact"]["id"])
+
+
+# ------------------------------------------------------------------ fields derived at read time
+def agreement_status(store, row):
+    """``agreementStatus`` as ConnectWise reports it on the sandbox's today.
+
+    It follows the dates, not the stored value: Cancelled once cancelled (``cancelledFlag``, or a
+    ``dateCancelled`` on or before today), Expired once ``endDate`` has passed (unless
+    ``noEndingDateFlag``), otherwise Active, or Inactive when that was set. Computed at each read so
+    it changes as the sandbox clock moves.
+    """
+    today = store.clock.midnight()
+    cancelled = row.get("dateCancelled")
+    if row.get("cancelledFlag") or (cancelled and cancelled <= today):
+        return "Cancelled"
+    end = row.get("endDate")
+    if end and not row.get("noEndingDateFlag") and end < today:
+        return "Expired"
+    return "Inactive" if row.get("agreementStatus") == "Inactive" else "Active"
+
+
+def derived(store, table, row):
+    """Fields whose value depends on the read day: ``{name: value}`` to show instead of the stored one."""
+    if table == "agreements":
+        return {"agreementStatus": agreement_status(store, row)}
+    return {}

@@ -132,13 +132,14 @@ class Store:
             if spec.kind == "ref" and spec.target:
                 value = self.reference(spec.target, value["id"])
             out[name] = copy.deepcopy(value)
+        out.update(rules.derived(self, table, row))
         out["_info"] = dict(row["_info"])
         return out
 
     def value_at(self, table, row, path):
         """The value a condition or orderBy path names (``company/identifier``, ``_info/lastUpdated``)."""
         first, rest = path[0], path[1:]
-        value = row.get(first)
+        value = rules.derived(self, table, row).get(first, row.get(first))
         spec = RESOURCES[table].fields.get(first)
         if spec is not None and spec.kind == "ref" and spec.target and isinstance(value, dict) and rest:
             value = self.reference(spec.target, value["id"])

@@ -679,3 +679,64 @@ def test_summarise_empty_and_bad_action():
 def test_company_usage_is_constructible_directly():
     u = CompanyUsage("X", GIB, (), None, D("2"), 1, ((None, GIB),))
     assert bc.plan_line(u, "total", "GiB", Pricing(cost_per_unit=1)).total_cost == D("1.00")
+
+
+@pytest.mark.parametrize("period, allow, expected", [
+    (Period(2026, 10), False, False), (Period(2025, 1), False, False), (Period(2026, 11), True, True)])
+def test_check_period_ended_accepts_past_and_allowed_current(period, allow, expected):
+    assert bc.check_period_ended(period, datetime.date(2026, 11, 10), allow) is expected
+
+
+@pytest.mark.parametrize("period, allow", [
+    (Period(2026, 11), False), (Period(2026, 12), True), (Period(2027, 6), True)])
+def test_check_period_ended_refuses_future_and_unrequested_current(period, allow):
+    with pytest.raises(ValueError, match=period.label):
+        bc.check_period_ended(period, datetime.date(2026, 11, 10), allow)
+
+
+def test_check_period_ended_year_boundary():
+    assert bc.check_period_ended(Period(2026, 12), datetime.date(2027, 1, 2)) is False
+    with pytest.raises(ValueError):
+        bc.check_period_ended(Period(2027, 1), datetime.date(2027, 1, 2))
+
+
+OCT = Period(2026, 10)
+
+
+@pytest.mark.parametrize("row", [
+    {"agreementStatus": "Expired", "endDate": "2026-10-31T00:00:00Z"},  # read in December
+    {"agreementStatus": "Active", "startDate": "2026-10-31T00:00:00Z"},
+    {"agreementStatus": "Expired", "endDate": "2026-10-01T00:00:00Z"},
+    {"agreementStatus": "Active", "noEndingDateFlag": True, "endDate": "2020-01-01T00:00:00Z"},
+    {"agreementStatus": "Cancelled", "cancelledFlag": True, "dateCancelled": "2026-11-15T00:00:00Z"},
+    {"agreementStatus": "Active"},
+])
+def test_agreement_term_covers_period_whatever_the_status_today(row):
+    assert bc.agreement_term(dict(row, id=7), OCT) == (True, None)
+
+
+def test_agreement_cancelled_inside_period_is_billed_with_a_warning_naming_the_date():
+    covers, warning = bc.agreement_term({"id": 7, "agreementStatus": "Cancelled", "cancelledFlag": True,
+                                         "dateCancelled": "2026-10-20T00:00:00Z"}, OCT)
+    assert covers and "2026-10-20" in warning and "7" in warning
+
+
+@pytest.mark.parametrize("row, text", [
+    ({"startDate": "2026-11-01T00:00:00Z"}, "starts on 2026-11-01"),
+    ({"agreementStatus": "Expired", "endDate": "2026-09-30T00:00:00Z"}, "ended on 2026-09-30"),
+    ({"cancelledFlag": True, "dateCancelled": "2026-09-30T00:00:00Z"}, "cancelled on 2026-09-30"),
+    ({"agreementStatus": "Cancelled"}, "cancelled"),
+    ({"agreementStatus": "Expired"}, "expired"),
+    ({"agreementStatus": "Inactive"}, "inactive"),
+])
+def test_agreement_term_not_covering_gives_the_reason(row, text):
+    covers, reason = bc.agreement_term(row, OCT)
+    assert not covers and text in reason
+
+
+def test_backfill_cancel_date_only_when_a_later_addition_of_the_product_exists():
+    later = {"id": 1, "product": {"id": 5}, "effectiveDate": "2026-10-01T00:00:00Z"}
+    other = {"id": 2, "product": {"id": 6}, "effectiveDate": "2026-11-01T00:00:00Z"}
+    assert bc.backfill_cancel_date([later, other], 5, Period(2026, 9)) == datetime.date(2026, 9, 30)
+    assert bc.backfill_cancel_date([later, other], 5, Period(2026, 10)) is None
+    assert bc.backfill_cancel_date([other], 5, Period(2026, 9)) is None

@@ -482,6 +482,68 @@ def test_bad_period_and_time_zone_fail_before_requests(mocked):
     assert len(mocked.calls) == 0
 
 
+def test_future_and_current_periods_fail_before_requests(mocked):
+    for period, text in (("2027-06", "after the current month 2026-11"),
+                         ("2026-12", "after the current month 2026-11"),
+                         ("2026-11", "allow_current_period")):
+        result, failed = run_module(billing, args(period=period, today="2026-11-10"))
+        assert failed and period in result["msg"] and text in result["msg"], (period, result)
+    assert len(mocked.calls) == 0
+
+
+def test_current_period_on_request_is_marked(mocked):
+    mock_reads(mocked)
+    mocked.get(ADDITIONS, json=[])
+    mocked.post(ADDITIONS, json=addition(effective="2026-11-01T00:00:00Z"))
+    result, failed = run_module(billing, args(period="2026-11", today="2026-11-10", allow_current_period=True))
+    assert not failed, result
+    assert result["current_period"] is True and result["period"] == "2026-11"
+    assert json.loads(writes(mocked)[0].body)["effectiveDate"].startswith("2026-11-01")
+
+
+def test_parallel_outside_range_and_bad_price_name_the_value(mocked):
+    for extra, text in (({"parallel": 0}, "parallel 0"), ({"parallel": 17}, "parallel 17"),
+                        ({"parallel": -1}, "parallel -1"), ({"price_per_gb": "abc"}, "'abc'"),
+                        ({"cost_per_gb": "1,5"}, "'1,5'"),
+                        ({"usage": [{"company": "AcmeCorp", "used_bytes": GIB, "price": "abc"}]}, "abc")):
+        result, failed = run_module(billing, args(**extra))
+        assert failed and text in result["msg"], (extra, result)
+    assert len(mocked.calls) == 0
+
+
+def test_misspelled_agreement_name_fails_before_any_write_naming_the_existing_names(mocked):
+    mocked.get(COMPANIES, json=[ACME])
+    mocked.get(AGREEMENTS, json=[])  # the read filtered on the misspelled name
+    mocked.get(AGREEMENTS, json=[{"id": 12, "name": "ManagedBackupService"}, {"id": 14, "name": "Support"}])
+    result, failed = run_module(billing, args(agreement="ManagedBackupServce"))
+    assert failed
+    assert "'ManagedBackupServce'" in result["msg"] and "'ManagedBackupService'" in result["msg"]
+    assert "'Support'" in result["msg"] and "nothing was written" in result["msg"]
+    assert writes(mocked) == []
+
+
+def test_one_company_without_the_agreement_is_only_skipped(mocked):
+    mock_reads(mocked, companies=(ACME, GLOBEX), agreements=[agreement()])
+    mocked.get(ADDITIONS, json=[])
+    mocked.post(ADDITIONS, json=addition())
+    result, failed = run_module(billing, args(usage=[{"company": "AcmeCorp", "used_bytes": 500 * GIB},
+                                                     {"company": "Globex", "used_bytes": GIB}]))
+    assert not failed, result
+    assert sorted(r["action"] for r in result["results"]) == ["created", "skipped"]
+
+
+def test_agreement_expired_since_the_period_is_billed_and_cancelled_inside_warns(mocked, warned):
+    mock_reads(mocked, companies=(ACME,), agreements=[
+        agreement(agreementStatus="Cancelled", cancelledFlag=True, dateCancelled="2026-10-20T00:00:00Z",
+                  endDate="2026-10-31T00:00:00Z")])
+    mocked.get(ADDITIONS, json=[])
+    mocked.post(ADDITIONS, json=addition(), status=201)
+    result, failed = run_module(billing, args(today="2026-12-02"))
+    assert not failed, result
+    assert result["results"][0]["action"] == "created"
+    assert any("2026-10-20" in w for w in warned())
+
+
 # ---------------------------------------------------------------- MSP360 source and secrets
 
 
