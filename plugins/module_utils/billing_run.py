@@ -331,8 +331,9 @@ def mbs_client(config):
 
 def load_mbs_usage(config, client):
     """``(records, warnings)`` from the MSP360 API; MBSError when it cannot be read."""
-    return client.usage_for_period(config.period, parallel=config.parallel,
-                                   total_cost_is=config.mbs.get("total_cost_is") or "price")
+    templates = [config.defaults.template] + [settings.template for settings in config.overrides.values()]
+    return client.usage_for_period(config.period, total_cost_is=config.mbs.get("total_cost_is") or "price",
+                                   with_destinations=any("{destinations}" in (t or "") for t in templates))
 
 
 # ---------------------------------------------------------------------------

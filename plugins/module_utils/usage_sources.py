@@ -35,7 +35,6 @@ import io
 import json
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from decimal import ROUND_HALF_UP, Decimal
 
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing_compute import (
@@ -65,6 +64,11 @@ MSP360_FIELDS = {
 }
 MSP360_IGNORED = frozenset(("Email", "FirstName", "LastName", "TotalVolumeRestore", "PlanCost",
                             "StorageCost", "RestoreCost", "CurrentSpaceUsed"))
+
+
+# The company of MSP360 usage rows that name none: one bucket, reported like any unknown
+# company, and billable by mapping it (company_map) to a ConnectWise identifier.
+NO_COMPANY = "(no MSP360 company)"
 
 
 class UsageError(ValueError):
@@ -404,91 +408,85 @@ class MBSClient:
             body["CompanyName"] = company_name
         return billing_list(self.call("PUT", "api/Billing", json=body))
 
-    def usage_for_period(self, period, parallel=4, total_cost_is="price"):
-        """``(records, warnings)`` for every MSP360 company in ``period``.
+    def usage_for_period(self, period, total_cost_is="price", with_destinations=False):
+        """``(records, warnings)`` for every MSP360 company in ``period``, from one billing read.
 
-        One ``PUT /api/Billing`` per company, at most ``parallel`` at a time. Each
-        ``StatisticBilling`` row of the company becomes a record (so
-        :func:`aggregate` sums them); a company without rows gets one zero record so it
-        is reported as "no usage". Users without a company (``GET /api/Users``) and rows
-        naming another or no company are warnings, never billed. A company whose read
-        fails makes the whole call fail (after all reads finished), naming each company:
-        partial usage is never billed.
+        ``PUT /api/Billing`` with only ``Date`` answers every company's rows at once, so a run
+        makes three MSP360 requests whatever the number of companies: the login, the company
+        list and the billing. ``GET /api/Users`` is read only ``with_destinations`` (the
+        ``{destinations}`` placeholder), since billing rows name no destination. Each row
+        becomes a record (:func:`aggregate` sums a company's rows); a listed company without
+        rows gets one zero record ("no usage"). No usage is dropped: a row of a company the
+        list lacks is billed by its name, and rows without a company become one
+        :data:`NO_COMPANY` record that is reported (or mapped with ``company_map``).
         """
         _check_total_cost_is(total_cost_is)
-        if isinstance(parallel, bool) or not isinstance(parallel, int) or parallel < 1:
-            raise ValueError("parallel must be a whole number >= 1, not %r" % (parallel,))
         period = parse_period(period)
         warnings = []
-        names = []
-        keys = set()
-        for company in self.companies():
-            name = (company.get("Name") or "").strip() if isinstance(company, dict) else ""
+        listed = self._listed_companies(warnings)
+        destinations_of = self._user_destinations() if with_destinations else {}
+        spelled = dict(listed)
+        rows_of = {}
+        for number, row in enumerate(self._billing_rows(period), 1):
+            ref = "MSP360 billing %s row %d" % (period, number)
+            name = (row.get("CompanyName") or "").strip()
             if not name:
-                warnings.append("MSP360 company %r has no name: its usage cannot be billed"
-                                % (company.get("ID") if isinstance(company, dict) else company,))
-            elif company_key(name) not in keys:
-                keys.add(company_key(name))
-                names.append(name)
-        destinations_of = {}
-        for user in self.users():
-            if not isinstance(user, dict):
-                continue
-            if not (user.get("Company") or "").strip():
-                warnings.append("MSP360 user %s belongs to no company: its usage is not billed"
-                                % _user_label(user))
-            destinations_of[str(user.get("ID"))] = _destination_names(user)
-
-        def fetch(name):
-            try:
-                return name, self.billing(period, name), None
-            except MBSError as exc:
-                return name, None, exc
-
-        with ThreadPoolExecutor(max_workers=max(1, min(parallel, len(names) or 1))) as pool:
-            answers = list(pool.map(fetch, sorted(names)))
-        failed = [(name, exc) for name, _billings, exc in answers if exc is not None]
-        if failed:
-            raise MBSError("MSP360 billing could not be read for %d compan%s: %s"
-                           % (len(failed), "y" if len(failed) == 1 else "ies",
-                              "; ".join("%s: %s" % (name, exc) for name, exc in failed)))
+                warnings.append("%s: user %s has no MSP360 company: its usage is reported as %r"
+                                % (ref, _user_label(row, "UserId"), NO_COMPANY))
+                name = NO_COMPANY
+            key = company_key(name)
+            # One spelling per company: the company list's, whatever case or spacing a row uses.
+            spelled.setdefault(key, name)
+            rows_of.setdefault(key, []).append((ref, row))
         records = []
-        for name, billings, _exc in answers:
-            company_records = []
-            row_number = 0
-            for billing in billings:
-                statistics = billing.get("StatisticBilling")
-                if statistics is not None and not isinstance(statistics, list):
-                    raise MBSError("MSP360 billing of company %r: StatisticBilling is not a list" % name)
-                for row in statistics or []:
-                    row_number += 1
-                    ref = "MSP360 billing of company %r row %d" % (name, row_number)
-                    row_company = (row.get("CompanyName") or "").strip() if isinstance(row, dict) else ""
-                    if not row_company:
-                        warnings.append("%s: user %s has no company: its usage is not billed"
-                                        % (ref, _user_label(row, "UserId")))
-                        continue
-                    if company_key(row_company) != company_key(name):
-                        warnings.append("%s: row of company %r returned for %r: ignored"
-                                        % (ref, row_company, name))
-                        continue
-                    usable = dict((k, v) for k, v in row.items() if k in MSP360_FIELDS or k in MSP360_IGNORED)
-                    # One spelling per company: the company list's, whatever case the row uses.
-                    usable["CompanyName"] = name
-                    if not usable.get("Destination"):
-                        # Billing rows name no destination; the user's own list does (for {destinations}).
-                        usable["Destination"] = destinations_of.get(str(row.get("UserId")))
-                    company_records.append(_record(usable, ref, lambda f, ref=ref: "%s.%s" % (ref, f),
-                                                   total_cost_is))
-            if not company_records:
-                zero = Decimal("0")
-                company_records.append(UsageRecord(
-                    company=name, used_bytes=0, destination=None,
-                    cost=zero if total_cost_is == "cost" else None,
-                    price=zero if total_cost_is == "price" else None,
-                    source_ref="MSP360 billing of company %r (no rows)" % name))
-            records.extend(company_records)
+        for key in sorted(spelled, key=lambda k: spelled[k]):
+            name = spelled[key]
+            company_rows = rows_of.get(key)
+            if not company_rows:
+                records.append(_zero_record(name, total_cost_is))
+                continue
+            for ref, row in company_rows:
+                usable = dict((k, v) for k, v in row.items() if k in MSP360_FIELDS or k in MSP360_IGNORED)
+                usable["CompanyName"] = name
+                if not usable.get("Destination"):
+                    usable["Destination"] = destinations_of.get(str(row.get("UserId")))
+                records.append(_record(usable, ref, lambda f, ref=ref: "%s.%s" % (ref, f), total_cost_is))
         return records, warnings
+
+    def _listed_companies(self, warnings):
+        """``{company_key: name}`` of ``GET /api/Companies`` (``Id`` in the API, ``ID`` tolerated)."""
+        listed = {}
+        for company in self.companies():
+            if not isinstance(company, dict):
+                continue
+            name = (company.get("Name") or "").strip()
+            if not name:
+                warnings.append("MSP360 company %r has no name: its usage, if any, is reported by user"
+                                % (company.get("Id") or company.get("ID"),))
+            else:
+                listed.setdefault(company_key(name), name)
+        return listed
+
+    def _user_destinations(self):
+        return dict((str(user.get("ID")), _destination_names(user)) for user in self.users()
+                    if isinstance(user, dict))
+
+    def _billing_rows(self, period):
+        rows = []
+        for billing in self.billing(period):
+            statistics = billing.get("StatisticBilling")
+            if statistics is not None and not isinstance(statistics, list):
+                raise MBSError("MSP360 billing of %s: StatisticBilling is not a list" % period)
+            rows.extend(row for row in statistics or [] if isinstance(row, dict))
+        return rows
+
+
+def _zero_record(name, total_cost_is):
+    zero = Decimal("0")
+    return UsageRecord(company=name, used_bytes=0, destination=None,
+                       cost=zero if total_cost_is == "cost" else None,
+                       price=zero if total_cost_is == "price" else None,
+                       source_ref="MSP360 billing of company %r (no rows)" % name)
 
 
 def _destination_names(user):

@@ -115,8 +115,11 @@ def generate_fixture(companies=1000, with_agreements=True, with_usage=True,
         connectwise["contacts"].append({"id": number, "firstName": "Contact", "lastName": f"{number:04d}",
                                         "company": {"id": number}, "defaultFlag": True})
         destination = destinations[number % len(destinations)]
-        mbs["companies"].append({"ID": guid("company", identifier), "Name": identifier, "StorageLimit": -1,
-                                 "LicenseSettings": 0, "Destinations": [destination]})
+        mbs["companies"].append({"Id": guid("company", identifier), "Name": identifier, "StorageLimit": -1,
+                                 "LicenseSettings": 0,
+                                 "Destinations": [{"DestinationId": guid("destination", destination),
+                                                   "PlanId": guid("plan", identifier, destination)}],
+                                 "DefaultLicense": None, "AllowedLicenses": []})
         user_id = guid("user", identifier)
         mbs["users"].append({"ID": user_id, "Email": f"backup@{identifier.lower()}.example", "FirstName": "Backup",
                              "LastName": identifier, "Company": identifier, "Enabled": True,

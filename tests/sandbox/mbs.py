@@ -2,7 +2,8 @@
 
 Fixture shape (``fixture["mbs"]``)::
 
-    {"companies": [{"ID", "Name", "StorageLimit", "LicenseSettings", "Destinations"}],
+    {"companies": [{"Id", "Name", "StorageLimit", "LicenseSettings",
+                    "Destinations": [{"DestinationId", "PlanId"}], "DefaultLicense", "AllowedLicenses"}],
      "users": [{"ID", "Email", "FirstName", "LastName", "Company", "Enabled", "SpaceUsed",
                 "DestinationList": [{"AccountID", "Destination", "PackageID"}]}],
      "usage": {"2026-10": [{"UserId", "AverageSpace", "CurrentSpace", "TotalVolumeRestore",
@@ -127,7 +128,7 @@ class MbsService:
 
     def _company(self, company_id):
         for company in self.companies:
-            if str(company.get("ID")).lower() == company_id.lower():
+            if str(company.get("Id")).lower() == company_id.lower():
                 return copy.deepcopy(company)
         raise MbsError(404, f"Company '{company_id}' not found.")
 

@@ -336,52 +336,66 @@ def _stat(company, user, space, total, email=None):
             "StorageCost": total, "RestoreCost": 0, "TotalCost": total}
 
 
-def _usage_api(rsps, billing_status=200):
+def _usage_api(rsps, billing_status=200, users=False):
+    """One month in MSP360's real shapes: one PUT /api/Billing with only Date answers every company."""
     _login(rsps)
     rsps.add(responses.GET, URL + "/api/Companies", json=[
-        {"ID": "c1", "Name": "Acme"}, {"ID": "c2", "Name": "Globex"}, {"ID": "c3", "Name": "Empty Co"},
-        {"ID": "c4", "Name": ""}])
-    rsps.add(responses.GET, URL + "/api/Users", json=[
-        {"ID": "u1", "Email": "a@acme.example", "Company": "Acme",
-         "DestinationList": [{"Destination": "Wasabi"}, {"Destination": "Amazon S3"}, {"Destination": "Wasabi"}]},
-        {"ID": "u3", "Email": "g@globex.example", "Company": "Globex", "DestinationList": []},
-        {"ID": "u7", "Email": "lost@nowhere.example", "Company": ""},
-        {"ID": "u8", "Email": "gone@nowhere.example", "Company": None}])
+        {"Id": "c1", "Name": "Acme", "Destinations": [{"DestinationId": "d1", "PlanId": "p1"}]},
+        {"Id": "c2", "Name": "Globex", "Destinations": []}, {"Id": "c3", "Name": "Empty Co"},
+        {"Id": "c4", "Name": ""}])
+    if users:
+        rsps.add(responses.GET, URL + "/api/Users", json=[
+            {"ID": "u1", "Email": "a@acme.example", "Company": "Acme",
+             "DestinationList": [{"Destination": "Wasabi"}, {"Destination": "Amazon S3"}, {"Destination": "Wasabi"}]},
+            {"ID": "u3", "Email": "g@globex.example", "Company": "Globex", "DestinationList": []}])
     rsps.add(responses.PUT, URL + "/api/Billing", status=billing_status,
-             json={"StatisticBilling": [_stat("Acme", "u1", 10 * GIB, 1.25), _stat("Acme", "u2", 2.5 * GIB, 0.5),
-                                        _stat("", "u9", GIB, 9)]},
-             match=[matchers.json_params_matcher({"CompanyName": "Acme", "Date": "2026-10-01"})])
-    rsps.add(responses.PUT, URL + "/api/Billing",
-             json=[{"StatisticBilling": [_stat("Globex", "u3", GIB, 0.1)]},
-                   {"StatisticBilling": [_stat("Globex", "u4", GIB, 0.2), _stat("Acme", "u1", GIB, 5)]}],
-             match=[matchers.json_params_matcher({"CompanyName": "Globex", "Date": "2026-10-01"})])
-    rsps.add(responses.PUT, URL + "/api/Billing", json={"StatisticBilling": None},
-             match=[matchers.json_params_matcher({"CompanyName": "Empty Co", "Date": "2026-10-01"})])
+             json=[{"StatisticBilling": [_stat("Acme", "u1", 10 * GIB, 1.25), _stat("Acme", "u2", 2.5 * GIB, 0.5),
+                                         _stat("", "u9", GIB, 9), _stat("Globex", "u3", GIB, 0.1)]},
+                   {"StatisticBilling": [_stat("Globex", "u4", GIB, 0.2), _stat("Initech", "u5", 3 * GIB, 0.3)]}],
+             match=[matchers.json_params_matcher({"Date": "2026-10-01"})])
 
 
-def test_usage_for_period_aggregates_per_company_and_warns():
-    with responses.RequestsMock() as rsps:
+def test_usage_for_period_is_one_billing_read_for_every_company():
+    with responses.RequestsMock() as rsps:  # every registered call must be made, and no other
         _usage_api(rsps)
         client = _client()
-        records, warnings = client.usage_for_period("2026-10", parallel=3)
+        records, warnings = client.usage_for_period("2026-10")
         assert client.logins == 1
-        assert client.stats["PUT"] == 3
+        assert dict(client.stats) == {"POST": 1, "GET": 1, "PUT": 1}
     usage = bc.aggregate(records)
-    assert sorted(usage) == ["Acme", "Empty Co", "Globex"]
+    assert sorted(usage) == ["(no MSP360 company)", "Acme", "Empty Co", "Globex", "Initech"]
     assert usage["Acme"].used_bytes == 12.5 * GIB and usage["Acme"].price == D("1.75") and usage["Acme"].cost is None
     assert usage["Globex"].used_bytes == 2 * GIB and usage["Globex"].price == D("0.3")
     assert usage["Empty Co"].used_bytes == 0 and usage["Empty Co"].price == 0
+    # A company missing from GET /api/Companies is still usage, billed by its name.
+    assert usage["Initech"].used_bytes == 3 * GIB
+    # Rows without a company are kept, with their bytes, in one reported bucket.
+    assert usage["(no MSP360 company)"].used_bytes == GIB and usage["(no MSP360 company)"].price == D("9")
+    text = "\n".join(warnings)
+    assert "u9" in text and "(no MSP360 company)" in text
+    assert "'c4' has no name" in text
+    assert len(warnings) == 2
+    line = bc.plan_line(usage["Acme"], "average_cost", "GiB", bc.Pricing(cost_per_unit="0.01"))
+    assert line.quantity == D("12.50") and line.unit_price == D("0.1400") and line.total_price == D("1.75")
+
+
+def test_usage_total_bytes_equal_the_billing_answer():
+    with responses.RequestsMock() as rsps:
+        _usage_api(rsps)
+        records, _warnings = _client().usage_for_period("2026-10")
+    assert sum(r.used_bytes for r in records) == int((10 + 2.5 + 1 + 1 + 1 + 3) * GIB)
+
+
+def test_usage_destinations_read_users_only_when_asked():
+    with responses.RequestsMock() as rsps:
+        _usage_api(rsps, users=True)
+        client = _client()
+        records, _warnings = client.usage_for_period("2026-10", with_destinations=True)
+        assert dict(client.stats) == {"POST": 1, "GET": 2, "PUT": 1}
+    usage = bc.aggregate(records)
     # Billing rows name no destination: the user's destination list does, as one label per user.
     assert usage["Acme"].destinations == ("Amazon S3, Wasabi",)
     assert usage["Globex"].destinations == ()
-    text = "\n".join(warnings)
-    assert "lost@nowhere.example" in text and "gone@nowhere.example" in text
-    assert "u9" in text and "not billed" in text
-    assert "row of company 'Acme' returned for 'Globex': ignored" in text
-    assert "'c4' has no name" in text
-    assert len(warnings) == 5
-    line = bc.plan_line(usage["Acme"], "average_cost", "GiB", bc.Pricing(cost_per_unit="0.01"))
-    assert line.quantity == D("12.50") and line.unit_price == D("0.1400") and line.total_price == D("1.75")
 
 
 def test_usage_total_cost_as_cost():
@@ -393,66 +407,30 @@ def test_usage_total_cost_as_cost():
     assert usage["Empty Co"].cost == 0 and usage["Empty Co"].price is None
 
 
-def test_usage_fetch_failure_names_company_and_bills_nothing():
+def test_usage_fetch_failure_bills_nothing():
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
         _usage_api(rsps, billing_status=403)
         with pytest.raises(MBSError) as info:
             _client().usage_for_period("2026-10")
-    assert "1 company: Acme:" in str(info.value) and "HTTP 403" in str(info.value)
-
-
-def test_usage_parallelism_is_bounded():
-    active = []
-    peak = []
-    lock = threading.Lock()
-    gate = threading.Barrier(2, timeout=5)
-
-    def billing(request):
-        with lock:
-            active.append(1)
-            peak.append(len(active))
-        try:
-            gate.wait()
-        except threading.BrokenBarrierError:
-            pass
-        with lock:
-            active.pop()
-        name = json.loads(request.body)["CompanyName"]
-        return 200, {}, json.dumps({"StatisticBilling": [_stat(name, "u-" + name, GIB, 1)]})
-
-    with responses.RequestsMock() as rsps:
-        _login(rsps)
-        rsps.add(responses.GET, URL + "/api/Companies", json=[{"ID": str(i), "Name": "C%d" % i} for i in range(6)])
-        rsps.add(responses.GET, URL + "/api/Users", json=[])
-        rsps.add_callback(responses.PUT, URL + "/api/Billing", callback=billing)
-        records, warnings = _client().usage_for_period("2026-10", parallel=2)
-    assert max(peak) == 2 and len(records) == 6 and warnings == []
+    assert "HTTP 403" in str(info.value)
 
 
 def test_usage_retries_transient_billing_error():
     with responses.RequestsMock() as rsps:
         _login(rsps)
-        rsps.add(responses.GET, URL + "/api/Companies", json=[{"ID": "1", "Name": "Acme"}])
-        rsps.add(responses.GET, URL + "/api/Users", json=[])
+        rsps.add(responses.GET, URL + "/api/Companies", json=[{"Id": "1", "Name": "Acme"}])
         rsps.add(responses.PUT, URL + "/api/Billing", status=503)
         rsps.add(responses.PUT, URL + "/api/Billing", json={"StatisticBilling": [_stat("Acme", "u1", GIB, 1)]})
         records, _w = _client().usage_for_period("2026-10")
     assert records[0].used_bytes == GIB
 
 
-@pytest.mark.parametrize("parallel", [0, -1, True, "4"])
-def test_usage_parallel_validated(parallel):
-    with pytest.raises(ValueError, match="parallel"):
-        _client().usage_for_period("2026-10", parallel=parallel)
-
-
 def test_usage_statistic_billing_not_a_list():
     with responses.RequestsMock() as rsps:
         _login(rsps)
-        rsps.add(responses.GET, URL + "/api/Companies", json=[{"ID": "1", "Name": "Acme"}])
-        rsps.add(responses.GET, URL + "/api/Users", json=[])
+        rsps.add(responses.GET, URL + "/api/Companies", json=[{"Id": "1", "Name": "Acme"}])
         rsps.add(responses.PUT, URL + "/api/Billing", json={"StatisticBilling": {"CompanyName": "Acme"}})
-        with pytest.raises(MBSError, match="'Acme': StatisticBilling is not a list"):
+        with pytest.raises(MBSError, match="2026-10: StatisticBilling is not a list"):
             _client().usage_for_period("2026-10")
 
 
@@ -460,11 +438,10 @@ def test_usage_for_period_bills_a_row_whose_company_differs_only_in_case():
     # Issue 9.6: a row of "ACME " for the listed "Acme" was dropped with a warning (under-billed).
     with responses.RequestsMock() as rsps:
         _login(rsps)
-        rsps.add(responses.GET, URL + "/api/Companies", json=[{"ID": "c1", "Name": "Acme"}, {"ID": "c2", "Name": "acme"}])
-        rsps.add(responses.GET, URL + "/api/Users", json=[])
+        rsps.add(responses.GET, URL + "/api/Companies", json=[{"Id": "c1", "Name": "Acme"}, {"Id": "c2", "Name": "acme"}])
         rsps.add(responses.PUT, URL + "/api/Billing",
                  json={"StatisticBilling": [_stat("ACME ", "u1", GIB, 1), _stat("Acme", "u2", GIB, 2)]},
-                 match=[matchers.json_params_matcher({"CompanyName": "Acme", "Date": "2026-10-01"})])
+                 match=[matchers.json_params_matcher({"Date": "2026-10-01"})])
         records, warnings = _client().usage_for_period("2026-10")
     usage = bc.aggregate(records)
     assert sorted(usage) == ["Acme"]

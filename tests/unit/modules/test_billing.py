@@ -551,19 +551,16 @@ def mock_mbs(mocked):
     mocked.post(MBS + "/api/Provider/Login", json={"access_token": MBS_TOKEN, "token_type": "bearer",
                                                    "expires_in": 1209599},
                 match=[matchers.json_params_matcher({"UserName": "api-user", "Password": MBS_PASSWORD})])
-    mocked.get(MBS + "/api/Companies", json=[{"ID": "c1", "Name": "AcmeCorp"}, {"ID": "c2", "Name": "Globex"}])
-    mocked.get(MBS + "/api/Users", json=[{"ID": "u9", "Email": "lost@example.test", "Company": ""}])
-    rows = {
-        "AcmeCorp": [{"UserId": "u1", "Email": "a@acme", "CompanyName": "AcmeCorp", "AverageSpace": 300 * GIB,
-                      "TotalCost": 30.0},
-                     {"UserId": "u2", "Email": "b@acme", "CompanyName": "AcmeCorp", "AverageSpace": 200 * GIB,
-                      "TotalCost": 20.0}],
-        "Globex": [{"UserId": "u3", "Email": "g@globex", "CompanyName": "Globex", "AverageSpace": 100 * GIB,
-                    "TotalCost": 7.5}],
-    }
-    for name, statistics in rows.items():
-        mocked.put(MBS + "/api/Billing", json={"StatisticBilling": statistics},
-                   match=[matchers.json_params_matcher({"CompanyName": name, "Date": "2026-10-01"})])
+    mocked.get(MBS + "/api/Companies", json=[{"Id": "c1", "Name": "AcmeCorp"}, {"Id": "c2", "Name": "Globex"}])
+    statistics = [
+        {"UserId": "u1", "Email": "a@acme", "CompanyName": "AcmeCorp", "AverageSpace": 300 * GIB, "TotalCost": 30.0},
+        {"UserId": "u2", "Email": "b@acme", "CompanyName": "AcmeCorp", "AverageSpace": 200 * GIB, "TotalCost": 20.0},
+        {"UserId": "u3", "Email": "g@globex", "CompanyName": "Globex", "AverageSpace": 100 * GIB, "TotalCost": 7.5},
+        {"UserId": "u9", "Email": "lost@example.test", "CompanyName": "", "AverageSpace": 0, "TotalCost": 0},
+    ]
+    # One read for the month: only Date, every company's rows.
+    mocked.put(MBS + "/api/Billing", json={"StatisticBilling": statistics},
+               match=[matchers.json_params_matcher({"Date": "2026-10-01"})])
 
 
 def test_msp360_source_end_to_end(mocked, warned):
@@ -581,9 +578,9 @@ def test_msp360_source_end_to_end(mocked, warned):
     assert sent[ADDITIONS] == dict(CREATED, unitPrice=0.1)
     assert sent[ADDITIONS_G] == dict(CREATED, quantity=100, unitPrice=0.075)
     mbs_auth = [c.request.headers.get("Authorization") for c in mocked.calls if c.request.url.startswith(MBS + "/api/B")]
-    assert mbs_auth == ["Bearer " + MBS_TOKEN] * 2
-    assert result["requests"]["mbs"] == {"POST": 1, "GET": 2, "PUT": 2}
-    assert any("lost@example.test" in w and "no company" in w for w in warned())
+    assert mbs_auth == ["Bearer " + MBS_TOKEN]
+    assert result["requests"]["mbs"] == {"POST": 1, "GET": 1, "PUT": 1}
+    assert any("lost@example.test" in w and "no MSP360 company" in w for w in warned())
     text = json.dumps(result)
     for secret in (MBS_PASSWORD, MBS_TOKEN, CONNECTION["private_key"]):
         assert secret not in text

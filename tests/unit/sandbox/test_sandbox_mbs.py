@@ -33,7 +33,7 @@ def test_companies_and_users(sb, auth):
     companies = requests.get(f"{sb.mbs_url}/api/Companies", headers=auth, timeout=5).json()
     names = {c["Name"] for c in companies}
     assert {"AcmeCorp", "Initech Inc.", "Unmapped Co"} <= names and "Initech" not in names
-    one = requests.get(f"{sb.mbs_url}/api/Companies/{companies[0]['ID']}", headers=auth, timeout=5)
+    one = requests.get(f"{sb.mbs_url}/api/Companies/{companies[0]['Id']}", headers=auth, timeout=5)
     assert one.status_code == 200 and one.json() == companies[0]
     assert requests.get(f"{sb.mbs_url}/api/Companies/nope", headers=auth, timeout=5).status_code == 404
     users = requests.get(f"{sb.mbs_url}/api/Users", headers=auth, timeout=5).json()
