@@ -128,6 +128,8 @@ def test_real_run_bills_each_company_once_then_changes_nothing(set_up, sandbox, 
     assert "billing start date 2026-10-15" in by_company["Initech"]["warnings"]
     assert by_company["Hooli"]["action"] == "skipped" and by_company["Hooli"]["reason"] == "no usage"
     assert by_company["Unmapped Co"]["action"] == "skipped"
+    # The demo's MSP360 user without a company: its usage is reported, never dropped.
+    assert by_company["(no MSP360 company)"]["action"] == "skipped"
     for company in BILLABLE:
         assert by_company[company]["action"] == "created"
         assert int(by_company[company]["addition_id"]) == additions[company][0]["id"]
@@ -152,7 +154,8 @@ def test_report_totals_equal_rows_and_sandbox_additions(set_up, sandbox, reports
     assert money(total["total_price"]) == sum(money(r["total_price"]) for r in billed)
     assert money(total["total_cost"]) == sum(money(r["total_cost"]) for r in billed)
     assert money(total["quantity"]) == sum(money(r["quantity"]) for r in billed)
-    assert total["action"] == "5 created; 0 updated; 0 unchanged; 2 skipped; 0 failed"
+    # Skipped: Hooli (no usage), Unmapped Co and the demo's user without a company (kept, not dropped).
+    assert total["action"] == "5 created; 0 updated; 0 unchanged; 3 skipped; 0 failed"
 
     # What ConnectWise invoices: quantity x unit price (x unit cost) per addition, to the cent.
     additions = [a for found in sandbox_additions(sandbox).values() for a in found]
