@@ -27,7 +27,9 @@ from ansible_collections.mbs.connectwise.plugins.module_utils.transport import (
 )
 
 DEFAULT_CODEBASE = "v4_6_release/"
-ACCEPT = "application/vnd.connectwise.com+json; version=2022.1"
+DEFAULT_API_VERSION = "2025.8"
+ACCEPT_TEMPLATE = "application/vnd.connectwise.com+json; version=%s"
+_API_VERSION = re.compile(r"^[0-9]{4}\.[0-9]{1,2}$")
 MAX_PAGE_SIZE = 1000
 # ``in (...)`` lists are split so a URL stays far below IIS's default 16 KB query limit.
 IN_CHUNK = 100
@@ -43,6 +45,7 @@ CONNECTION_OPTIONS = {
     "codebase": dict(type="str", required=False, env="CW_CODEBASE"),
     "validate_certs": dict(type="bool", required=False, default=True),
     "timeout": dict(type="int", required=False, default=30),
+    "api_version": dict(type="str", required=False, env="CW_API_VERSION"),
 }
 
 _HOST = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?$")
@@ -88,7 +91,7 @@ class ConnectWiseClient:
     """A ConnectWise Manage API member's session."""
 
     def __init__(self, site, company_id, public_key, private_key, client_id, codebase=None,
-                 validate_certs=True, timeout=30, retry=None, session=None):
+                 validate_certs=True, timeout=30, retry=None, session=None, api_version=None):
         if not HAS_REQUESTS:
             raise InputError(missing_required_lib("requests"))
         for name, value in (("company_id", company_id), ("public_key", public_key),
@@ -96,13 +99,17 @@ class ConnectWiseClient:
             if not value:
                 raise InputError("%s is empty: set it or the CW_%s environment variable"
                                  % (name, name.upper()))
+        self.api_version = (api_version or DEFAULT_API_VERSION).strip()
+        if not _API_VERSION.match(self.api_version):
+            raise InputError("api_version %r is not a ConnectWise API version such as %s (option api_version "
+                             "or the CW_API_VERSION environment variable)" % (api_version, DEFAULT_API_VERSION))
         self.root_url = site_root(site)
         self.company_id = company_id
         self._codebase = normalise_codebase(codebase) if codebase else None
         self._codebase_lock = threading.Lock()
         self.transport = Transport(
             self.root_url,
-            headers={"clientId": client_id, "Accept": ACCEPT, "Content-Type": "application/json"},
+            headers={"clientId": client_id, "Accept": ACCEPT_TEMPLATE % self.api_version, "Content-Type": "application/json"},
             auth=("%s+%s" % (company_id, public_key), private_key),
             validate_certs=validate_certs,
             timeout=timeout,
@@ -132,7 +139,9 @@ class ConnectWiseClient:
             response = self.transport.request("GET", "login/companyinfo/%s" % self.company_id)
         except TransportError:
             raise
-        except ApiError:
+        except ApiError as exc:
+            if exc.status == 400 and "api version" in (exc.api_message or "").lower():
+                raise self._explain_version_refusal(exc)
             return DEFAULT_CODEBASE
         try:
             codebase = response.json().get("Codebase")
@@ -146,7 +155,19 @@ class ConnectWiseClient:
         return "%sapis/3.0/%s" % (self.codebase, path.strip("/"))
 
     def _request(self, method, path, **kwargs):
-        return self.transport.request(method, self.api_path(path), **kwargs)
+        try:
+            return self.transport.request(method, self.api_path(path), **kwargs)
+        except ApiError as exc:
+            raise self._explain_version_refusal(exc)
+
+    def _explain_version_refusal(self, exc):
+        """ConnectWise refuses a retired API version with a bare 400; say what to change."""
+        if exc.status == 400 and "does not support the api version" in (exc.api_message or "").lower():
+            exc.detail = ("the site refuses API version %s (sent in the Accept header): set the api_version "
+                          "option or the CW_API_VERSION environment variable to a supported version such as %s"
+                          % (self.api_version, DEFAULT_API_VERSION))
+            exc.args = (exc._compose(),)
+        return exc
 
     def get(self, path, params=None):
         return self._request("GET", path, params=params).json()
