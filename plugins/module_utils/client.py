@@ -22,6 +22,7 @@ from ansible_collections.mbs.connectwise.plugins.module_utils.transport import (
     HAS_REQUESTS,
     ApiError,
     NotFoundError,
+    MAX_URL_LENGTH,
     Transport,
     TransportError,
 )
@@ -31,8 +32,12 @@ DEFAULT_API_VERSION = "2025.8"
 ACCEPT_TEMPLATE = "application/vnd.connectwise.com+json; version=%s"
 _API_VERSION = re.compile(r"^[0-9]{4}\.[0-9]{1,2}$")
 MAX_PAGE_SIZE = 1000
-# ``in (...)`` lists are split so a URL stays far below IIS's default 16 KB query limit.
+# ``in (...)`` reads are split by the encoded length of the whole URL: that is what keeps
+# every URL within MAX_URL_LENGTH whatever the identifiers hold. IN_CHUNK only caps short
+# values so one read's answer stays around one page (and the bench's request count holds).
 IN_CHUNK = 100
+# Page numbers grow while paging; reserve room for the longest one a read could reach.
+PAGE_PLACEHOLDER = 999999
 
 # The one table of connection options. The doc fragment ``mbs.connectwise.connection``
 # documents exactly these; tests/unit/test_connection_options.py keeps the two in step.
@@ -127,6 +132,11 @@ class ConnectWiseClient:
         return self.transport.stats
 
     @property
+    def longest_url(self):
+        """Characters in the longest request URL sent so far (ConnectWise's limit is 2,000)."""
+        return self.transport.longest_url
+
+    @property
     def codebase(self):
         with self._codebase_lock:
             if self._codebase is None:
@@ -178,9 +188,8 @@ class ConnectWiseClient:
         except NotFoundError:
             return None
 
-    def list(self, path, conditions=None, fields=None, order_by=None, page_size=MAX_PAGE_SIZE,
-             params=None):
-        """Every matching object, page by page, following ``Link: rel="next"`` to the end."""
+    @staticmethod
+    def _list_query(conditions=None, fields=None, order_by=None, page_size=MAX_PAGE_SIZE, params=None, page=1):
         query = dict(params or {})
         if conditions:
             query["conditions"] = conditions
@@ -189,7 +198,13 @@ class ConnectWiseClient:
         if order_by:
             query["orderBy"] = order_by
         query["pageSize"] = min(int(page_size), MAX_PAGE_SIZE)
-        query["page"] = 1
+        query["page"] = page
+        return query
+
+    def list(self, path, conditions=None, fields=None, order_by=None, page_size=MAX_PAGE_SIZE,
+             params=None):
+        """Every matching object, page by page, following ``Link: rel="next"`` to the end."""
+        query = self._list_query(conditions, fields, order_by, page_size, params)
         target, seen = path, set()
         while target is not None:
             response = self._request("GET", target, params=query)
@@ -203,12 +218,37 @@ class ConnectWiseClient:
             seen.add(next_url)
             target, query = next_url, None
 
-    def list_in(self, path, field, values, conditions=None, fields=None, order_by=None):
-        """Objects whose ``field`` is one of ``values``: chunked ``in (...)`` reads."""
-        values = sorted(set(values), key=str)
-        for start in range(0, len(values), IN_CHUNK):
-            chunk = cond.all_of(cond.is_in(field, values[start:start + IN_CHUNK]), conditions)
-            yield from self.list(path, conditions=chunk, fields=fields, order_by=order_by)
+    def list_in(self, path, field, values, conditions=None, fields=None, order_by=None,
+                max_url_length=MAX_URL_LENGTH):
+        """Objects whose ``field`` is one of ``values``: ``in (...)`` reads, each URL within the limit."""
+        # Split everything first: a value too long to send fails before the first read.
+        chunks = list(self.in_chunks(path, field, values, conditions, fields, order_by, max_url_length))
+        for chunk in chunks:
+            yield from self.list(path, conditions=cond.all_of(cond.is_in(field, chunk), conditions),
+                                 fields=fields, order_by=order_by)
+
+    def in_chunks(self, path, field, values, conditions=None, fields=None, order_by=None,
+                  max_url_length=MAX_URL_LENGTH):
+        """Split ``values`` greedily so each read's full encoded URL (base, codebase, every
+        parameter, the longest page number) stays within ``max_url_length``, at most IN_CHUNK a read."""
+        target = self.api_path(path)
+
+        def length(chunk):
+            query = self._list_query(cond.all_of(cond.is_in(field, chunk), conditions), fields, order_by,
+                                     page=PAGE_PLACEHOLDER)
+            return len(self.transport.encoded_url(target, query))
+
+        chunk = []
+        for value in sorted(set(values), key=str):
+            if chunk and (len(chunk) >= IN_CHUNK or length(chunk + [value]) > max_url_length):
+                yield chunk
+                chunk = []
+            if not chunk and length([value]) > max_url_length:
+                raise InputError("%s %r is too long to look up: its read would need a URL of %d characters "
+                                 "(ConnectWise's limit is %d)" % (field, value, length([value]), max_url_length))
+            chunk.append(value)
+        if chunk:
+            yield chunk
 
     def count(self, path, conditions=None):
         params = {"conditions": conditions} if conditions else None

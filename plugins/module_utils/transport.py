@@ -43,6 +43,8 @@ except ImportError:  # pragma: no cover - reported by the module through missing
     REQUESTS_IMPORT_ERROR = traceback.format_exc()
 
 RETRY_STATUSES = frozenset((429, 500, 502, 503, 504))
+# ConnectWise (IIS behind a proxy) is documented safe up to 2,000 characters per URL.
+MAX_URL_LENGTH = 2000
 IDEMPOTENT_METHODS = frozenset(("GET", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"))
 REDACTED = "********"
 
@@ -200,6 +202,8 @@ class Transport:
         self.retry = retry or RetryPolicy()
         self.secrets = tuple(s for s in secrets if s)
         self.stats = collections.Counter()
+        # Length of the longest URL sent, kept apart from ``stats`` (a count per method).
+        self.longest_url = 0
         self._stats_lock = threading.Lock()
         if session is None:
             session = requests.Session()
@@ -213,6 +217,12 @@ class Transport:
         if path.startswith("http://") or path.startswith("https://"):
             return path
         return self.base_url + path.lstrip("/")
+
+    def encoded_url(self, path, params=None):
+        """The URL exactly as requests will send it (percent-encoding and all)."""
+        prepared = requests.models.PreparedRequest()
+        prepared.prepare_url(self.url_for(path), params)
+        return prepared.url
 
     def display_path(self, path):
         """The path as shown in messages: relative to the API base, no query secrets."""
@@ -230,6 +240,9 @@ class Transport:
         shown = self.display_path(path)
         merged_headers = dict(self.headers)
         merged_headers.update(headers or {})
+        url_length = len(self.encoded_url(path, params))
+        with self._stats_lock:
+            self.longest_url = max(self.longest_url, url_length)
         waited = 0.0
         attempt = 0
         while True:
