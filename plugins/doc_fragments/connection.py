@@ -56,10 +56,18 @@ options:
     default: true
   timeout:
     description:
-      - Seconds to wait for one HTTP response. Retries (on 429, 502, 503, 504 and connection
+      - Seconds to wait for one HTTP response. Retries (on 429, 500, 502, 503, 504 and connection
         errors, honouring C(Retry-After)) come on top, within a bounded total wait.
     type: int
     default: 30
+  api_version:
+    description:
+      - The ConnectWise API version sent in the C(Accept) header
+        (C(application/vnd.connectwise.com+json; version=...)), such as C(2025.8).
+      - When not given, C(2025.8) is sent (the schema this collection is built against).
+      - ConnectWise refuses a version retired more than 12 months ago; the error then names this option.
+      - If not set, the value of the E(CW_API_VERSION) environment variable is used.
+    type: str
 notes:
   - Requires the C(requests) Python library on the host that runs the module (the controller).
   - Part of the C(mbs.connectwise.connectwise) action group, so the connection options can be set

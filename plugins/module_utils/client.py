@@ -22,15 +22,22 @@ from ansible_collections.mbs.connectwise.plugins.module_utils.transport import (
     HAS_REQUESTS,
     ApiError,
     NotFoundError,
+    MAX_URL_LENGTH,
     Transport,
     TransportError,
 )
 
 DEFAULT_CODEBASE = "v4_6_release/"
-ACCEPT = "application/vnd.connectwise.com+json; version=2022.1"
+DEFAULT_API_VERSION = "2025.8"
+ACCEPT_TEMPLATE = "application/vnd.connectwise.com+json; version=%s"
+_API_VERSION = re.compile(r"^[0-9]{4}\.[0-9]{1,2}$")
 MAX_PAGE_SIZE = 1000
-# ``in (...)`` lists are split so a URL stays far below IIS's default 16 KB query limit.
+# ``in (...)`` reads are split by the encoded length of the whole URL: that is what keeps
+# every URL within MAX_URL_LENGTH whatever the identifiers hold. IN_CHUNK only caps short
+# values so one read's answer stays around one page (and the bench's request count holds).
 IN_CHUNK = 100
+# Page numbers grow while paging; reserve room for the longest one a read could reach.
+PAGE_PLACEHOLDER = 999999
 
 # The one table of connection options. The doc fragment ``mbs.connectwise.connection``
 # documents exactly these; tests/unit/test_connection_options.py keeps the two in step.
@@ -43,6 +50,7 @@ CONNECTION_OPTIONS = {
     "codebase": dict(type="str", required=False, env="CW_CODEBASE"),
     "validate_certs": dict(type="bool", required=False, default=True),
     "timeout": dict(type="int", required=False, default=30),
+    "api_version": dict(type="str", required=False, env="CW_API_VERSION"),
 }
 
 _HOST = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?$")
@@ -88,7 +96,7 @@ class ConnectWiseClient:
     """A ConnectWise Manage API member's session."""
 
     def __init__(self, site, company_id, public_key, private_key, client_id, codebase=None,
-                 validate_certs=True, timeout=30, retry=None, session=None):
+                 validate_certs=True, timeout=30, retry=None, session=None, api_version=None):
         if not HAS_REQUESTS:
             raise InputError(missing_required_lib("requests"))
         for name, value in (("company_id", company_id), ("public_key", public_key),
@@ -96,13 +104,17 @@ class ConnectWiseClient:
             if not value:
                 raise InputError("%s is empty: set it or the CW_%s environment variable"
                                  % (name, name.upper()))
+        self.api_version = (api_version or DEFAULT_API_VERSION).strip()
+        if not _API_VERSION.match(self.api_version):
+            raise InputError("api_version %r is not a ConnectWise API version such as %s (option api_version "
+                             "or the CW_API_VERSION environment variable)" % (api_version, DEFAULT_API_VERSION))
         self.root_url = site_root(site)
         self.company_id = company_id
         self._codebase = normalise_codebase(codebase) if codebase else None
         self._codebase_lock = threading.Lock()
         self.transport = Transport(
             self.root_url,
-            headers={"clientId": client_id, "Accept": ACCEPT, "Content-Type": "application/json"},
+            headers={"clientId": client_id, "Accept": ACCEPT_TEMPLATE % self.api_version, "Content-Type": "application/json"},
             auth=("%s+%s" % (company_id, public_key), private_key),
             validate_certs=validate_certs,
             timeout=timeout,
@@ -120,6 +132,11 @@ class ConnectWiseClient:
         return self.transport.stats
 
     @property
+    def longest_url(self):
+        """Characters in the longest request URL sent so far (ConnectWise's limit is 2,000)."""
+        return self.transport.longest_url
+
+    @property
     def codebase(self):
         with self._codebase_lock:
             if self._codebase is None:
@@ -132,7 +149,9 @@ class ConnectWiseClient:
             response = self.transport.request("GET", "login/companyinfo/%s" % self.company_id)
         except TransportError:
             raise
-        except ApiError:
+        except ApiError as exc:
+            if exc.status == 400 and "api version" in (exc.api_message or "").lower():
+                raise self._explain_version_refusal(exc)
             return DEFAULT_CODEBASE
         try:
             codebase = response.json().get("Codebase")
@@ -146,7 +165,19 @@ class ConnectWiseClient:
         return "%sapis/3.0/%s" % (self.codebase, path.strip("/"))
 
     def _request(self, method, path, **kwargs):
-        return self.transport.request(method, self.api_path(path), **kwargs)
+        try:
+            return self.transport.request(method, self.api_path(path), **kwargs)
+        except ApiError as exc:
+            raise self._explain_version_refusal(exc)
+
+    def _explain_version_refusal(self, exc):
+        """ConnectWise refuses a retired API version with a bare 400; say what to change."""
+        if exc.status == 400 and "does not support the api version" in (exc.api_message or "").lower():
+            exc.detail = ("the site refuses API version %s (sent in the Accept header): set the api_version "
+                          "option or the CW_API_VERSION environment variable to a supported version such as %s"
+                          % (self.api_version, DEFAULT_API_VERSION))
+            exc.args = (exc._compose(),)
+        return exc
 
     def get(self, path, params=None):
         return self._request("GET", path, params=params).json()
@@ -157,9 +188,8 @@ class ConnectWiseClient:
         except NotFoundError:
             return None
 
-    def list(self, path, conditions=None, fields=None, order_by=None, page_size=MAX_PAGE_SIZE,
-             params=None):
-        """Every matching object, page by page, following ``Link: rel="next"`` to the end."""
+    @staticmethod
+    def _list_query(conditions=None, fields=None, order_by=None, page_size=MAX_PAGE_SIZE, params=None, page=1):
         query = dict(params or {})
         if conditions:
             query["conditions"] = conditions
@@ -168,7 +198,13 @@ class ConnectWiseClient:
         if order_by:
             query["orderBy"] = order_by
         query["pageSize"] = min(int(page_size), MAX_PAGE_SIZE)
-        query["page"] = 1
+        query["page"] = page
+        return query
+
+    def list(self, path, conditions=None, fields=None, order_by=None, page_size=MAX_PAGE_SIZE,
+             params=None):
+        """Every matching object, page by page, following ``Link: rel="next"`` to the end."""
+        query = self._list_query(conditions, fields, order_by, page_size, params)
         target, seen = path, set()
         while target is not None:
             response = self._request("GET", target, params=query)
@@ -182,12 +218,37 @@ class ConnectWiseClient:
             seen.add(next_url)
             target, query = next_url, None
 
-    def list_in(self, path, field, values, conditions=None, fields=None, order_by=None):
-        """Objects whose ``field`` is one of ``values``: chunked ``in (...)`` reads."""
-        values = sorted(set(values), key=str)
-        for start in range(0, len(values), IN_CHUNK):
-            chunk = cond.all_of(cond.is_in(field, values[start:start + IN_CHUNK]), conditions)
-            yield from self.list(path, conditions=chunk, fields=fields, order_by=order_by)
+    def list_in(self, path, field, values, conditions=None, fields=None, order_by=None,
+                max_url_length=MAX_URL_LENGTH):
+        """Objects whose ``field`` is one of ``values``: ``in (...)`` reads, each URL within the limit."""
+        # Split everything first: a value too long to send fails before the first read.
+        chunks = list(self.in_chunks(path, field, values, conditions, fields, order_by, max_url_length))
+        for chunk in chunks:
+            yield from self.list(path, conditions=cond.all_of(cond.is_in(field, chunk), conditions),
+                                 fields=fields, order_by=order_by)
+
+    def in_chunks(self, path, field, values, conditions=None, fields=None, order_by=None,
+                  max_url_length=MAX_URL_LENGTH):
+        """Split ``values`` greedily so each read's full encoded URL (base, codebase, every
+        parameter, the longest page number) stays within ``max_url_length``, at most IN_CHUNK a read."""
+        target = self.api_path(path)
+
+        def length(chunk):
+            query = self._list_query(cond.all_of(cond.is_in(field, chunk), conditions), fields, order_by,
+                                     page=PAGE_PLACEHOLDER)
+            return len(self.transport.encoded_url(target, query))
+
+        chunk = []
+        for value in sorted(set(values), key=str):
+            if chunk and (len(chunk) >= IN_CHUNK or length(chunk + [value]) > max_url_length):
+                yield chunk
+                chunk = []
+            if not chunk and length([value]) > max_url_length:
+                raise InputError("%s %r is too long to look up: its read would need a URL of %d characters "
+                                 "(ConnectWise's limit is %d)" % (field, value, length([value]), max_url_length))
+            chunk.append(value)
+        if chunk:
+            yield chunk
 
     def count(self, path, conditions=None):
         params = {"conditions": conditions} if conditions else None

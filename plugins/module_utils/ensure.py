@@ -462,8 +462,8 @@ class Engine:
         if referrer.parents is None:
             return [None]
         if referrer.parents not in self._parent_ids:
-            self._parent_ids[referrer.parents] = [row["id"] for row in self.client.list(referrer.parents,
-                                                                                           fields=["id"])]
+            rows = self.client.list(referrer.parents, fields=["id"])
+            self._parent_ids[referrer.parents] = [row["id"] for row in rows]
         return self._parent_ids[referrer.parents]
 
     def refuse_delete_in_use(self, existing, key):

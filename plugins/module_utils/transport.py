@@ -9,13 +9,15 @@ exponential backoff that honour ``Retry-After``, and the error classes that
 carry method, path and status up to ``fail_json``.
 
 Retry policy, and why a POST is special: GET/PUT/PATCH/DELETE are idempotent,
-so a 429/502/503/504 or a connection error is simply retried. A POST creates
+so a 429/500/502/503/504 or a connection error is simply retried. A POST creates
 something; when its outcome is unknown (read timeout, connection dropped after
-the request was sent, 502/503/504 from a proxy that may have forwarded it) a
+the request was sent, 500/502/503/504 from a server or proxy that may have forwarded it) a
 blind re-send can create a duplicate, so :class:`OutcomeUnknown` is raised and
 the caller re-reads by natural key before deciding to POST again. A 429 is a
 refusal before processing, and a connection that was never established sent
-nothing, so those two are retried for POST too.
+nothing, so those two are retried for POST too. Connection errors are told apart
+by exception type (urllib3/requests classes), never by message text; a TLS
+certificate error or an unknown host fails at once.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -32,6 +34,7 @@ import traceback
 try:
     import requests
     from requests.adapters import HTTPAdapter
+    from urllib3.exceptions import NameResolutionError, NewConnectionError
 
     HAS_REQUESTS = True
     REQUESTS_IMPORT_ERROR = None
@@ -39,7 +42,9 @@ except ImportError:  # pragma: no cover - reported by the module through missing
     HAS_REQUESTS = False
     REQUESTS_IMPORT_ERROR = traceback.format_exc()
 
-RETRY_STATUSES = frozenset((429, 502, 503, 504))
+RETRY_STATUSES = frozenset((429, 500, 502, 503, 504))
+# ConnectWise (IIS behind a proxy) is documented safe up to 2,000 characters per URL.
+MAX_URL_LENGTH = 2000
 IDEMPOTENT_METHODS = frozenset(("GET", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"))
 REDACTED = "********"
 
@@ -52,7 +57,8 @@ class ApiError(Exception):
         self.path = path
         self.status = status
         self.body = body if isinstance(body, dict) else None
-        self.code = self.body.get("code") if self.body else None
+        # ConnectWise names the error under "code", except its 429 body which uses "error".
+        self.code = (self.body.get("code") or self.body.get("error")) if self.body else None
         self.api_message = self.body.get("message") if self.body else None
         self.errors = list(self.body.get("errors") or []) if self.body else []
         self.detail = message
@@ -159,24 +165,28 @@ def _decode_body(response):
         return None
 
 
-_NAME_FAILURES = ("Name or service not known", "nodename nor servname", "Temporary failure in name resolution",
-                  "No address associated with hostname", "NameResolutionError")
+def _classify_connection_error(exc):
+    """``(fatal_reason, sent_nothing)`` from the exception's type, never from its text.
 
-
-def _is_name_failure(exc):
-    """An unknown host will not appear by waiting: fail at once instead of retrying."""
-    text = str(exc)
-    return any(marker in text for marker in _NAME_FAILURES)
-
-
-def _is_connect_failure(exc):
-    """True when the request cannot have reached the server (nothing was sent)."""
+    A certificate error will not heal by waiting (fatal). ``ConnectTimeout`` and a
+    ``NewConnectionError`` (refused, unknown host) mean the request never reached the
+    server, so even a POST may be re-sent. Anything else (read timeout, dropped
+    connection, protocol error) came after the request was sent: outcome unknown.
+    """
+    if isinstance(exc, requests.exceptions.SSLError):
+        return ("TLS certificate verification failed (not retried); fix the certificate, "
+                "or for a test server only set validate_certs: false"), True
     if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return True
+        return None, True
     if isinstance(exc, requests.exceptions.ConnectionError):
-        text = str(exc)
-        return "NewConnectionError" in text or "Failed to establish" in text or _is_name_failure(exc)
-    return False
+        reason = exc.args[0] if exc.args else None
+        reason = getattr(reason, "reason", reason)
+        if isinstance(reason, NameResolutionError):
+            # An unknown host will not appear by waiting.
+            return "unknown host (not retried)", True
+        if isinstance(reason, NewConnectionError):
+            return None, True
+    return None, False
 
 
 class Transport:
@@ -192,6 +202,8 @@ class Transport:
         self.retry = retry or RetryPolicy()
         self.secrets = tuple(s for s in secrets if s)
         self.stats = collections.Counter()
+        # Length of the longest URL sent, kept apart from ``stats`` (a count per method).
+        self.longest_url = 0
         self._stats_lock = threading.Lock()
         if session is None:
             session = requests.Session()
@@ -206,18 +218,31 @@ class Transport:
             return path
         return self.base_url + path.lstrip("/")
 
+    def encoded_url(self, path, params=None):
+        """The URL exactly as requests will send it (percent-encoding and all)."""
+        prepared = requests.models.PreparedRequest()
+        prepared.prepare_url(self.url_for(path), params)
+        return prepared.url
+
     def display_path(self, path):
         """The path as shown in messages: relative to the API base, no query secrets."""
         if path.startswith(self.base_url):
             path = path[len(self.base_url):]
         return scrub(path.split("?", 1)[0], self.secrets)
 
-    def request(self, method, path, params=None, json=None, headers=None, data=None):
+    def request(self, method, path, params=None, json=None, headers=None, data=None, idempotent=None):
+        """One call with retries. ``idempotent=True`` marks a POST without side effects
+        (a login) so it is retried like a read; by default only non-POST methods are."""
         method = method.upper()
+        if idempotent is None:
+            idempotent = method in IDEMPOTENT_METHODS
         url = self.url_for(path)
         shown = self.display_path(path)
         merged_headers = dict(self.headers)
         merged_headers.update(headers or {})
+        url_length = len(self.encoded_url(path, params))
+        with self._stats_lock:
+            self.longest_url = max(self.longest_url, url_length)
         waited = 0.0
         attempt = 0
         while True:
@@ -231,10 +256,10 @@ class Transport:
                 )
             except requests.exceptions.RequestException as exc:
                 reason = scrub("%s: %s" % (type(exc).__name__, exc), self.secrets)
-                if _is_name_failure(exc):
-                    raise TransportError(method, shown, message="unknown host: " + reason)
-                sent_nothing = _is_connect_failure(exc)
-                if method == "POST" and not sent_nothing:
+                fatal, sent_nothing = _classify_connection_error(exc)
+                if fatal:
+                    raise TransportError(method, shown, message="%s: %s" % (fatal, reason))
+                if not idempotent and not sent_nothing:
                     raise OutcomeUnknown(method, shown, message=reason)
                 delay = self.retry.backoff(attempt)
                 if attempt >= self.retry.max_attempts or waited + delay > self.retry.total_wait:
@@ -248,7 +273,7 @@ class Transport:
                 return response
             body = _decode_body(response)
             if status in RETRY_STATUSES:
-                retryable = method in IDEMPOTENT_METHODS or status == 429
+                retryable = idempotent or status == 429
                 retry_after = parse_retry_after(response.headers.get("Retry-After"))
                 delay = self.retry.backoff(attempt, retry_after)
                 if not retryable:

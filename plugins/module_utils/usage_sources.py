@@ -348,7 +348,9 @@ class MBSClient:
     def _login(self):
         try:
             response = self._transport.request(
-                "POST", self.LOGIN_PATH, json={"UserName": self.username, "Password": self._password})
+                "POST", self.LOGIN_PATH, json={"UserName": self.username, "Password": self._password},
+                # A login has no side effect: a 503 or a lost answer is retried like a read.
+                idempotent=True)
         except AuthenticationError as exc:
             raise MBSError("MSP360 login refused for user %r (HTTP %s): check the MSP360 API username and password "
                            "(changing them in the MBS console expires the old ones)" % (self.username, exc.status),

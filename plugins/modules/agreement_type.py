@@ -268,8 +268,8 @@ def main():
         ),
         supports_check_mode=True,
     )
-    run_ensure(module, Engine(module.client, AGREEMENT_TYPE, module.check_mode,
-                                deleted_first=deleted_first_predicate(module.params["deleted_first"])))
+    deleted_first = deleted_first_predicate(module.params["deleted_first"])
+    run_ensure(module, Engine(module.client, AGREEMENT_TYPE, module.check_mode, deleted_first=deleted_first))
 
 
 if __name__ == "__main__":

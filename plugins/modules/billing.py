@@ -438,7 +438,12 @@ requests:
   description: HTTP requests sent, by API and method (retries included); for benchmarks.
   returned: always
   type: dict
-  sample: {connectwise: {GET: 205, POST: 200}, mbs: {POST: 1, GET: 2, PUT: 200}}
+  sample: {connectwise: {GET: 205, POST: 200}, mbs: {POST: 1, GET: 1, PUT: 1}}
+longest_url:
+  description: Characters in the longest ConnectWise request URL sent (ConnectWise's guide keeps URLs within 2,000).
+  returned: success
+  type: int
+  sample: 1873
 diff:
   description: Per-company before/after entries.
   returned: diff mode
@@ -520,7 +525,7 @@ def main():
     for warning in run.warnings:
         module.warn(warning)
     result.update(changed=changed, results=results, totals=billing_run.totals(results),
-                  requests=billing_run.requests_made(client, mbs))
+                  requests=billing_run.requests_made(client, mbs), longest_url=client.longest_url)
     if module._diff:
         result["diff"] = diffs
     if any(r["action"] == "failed" for r in results):

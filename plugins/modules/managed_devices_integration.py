@@ -212,8 +212,9 @@ def main():
         ),
         supports_check_mode=True,
     )
-    run_ensure(module, Engine(module.client, MANAGED_DEVICES_INTEGRATION, module.check_mode,
-                                deleted_first=deleted_first_predicate(module.params["deleted_first"])), module.params)
+    deleted_first = deleted_first_predicate(module.params["deleted_first"])
+    engine = Engine(module.client, MANAGED_DEVICES_INTEGRATION, module.check_mode, deleted_first=deleted_first)
+    run_ensure(module, engine, module.params)
 
 
 if __name__ == "__main__":

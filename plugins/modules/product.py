@@ -269,8 +269,8 @@ def main():
         required_by=dict(subcategory=["category"]),
         supports_check_mode=True,
     )
-    run_ensure(module, Engine(module.client, PRODUCT, module.check_mode,
-                                deleted_first=deleted_first_predicate(module.params["deleted_first"])))
+    deleted_first = deleted_first_predicate(module.params["deleted_first"])
+    run_ensure(module, Engine(module.client, PRODUCT, module.check_mode, deleted_first=deleted_first))
 
 
 if __name__ == "__main__":

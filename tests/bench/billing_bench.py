@@ -190,7 +190,8 @@ def bulk_run(sandbox, args, companies, tmpdir, label):
     if len(result["results"]) != companies:
         raise BenchFailure("%s: %d results for %d companies" % (label, len(result["results"]), companies))
     run = {"label": label, "companies": companies, "wall_s": wall, "counts": counts,
-           "module_requests": result.get("requests"), "changed": result.get("changed")}
+           "module_requests": result.get("requests"), "changed": result.get("changed"),
+           "longest_url": result.get("longest_url")}
     run.update(traffic(sandbox))
     return run
 
@@ -227,19 +228,17 @@ def lower_bound(companies, writes, parallel, latency_ms):
 
     ConnectWise: codebase discovery (1), companies and agreements read with ``in (...)``
     lists of IN_CHUNK identifiers, the catalog (1); then per agreement one additions read and
-    one write per change, ``parallel`` at a time. MSP360: login, companies, users, then one
-    ``PUT /api/Billing`` per company (the API reads a past month per company), ``parallel``
-    at a time. Bulk reads are sequential rounds; per-agreement requests are
-    ceil(n / parallel) rounds.
+    one write per change, ``parallel`` at a time. MSP360: login, companies and one
+    ``PUT /api/Billing`` with only ``Date`` for every company. Bulk reads are sequential rounds;
+    per-agreement requests are ceil(n / parallel) rounds.
     """
     chunks = math.ceil(companies / IN_CHUNK)
     cw_bulk = 1 + 2 * chunks + 1
     cw_per_agreement = companies + writes
     mbs_bulk = 3
-    mbs_per_company = companies
-    requests = cw_bulk + cw_per_agreement + mbs_bulk + mbs_per_company
-    rounds = cw_bulk + mbs_bulk + math.ceil(mbs_per_company / parallel) + math.ceil(cw_per_agreement / parallel)
-    return {"requests": requests, "connectwise": cw_bulk + cw_per_agreement, "mbs": mbs_bulk + mbs_per_company,
+    requests = cw_bulk + cw_per_agreement + mbs_bulk
+    rounds = cw_bulk + mbs_bulk + math.ceil(cw_per_agreement / parallel)
+    return {"requests": requests, "connectwise": cw_bulk + cw_per_agreement, "mbs": mbs_bulk,
             "rounds": rounds, "seconds": rounds * latency_ms / 1000.0}
 
 
@@ -277,9 +276,12 @@ def report(args, startup, first, second, bound_first, bound_second, naive, small
     out.append("The module's own `requests` return value %s the sandbox journal in every bulk run."
                % ("matches" if agree else "does NOT match"))
     out.append("")
+    out.append("Longest ConnectWise request URL: %s characters (ConnectWise's limit: 2,000)."
+               % max(run.get("longest_url") or 0 for run in (first, second, small)))
+    out.append("")
     out.append("Bound: 1 codebase + 2 x ceil(N/%d) company/agreement reads + 1 catalog + 1 additions read per "
-               "agreement + 1 write per change (ConnectWise); login + companies + users + 1 billing read per "
-               "company (MSP360); time = latency x (sequential bulk reads + per-item requests / parallel)."
+               "agreement + 1 write per change (ConnectWise); login + companies + 1 billing read for the month "
+               "(MSP360); time = latency x (sequential bulk reads + per-item requests / parallel)."
                % IN_CHUNK)
     out.append("")
     n = naive["companies"]

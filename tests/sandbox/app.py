@@ -28,6 +28,11 @@ COMPANY_ID = "sandbox"
 PUBLIC_KEY = "sandbox-public"
 PRIVATE_KEY = "sandbox-private"
 CODEBASE = "v4_6_release/"
+# ConnectWise keeps a deprecated API version for 12 months after a breaking change, then
+# refuses it. The sandbox's "supported set" starts at 2024.1; a request without a version
+# (plain application/json) is served the current one, as ConnectWise does.
+OLDEST_API_VERSION = (2024, 1)
+_ACCEPT_VERSION_RE = re.compile(r"version\s*=\s*([0-9]{4})\.([0-9]{1,2})")
 DEFAULT_PAGE_SIZE = 25
 MAX_PAGE_SIZE = 1000
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -213,8 +218,12 @@ class SandboxApp:
         if delay > 0:
             time.sleep(delay / 1000.0)
         body, body_problem = self._parse_body(request)
+        refused_version = self._retired_api_version(request) if api == "connectwise" else None
         if effect.status:
             response = self._fault_response(api, effect)
+        elif refused_version:
+            response = self._error(api, ApiError(
+                400, f"This site does not support the API version '{refused_version}'.", "ConnectWiseApi"))
         elif body_problem:
             response = self._error(api, ApiError(400, body_problem, "InvalidObject"))
         else:
@@ -251,6 +260,17 @@ class SandboxApp:
             "connectwise", not_found(f"{request.method} /{path}: no such endpoint"))
 
     @staticmethod
+    def _retired_api_version(request):
+        """The Accept header's version when ConnectWise would refuse it as retired, else None."""
+        match = _ACCEPT_VERSION_RE.search(request.headers.get("Accept") or "")
+        if not match:
+            return None
+        version = (int(match.group(1)), int(match.group(2)))
+        if version >= OLDEST_API_VERSION:
+            return None
+        return f"{match.group(1)}.{match.group(2)}"
+
+    @staticmethod
     def _error(api, exc):
         if api == "mbs":
             return Response(exc.status, {"Message": exc.body["message"]})
@@ -259,9 +279,14 @@ class SandboxApp:
     def _fault_response(self, api, effect):
         status = effect.status
         message = f"Sandbox fault injection: HTTP {status}"
-        if status == 429:
-            message = "Too many requests; slow down and retry later"
-        response = self._error(api, ApiError(status, message))
+        if status == 429 and api == "connectwise":
+            # ConnectWise's throttle body names the error under "error", not "code".
+            response = Response(429, {"error": "ConnectWiseAPI",
+                                      "message": "Too many requests. Please try again in 30 seconds."})
+        else:
+            if status == 429:
+                message = "Too many requests; slow down and retry later"
+            response = self._error(api, ApiError(status, message))
         if effect.retry_after is not None:
             response.headers["Retry-After"] = str(effect.retry_after)
         return response
@@ -271,7 +296,7 @@ class SandboxApp:
         if company.lower() != COMPANY_ID:
             return self._error("connectwise", ApiError(404, f"Company {company!r} was not found", "NotFound"))
         return Response(200, {"CompanyName": "Sandbox MSP", "Codebase": CODEBASE, "VersionCode": "v2025.1",
-                              "VersionNumber": "v2025.1", "CompanyID": COMPANY_ID, "IsCloud": True,
+                              "VersionNumber": "v2025.1", "CompanyID": COMPANY_ID, "IsCloud": "true",
                               "SiteUrl": request.host})
 
     @staticmethod

@@ -34,7 +34,7 @@ def test_auth_headers_are_connectwise_basic_client_id_and_versioned_accept(clien
     expected = base64.b64encode(b"acme+pub:s3cr3t-private-key").decode()
     assert headers["Authorization"] == "Basic " + expected
     assert headers["clientId"] == "client-guid"
-    assert headers["Accept"] == "application/vnd.connectwise.com+json; version=2022.1"
+    assert headers["Accept"] == "application/vnd.connectwise.com+json; version=2025.8"
 
 
 def test_codebase_discovered_from_companyinfo(mocked):
@@ -177,8 +177,10 @@ def test_get_is_retried_after_connection_error(client, mocked):
 
 
 def test_unknown_host_fails_at_once(client, mocked):
+    from urllib3.exceptions import MaxRetryError, NameResolutionError
+    unresolved = NameResolutionError("cw.invalid", None, OSError("[Errno -2] Name or service not known"))
     mocked.get(API + "company/companies/1", body=requests.exceptions.ConnectionError(
-        "Failed to resolve: [Errno -2] Name or service not known"))
+        MaxRetryError(None, "/", unresolved)))
     with pytest.raises(TransportError) as err:
         client.get("company/companies/1")
     assert len(mocked.calls) == 1 and "unknown host" in str(err.value)

@@ -220,6 +220,17 @@ def _bearer(token=TOKEN):
     return [matchers.header_matcher({"Authorization": "Bearer " + token})]
 
 
+@pytest.mark.parametrize("status", [502, 503, 504])
+def test_a_transient_login_failure_is_retried_like_a_read(status):
+    with responses.RequestsMock() as rsps:
+        rsps.add(responses.POST, URL + "/api/Provider/Login", status=status, json={"Message": "busy"})
+        _login(rsps)
+        rsps.add(responses.GET, URL + "/api/Companies", json=[])
+        client = _client()
+        assert client.companies() == []
+        assert client.logins == 1 and dict(client.stats) == {"POST": 2, "GET": 1}
+
+
 def test_login_once_for_many_calls():
     with responses.RequestsMock() as rsps:
         login = _login(rsps)

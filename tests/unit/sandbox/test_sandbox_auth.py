@@ -43,7 +43,7 @@ def test_companyinfo_needs_no_auth(sb):
     response = requests.get(f"{sb.url}/login/companyinfo/sandbox", timeout=5)
     assert response.status_code == 200
     info = response.json()
-    assert info["Codebase"] == "v4_6_release/" and info["CompanyID"] == "sandbox" and info["IsCloud"] is True
+    assert info["Codebase"] == "v4_6_release/" and info["CompanyID"] == "sandbox" and info["IsCloud"] == "true"
     assert requests.get(f"{sb.url}/login/companyinfo/nobody", timeout=5).status_code == 404
 
 
@@ -62,3 +62,17 @@ def test_keep_alive_reuses_connection(api):
     assert first.headers.get("Connection", "").lower() != "close"
     assert first.status_code == second.status_code == 200
     assert len(api.session.adapters["http://"].poolmanager.pools) == 1
+
+
+def test_retired_api_version_is_refused_like_connectwise(sb):
+    def get(accept):
+        return requests.get(f"{sb.url}/v4_6_release/apis/3.0/company/companies/1", timeout=5,
+                            headers={"Authorization": GOOD_AUTH, "clientId": "abc", "Accept": accept})
+    for version in ("2021.1", "2019.5", "2023.12"):
+        refused = get(f"application/vnd.connectwise.com+json; version={version}")
+        assert refused.status_code == 400
+        assert refused.json() == {"code": "ConnectWiseApi",
+                                  "message": f"This site does not support the API version '{version}'."}
+    for accept in ("application/vnd.connectwise.com+json; version=2024.1",
+                   "application/vnd.connectwise.com+json; version=2025.8", "application/json", "*/*"):
+        assert get(accept).status_code == 200, accept

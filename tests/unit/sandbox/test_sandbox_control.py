@@ -48,7 +48,7 @@ def test_429_with_retry_after_does_not_process(api, sb):
     assert added.status_code == 201
     refused = api.post("company/companies", {"identifier": "F1", "name": "F"})
     assert refused.status_code == 429 and refused.headers["Retry-After"] == "2"
-    assert refused.json()["code"] == "TooManyRequests"
+    assert refused.json() == {"error": "ConnectWiseAPI", "message": "Too many requests. Please try again in 30 seconds."}
     assert api.find("company/companies", 'identifier="F1"') == []
     assert api.post("company/companies", {"identifier": "F1", "name": "F"}).status_code == 201
     rules = requests.get(f"{sb.url}/_sandbox/faults", timeout=5).json()["rules"]
