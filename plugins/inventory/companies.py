@@ -226,7 +226,11 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             host = self.inventory.add_host(company["identifier"])
             for key, value in host_vars.items():
                 self.inventory.set_variable(host, key, value)
-            self._set_composite_vars(self.get_option("compose"), host_vars, host, strict=strict)
+            # The host's own vars (with inventory_hostname) feed compose; groups and keyed
+            # groups then see the composed vars too.
+            self._set_composite_vars(self.get_option("compose"),
+                                     self.inventory.get_host(host).get_vars(), host, strict=strict)
+            host_vars = self.inventory.get_host(host).get_vars()
             self._add_host_to_composed_groups(self.get_option("groups"), host_vars, host, strict=strict)
             self._add_host_to_keyed_groups(self.get_option("keyed_groups"), host_vars, host,
                                            strict=strict)
