@@ -196,3 +196,10 @@ def test_ansible_doc_renders(inventory):
     for option in ("conditions", "company_types", "statuses", "agreements", "keyed_groups",
                    "compose", "cache_plugin", "CW_PRIVATE_KEY", "site"):
         assert option in proc.stdout, option
+
+
+def test_the_example_source_lists_the_sandbox(inventory, sandbox):
+    with open(os.path.join(ROOT, "playbooks", "connectwise-inventory", "sandbox.connectwise.yml")) as handle:
+        data = inventory.list(handle.read())
+    assert hosts_of(data, "connectwise_customers") == set(DEMO_COMPANIES)
+    assert hosts_of(data, "without_backup_agreement") == set(DEMO_COMPANIES)
