@@ -200,3 +200,18 @@ def test_a_bad_site_is_refused_before_any_request(plugin, tmp_path, mocked, no_c
         parse(plugin, source(tmp_path, {"site": "not a host"}))
     assert len(mocked.calls) == 0
 
+
+
+def test_connection_options_match_the_modules(controller):
+    """Same names, types, defaults and CW_* variables as the modules' connection options."""
+    import yaml
+
+    from ansible_collections.mbs.connectwise.plugins.module_utils.client import CONNECTION_OPTIONS
+
+    documented = yaml.safe_load(controller.companies.DOCUMENTATION)["options"]
+    for name, option in CONNECTION_OPTIONS.items():
+        doc = documented[name]
+        assert doc["type"] == option["type"], name
+        assert doc.get("default") == option.get("default"), name
+        assert bool(doc.get("required")) == option["required"], name
+        assert [e["name"] for e in doc.get("env", [])] == ([option["env"]] if "env" in option else []), name
