@@ -67,6 +67,13 @@ options:
     type: str
     env:
       - name: CW_CODEBASE
+  api_version:
+    description:
+      - The ConnectWise API version sent in the C(Accept) header, such as C(2025.8) (the default).
+      - ConnectWise refuses a version retired more than 12 months ago; the error then names this option.
+    type: str
+    env:
+      - name: CW_API_VERSION
   validate_certs:
     description: Whether to verify the site's TLS certificate.
     type: bool
