@@ -5,7 +5,7 @@ import json
 import pytest
 import responses
 
-from ansible.module_utils import basic
+from ansible.module_utils import _internal, basic
 from ansible.module_utils.common.text.converters import to_bytes
 
 from ansible_collections.mbs.connectwise.plugins.module_utils.client import ConnectWiseClient
@@ -26,6 +26,18 @@ CONNECTION = {
 def no_sleep_policy(**kwargs):
     kwargs.setdefault("sleep", lambda seconds: None)
     return RetryPolicy(**kwargs)
+
+
+@pytest.fixture(autouse=True)
+def module_side(monkeypatch):
+    """Run every unit test as the module side of Ansible.
+
+    Importing controller code anywhere in the session (the integration tests' filter imports,
+    ``ansible.errors``) flips the process-wide ``is_controller`` switch, which reroutes module
+    warnings to the display, where the module tests cannot read them. Tests that need the
+    controller side set it back themselves.
+    """
+    monkeypatch.setattr(_internal, "is_controller", False)
 
 
 @pytest.fixture
