@@ -191,14 +191,14 @@ def _chart(rows, unit, top):
     max_storage = max([b["storage"] for b in named] + [Decimal("0.000001")])
     max_revenue = max([b["revenue"] for b in named] + [Decimal("0.000001")])
     width = 220
-    for index, bar in enumerate(bars):
-        bar["y"] = 34 + index * 24
+    for index, item in enumerate(bars):
+        item["y"] = 34 + index * 24
         # Geometry only: pixels, never money.
-        bar["storage_width"] = round(min(float(bar["storage"] / max_storage), 1.0) * width, 1)
-        bar["revenue_width"] = round(min(float(bar["revenue"] / max_revenue), 1.0) * width, 1)
-        bar["cut"] = bar["storage"] > max_storage or bar["revenue"] > max_revenue
-        bar["storage_text"] = group_digits(bar["storage"])
-        bar["revenue_text"] = group_digits(bar["revenue"])
+        item["storage_width"] = round(min(float(item["storage"] / max_storage), 1.0) * width, 1)
+        item["revenue_width"] = round(min(float(item["revenue"] / max_revenue), 1.0) * width, 1)
+        item["cut"] = item["storage"] > max_storage or item["revenue"] > max_revenue
+        item["storage_text"] = group_digits(item["storage"])
+        item["revenue_text"] = group_digits(item["revenue"])
     return {"bars": bars, "height": 44 + len(bars) * 24 + 8, "top": top, "companies": len(rows), "unit": unit}
 
 

@@ -210,7 +210,6 @@ from ansible_collections.mbs.connectwise.plugins.module_utils.connectwise_module
 )
 from ansible_collections.mbs.connectwise.plugins.module_utils.ensure import (
     AGREEMENTS_PATH,
-    CROSS_REFERENCES_OF,
     CROSS_REFERENCES_PATH,
     DELETED_FIRST_SPEC,
     INTEGRATIONS_PATH,

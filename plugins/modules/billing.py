@@ -382,7 +382,7 @@ results:
         - C(cancelled) is a company with no usage in the period (and O(send_zero=false)) whose open addition of
           the product from an earlier period was cancelled (C(cancelledDate) the day before the period, per
           O(previous_additions=cancel)) so it stops billing; C(reason) says so and C(cancelled) lists the ids.
-          Its additions are counted in RV(totals.counts.cancelled); it has no count of its own.
+          Its additions are counted in C(totals.counts.cancelled); it has no count of its own.
       type: str
     addition_id:
       description: The period's addition (null when it would be created in check mode).

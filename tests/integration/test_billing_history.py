@@ -149,7 +149,7 @@ def test_backfill_is_a_one_time_addition_and_never_moves_the_later_cancel_date(a
     october = ansible.playbook(INLINE, extra_vars={"period": "2026-10", "usage": usage})
     assert october.rc == 0, october.task("Bill the period")["result"].get("msg")
     october_id = october.task("Bill the period")["result"]["results"][0]["addition_id"]
-    for _ in range(2):
+    for _attempt in range(2):
         run = ansible.playbook(INLINE, extra_vars={"period": "2026-09", "usage": usage})
         assert run.rc == 0, run.task("Bill the period")["result"].get("msg")
         result = run.task("Bill the period")["result"]["results"][0]

@@ -29,7 +29,7 @@ def run_together(ansible, count):
     extra = json.dumps({"connectwise_today": ansible.sandbox.today.isoformat()})
     procs = [subprocess.Popen([os.path.join(BIN, "ansible-playbook"), SETUP, "-e", extra], cwd=ROOT, env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-             for _ in range(count)]
+             for _process in range(count)]
     return [(proc.wait(timeout=600), proc.stdout.read()) for proc in procs]
 
 

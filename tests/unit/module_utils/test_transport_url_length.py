@@ -53,7 +53,9 @@ def test_worst_case_identifiers_stay_within_the_url_limit(mocked, field, length)
 
 def test_a_long_base_url_leaves_less_room(mocked):
     long_site = "https://" + "a" * 60 + ".example.test/" + "b" * 300
-    client = ConnectWiseClient(retry=no_sleep_policy(), **dict(CONNECTION, site=long_site))
+    connection = dict(CONNECTION)
+    connection["site"] = long_site
+    client = ConnectWiseClient(retry=no_sleep_policy(), **connection)
     mocked.get(long_site + "/v4_6_release/apis/3.0/company/companies", json=[])
     values = worst_case(120, 30)
     list(client.list_in("company/companies", "identifier", values))

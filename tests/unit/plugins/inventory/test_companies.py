@@ -201,7 +201,6 @@ def test_a_bad_site_is_refused_before_any_request(plugin, tmp_path, mocked, no_c
     assert len(mocked.calls) == 0
 
 
-
 def test_connection_options_match_the_modules(controller):
     """Same names, types, defaults and CW_* variables as the modules' connection options."""
     import yaml
