@@ -7,7 +7,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
-import threading
 from decimal import Decimal
 
 import pytest
