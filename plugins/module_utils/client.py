@@ -23,6 +23,7 @@ from ansible_collections.mbs.connectwise.plugins.module_utils.transport import (
     ApiError,
     NotFoundError,
     MAX_URL_LENGTH,
+    OutcomeUnknown,
     Transport,
     TransportError,
 )
@@ -36,6 +37,8 @@ MAX_PAGE_SIZE = 1000
 # every URL within MAX_URL_LENGTH whatever the identifiers hold. IN_CHUNK only caps short
 # values so one read's answer stays around one page (and the bench's request count holds).
 IN_CHUNK = 100
+# POSTs of one object whose answers were all lost, before giving up.
+POST_ATTEMPTS = 3
 # Page numbers grow while paging; reserve room for the longest one a read could reach.
 PAGE_PLACEHOLDER = 999999
 
@@ -256,6 +259,41 @@ class ConnectWiseClient:
 
     def create(self, path, body):
         return self._request("POST", path, json=body).json()
+
+    def create_once(self, path, body, find):
+        """POST ``body`` so that it takes effect once, whatever happens to the answers.
+
+        ``find()`` re-reads ConnectWise and returns the object this POST would have made, or
+        None. A POST whose answer is lost (:class:`OutcomeUnknown`) is never re-sent blindly:
+        the object is looked for first, and while the request may still be running on the
+        server (no answer, or a gateway's 502/504) the look is repeated over twice the
+        timeout before a second POST, so a commit that lands after the client gave up is
+        found instead of doubled. Returns ``(object, adopted)``: ``adopted`` is True when the
+        object was found on re-reading rather than returned by the POST.
+        """
+        for attempt in range(1, POST_ATTEMPTS + 1):
+            try:
+                return self.create(path, body), False
+            except OutcomeUnknown as exc:
+                found = self._await_commit(find, exc)
+                if found is not None:
+                    return found, True
+                if attempt == POST_ATTEMPTS:
+                    exc.detail = ("%s; nothing found on re-reading after %d attempts, so nothing was created"
+                                  % (exc.detail or "answer lost", attempt))
+                    exc.args = (exc._compose(),)
+                    raise
+
+    def _await_commit(self, find, lost):
+        found = find()
+        if found is not None or not lost.in_flight:
+            return found
+        for delay in self.transport.retry.settle_delays(self.transport.timeout):
+            self.transport.retry.sleep(delay)
+            found = find()
+            if found is not None:
+                return found
+        return None
 
     def patch(self, path, object_id, operations):
         return self._request("PATCH", "%s/%s" % (path, object_id), json=operations).json()

@@ -54,7 +54,6 @@ class _Clear:
 
 
 CLEAR = _Clear()
-POST_ATTEMPTS = 3
 _DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(T00:00:00(Z)?)?$")
 
 
@@ -518,21 +517,13 @@ class Engine:
         return wanted
 
     def create(self, path, body, desired, resolved):
-        """POST, or predict it. A POST with an unknown outcome is followed by a re-read."""
+        """POST, or predict it. A lost answer is looked for by natural key before any second POST."""
         if self.check_mode:
             predicted = _public(body)
             predicted["id"] = None
             return predicted
-        for attempt in range(1, POST_ATTEMPTS + 1):
-            try:
-                return strip_server_fields(self.client.create(path, body))
-            except OutcomeUnknown:
-                found = self.find(path, desired, resolved)
-                if found is not None:
-                    return strip_server_fields(found)
-                if attempt == POST_ATTEMPTS:
-                    raise
-        raise AssertionError("unreachable")
+        created, _adopted = self.client.create_once(path, body, lambda: self.find(path, desired, resolved))
+        return strip_server_fields(created)
 
     # ---- creating, and converging when runs overlap -----------------------------------------
     def create_converged(self, path, body, desired, resolved, key, warnings, converge=True):

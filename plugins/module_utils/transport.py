@@ -43,6 +43,8 @@ except ImportError:  # pragma: no cover - reported by the module through missing
     REQUESTS_IMPORT_ERROR = traceback.format_exc()
 
 RETRY_STATUSES = frozenset((429, 500, 502, 503, 504))
+# A gateway's answer: the server behind it may still be working on the request.
+GATEWAY_STATUSES = frozenset((502, 504))
 # ConnectWise (IIS behind a proxy) is documented safe up to 2,000 characters per URL.
 MAX_URL_LENGTH = 2000
 IDEMPOTENT_METHODS = frozenset(("GET", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"))
@@ -99,7 +101,16 @@ class NotFoundError(ApiError):
 
 
 class OutcomeUnknown(ApiError):
-    """A POST was sent but no reliable answer came back; re-read before retrying."""
+    """A POST was sent but no reliable answer came back; re-read before retrying.
+
+    ``in_flight`` says whether the request may still be running on the server: no answer at
+    all (read timeout, dropped connection) or a gateway's 502/504. A 500 or 503 is the
+    server's own answer, so whatever it did is done by the time the caller re-reads.
+    """
+
+    def __init__(self, method, path, status=None, body=None, message=None, in_flight=True):
+        self.in_flight = in_flight
+        super(OutcomeUnknown, self).__init__(method, path, status, body, message)
 
 
 class TransportError(ApiError):
@@ -117,6 +128,23 @@ class RetryPolicy:
         self.total_wait = total_wait
         self.sleep = sleep
         self.rng = rng or random.Random()
+
+    def settle_delays(self, timeout):
+        """Pauses between re-reads while a POST with a lost answer may still commit.
+
+        The server may go on working on a request after the client's ``timeout`` gave up on
+        it, so the re-reads cover twice that timeout after the failure: short pauses first
+        (most lost answers were committed already), then at most half the timeout apart.
+        """
+        window = 2.0 * max(float(timeout or 0), 1.0)
+        ceiling = max(window / 4.0, 1.0)
+        delays, step, total = [], 1.0, 0.0
+        while total < window:
+            delay = min(step, window - total)
+            delays.append(delay)
+            total += delay
+            step = min(step * 2, ceiling)
+        return delays
 
     def backoff(self, attempt, retry_after=None):
         """Seconds to wait before attempt ``attempt + 1`` (attempt counts from 1)."""
@@ -278,7 +306,8 @@ class Transport:
                 delay = self.retry.backoff(attempt, retry_after)
                 if not retryable:
                     raise OutcomeUnknown(method, shown, status, body,
-                                         message="the server may have processed the request")
+                                         message="the server may have processed the request",
+                                         in_flight=status in GATEWAY_STATUSES)
                 if attempt < self.retry.max_attempts and waited + delay <= self.retry.total_wait:
                     waited += delay
                     self.retry.sleep(delay)

@@ -9,6 +9,7 @@ wins: those differences are listed in ``SCHEMA_WINS`` with the reason, nowhere e
 """
 
 import ast
+import functools
 import inspect
 import re
 import typing
@@ -39,8 +40,12 @@ SCHEMA_WINS = {
 _MAX = re.compile(r"Max length:\s*(\d+)")
 
 
+@functools.lru_cache(maxsize=None)
 def _max_lengths(model):
-    """``{alias: N}`` from the field docstrings pyconnectwise generates (``Max length: N;``)."""
+    """``{alias: N}`` from the field docstrings pyconnectwise generates (``Max length: N;``).
+
+    Cached: ``inspect.getsource`` parses the whole (very large) models module on every call.
+    """
     source = inspect.getsource(model)
     tree = ast.parse(source)
     body = tree.body[0].body

@@ -6,6 +6,7 @@ import pytest
 import requests
 import responses
 
+from ansible_collections.mbs.connectwise.plugins.module_utils import client as client_mod
 from ansible_collections.mbs.connectwise.plugins.module_utils.client import (
     ConnectWiseClient,
     InputError,
@@ -222,3 +223,51 @@ def test_empty_credentials_are_refused_by_name(missing):
     with pytest.raises(InputError) as err:
         ConnectWiseClient(**dict(CONNECTION, **{missing: ""}))
     assert missing in str(err.value)
+
+
+# ---- create_once: a POST whose answer is lost takes effect once ------------------------------------
+def test_create_once_adopts_a_commit_that_lands_after_the_timeout(mocked):
+    slept = []
+    client = ConnectWiseClient(retry=RetryPolicy(sleep=slept.append), **dict(CONNECTION, timeout=4))
+    mocked.post(API + "company/companies", body=requests.exceptions.ReadTimeout("read timed out"))
+    answers = [None, None, None, {"id": 5}]  # committed while the client was already waiting
+    result = client.create_once("company/companies", {"identifier": "X"}, lambda: answers.pop(0))
+    assert result == ({"id": 5}, True)
+    assert len([c for c in mocked.calls if c.request.method == "POST"]) == 1
+    assert slept and sum(slept) >= 3
+
+
+def test_create_once_waits_longer_than_the_timeout_before_a_second_post(mocked):
+    slept = []
+    client = ConnectWiseClient(retry=RetryPolicy(sleep=slept.append), **dict(CONNECTION, timeout=4))
+    mocked.post(API + "company/companies", body=requests.exceptions.ReadTimeout("read timed out"))
+    mocked.post(API + "company/companies", status=201, json={"id": 9})
+    result = client.create_once("company/companies", {"identifier": "X"}, lambda: None)
+    assert result == ({"id": 9}, False)
+    assert sum(slept) == 2 * 4  # the whole settle window passed before the second POST
+    assert len([c for c in mocked.calls if c.request.method == "POST"]) == 2
+
+
+def test_create_once_rereads_once_after_the_servers_own_500(client, mocked):
+    mocked.post(API + "company/companies", status=500, json={"code": "Error", "message": "boom"})
+    mocked.post(API + "company/companies", status=201, json={"id": 9})
+    asked = []
+    result = client.create_once("company/companies", {"identifier": "X"}, lambda: asked.append(1))
+    assert result == ({"id": 9}, False)
+    assert len(asked) == 1
+
+
+def test_create_once_gives_up_after_the_bounded_attempts(client, mocked):
+    mocked.post(API + "company/companies", status=503)
+    with pytest.raises(OutcomeUnknown) as raised:
+        client.create_once("company/companies", {"identifier": "X"}, lambda: None)
+    assert len(mocked.calls) == client_mod.POST_ATTEMPTS
+    assert "nothing was created" in str(raised.value)
+
+
+def test_settle_delays_cover_twice_the_timeout_and_stay_bounded():
+    delays = RetryPolicy().settle_delays(30)
+    assert sum(delays) == 60
+    assert max(delays) <= 15
+    assert delays[0] == 1
+    assert sum(RetryPolicy().settle_delays(0)) == 2

@@ -8,6 +8,7 @@ assert the exact conditions, POST bodies and PATCH operation lists the engine se
 import pytest
 
 from ansible_collections.mbs.connectwise.plugins.module_utils import ensure as ensure_mod
+from ansible_collections.mbs.connectwise.plugins.module_utils import client as client_mod
 from ansible_collections.mbs.connectwise.plugins.module_utils.client import IN_CHUNK, InputError
 from ansible_collections.mbs.connectwise.plugins.module_utils.ensure import (
     Engine,
@@ -589,7 +590,7 @@ def test_every_post_outcome_unknown_raises_after_the_bounded_attempts(client, cw
     cw.refuse = lambda method, path, body: (503, {"code": "Unavailable"}) if method == "POST" else None
     with pytest.raises(OutcomeUnknown):
         Engine(client, WIDGET).ensure({"name": "W1", "description": "d", "category": "Hardware"})
-    assert len(sent(cw, "POST")) == ensure_mod.POST_ATTEMPTS == 3
+    assert len(sent(cw, "POST")) == client_mod.POST_ATTEMPTS == 3
     assert len(gets(cw, WIDGETS)) == 1 + 3  # the find, then one re-read per unknown outcome
     assert cw.rows(WIDGETS) == []
 
