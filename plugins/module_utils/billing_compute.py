@@ -409,42 +409,30 @@ def aggregate(records):
 class Pricing:
     """Rates per one ``unit`` (per GiB by default), used only when the source gives no totals.
 
-    ``cost_per_unit`` applies to destinations absent from ``cost_per_unit_by_destination``;
-    ``price_per_unit`` to companies absent from ``price_per_unit_by_company`` (keyed by
-    the usage-source company name, or an alias given to :func:`plan_line`).
+    ``cost_per_unit`` applies to destinations absent from ``cost_per_unit_by_destination``.
     ``None`` means "not set": a company that needs the missing rate fails with a message.
+    Per-company rates are per-company ``Pricing`` objects (the billing module's ``companies``).
     """
 
     cost_per_unit: object = None
     price_per_unit: object = None
     cost_per_unit_by_destination: dict = field(default_factory=dict)
-    price_per_unit_by_company: dict = field(default_factory=dict)
 
     def __post_init__(self):
         for name in ("cost_per_unit", "price_per_unit"):
             value = getattr(self, name)
             if value is not None:
                 object.__setattr__(self, name, to_decimal(value, name))
-        for name in ("cost_per_unit_by_destination", "price_per_unit_by_company"):
-            mapping = getattr(self, name) or {}
-            if not isinstance(mapping, dict):
-                raise ValueError("%s must be a mapping, not %r" % (name, mapping))
-            object.__setattr__(self, name, dict(
-                (key, to_decimal(value, "%s[%s]" % (name, key))) for key, value in mapping.items()))
+        mapping = self.cost_per_unit_by_destination or {}
+        if not isinstance(mapping, dict):
+            raise ValueError("cost_per_unit_by_destination must be a mapping, not %r" % (mapping,))
+        object.__setattr__(self, "cost_per_unit_by_destination", dict(
+            (key, to_decimal(value, "cost_per_unit_by_destination[%s]" % key)) for key, value in mapping.items()))
 
     def cost_rate(self, destination):
         if destination is not None and destination in self.cost_per_unit_by_destination:
             return self.cost_per_unit_by_destination[destination]
         return self.cost_per_unit
-
-    def price_rate(self, company, aliases=()):
-        found = [(name, self.price_per_unit_by_company[name]) for name in (company,) + tuple(aliases)
-                 if name is not None and name in self.price_per_unit_by_company]
-        rates = set(rate for _name, rate in found)
-        if len(rates) > 1:
-            raise ValueError("company %r has different per-company prices under %s"
-                             % (company, " and ".join(repr(name) for name, _rate in found)))
-        return found[0][1] if found else self.price_per_unit
 
 
 def _raw_cost(usage, unit, pricing):
@@ -463,10 +451,10 @@ def _raw_cost(usage, unit, pricing):
     return total
 
 
-def _raw_price(usage, unit, pricing, aliases):
+def _raw_price(usage, unit, pricing):
     if usage.price is not None:
         return usage.price
-    rate = pricing.price_rate(usage.company, aliases)
+    rate = pricing.price_per_unit
     if rate is None:
         if not usage.used_bytes:
             return ZERO
@@ -509,22 +497,6 @@ class Line:
             return not self.total_price and not self.total_cost
         return True
 
-    def as_dict(self):
-        return {
-            "company": self.company,
-            "mode": self.mode,
-            "quantity": self.quantity,
-            "unit": self.unit,
-            "unit_cost": self.unit_cost,
-            "unit_price": self.unit_price,
-            "total_cost": self.total_cost,
-            "total_price": self.total_price,
-            "used_bytes": self.used_bytes,
-            "used_quantity": self.used_quantity,
-            "destinations": list(self.destinations),
-            "warnings": list(self.warnings),
-        }
-
 
 def check_mode(mode):
     if mode not in MODES:
@@ -532,12 +504,10 @@ def check_mode(mode):
     return mode
 
 
-def plan_line(usage, mode=DEFAULT_MODE, unit=DEFAULT_UNIT, pricing=None, aliases=()):
+def plan_line(usage, mode=DEFAULT_MODE, unit=DEFAULT_UNIT, pricing=None):
     """The line of one company (see the module docstring for the rules).
 
-    ``aliases``: other names of the company (its ConnectWise identifier) under which a
-    per-company price may be configured. ValueError (naming the company) when a needed
-    rate is missing.
+    ValueError (naming the company) when a needed rate is missing.
     """
     check_mode(mode)
     check_unit(unit)
@@ -550,7 +520,7 @@ def plan_line(usage, mode=DEFAULT_MODE, unit=DEFAULT_UNIT, pricing=None, aliases
                     total_cost=None, total_price=None, **common)
 
     raw_cost = _raw_cost(usage, unit, pricing)
-    raw_price = _raw_price(usage, unit, pricing, aliases)
+    raw_price = _raw_price(usage, unit, pricing)
     if mode == "total":
         total_cost, total_price = round_money(raw_cost), round_money(raw_price)
         return Line(quantity=round_quantity(1), unit_cost=round_unit(total_cost), unit_price=round_unit(total_price),
@@ -674,7 +644,8 @@ def render_invoice_description(template, line, period, company_name):
 # ---------------------------------------------------------------------------
 # effective date
 
-EffectiveDate = namedtuple("EffectiveDate", ["date", "warning"])
+# ``one_time``: a late charge, effective after its own month and cancelled at the end of the month it starts in.
+EffectiveDate = namedtuple("EffectiveDate", ["date", "warning", "one_time"], defaults=(False,))
 
 
 class NotBillingYet(Exception):
@@ -764,25 +735,88 @@ def effective_date(period, bill_start_date=None, policy="clamp"):
                          % (period.first_day.isoformat(), start.isoformat()))
 
 
+INVOICED_POLICIES = ("fail", "next_invoice_date")
+# ConnectWise's refusal of an addition inside an invoiced period (the shared API document's wording).
+INVOICED_REFUSAL = ("Since this period has already been invoiced there will not be an invoice generated for "
+                    "additional products for this period. Please prorate the agreement or update the start date "
+                    "to on or after the Next Invoice Date.")
+
+
+def is_invoiced_refusal(message):
+    return "already been invoiced" in (message or "").lower()
+
+
+class InvoicedPeriodRefused(ValueError):
+    """Policy ``fail`` and ConnectWise refuses (or would refuse) an addition inside an invoiced span."""
+
+    def __init__(self, period, next_invoice_date=None, api_message=None):
+        self.period = period
+        self.next_invoice_date = next_invoice_date
+        through = (" (invoiced through %s; next invoice date %s)"
+                   % ((next_invoice_date - datetime.timedelta(days=1)).isoformat(), next_invoice_date.isoformat())
+                   if next_invoice_date else "")
+        super(InvoicedPeriodRefused, self).__init__(
+            "%s The agreement does not prorate and %s is already invoiced%s, so ConnectWise refuses the "
+            "addition; nothing was written for this company. Set invoiced_period_policy: next_invoice_date to bill "
+            "%s on the next invoice as a one-time charge, or prorate the agreement (or bill it by hand)."
+            % (api_message or INVOICED_REFUSAL, period.label, through, period.label))
+
+
+def past_invoiced_span(effective, period, next_invoice_date, policy, api_message=None):
+    """``effective`` moved to ``next_invoice_date`` as a one-time late charge, or InvoicedPeriodRefused.
+
+    On an agreement that does not prorate, ConnectWise refuses an addition effective before its
+    next invoice date. Policy ``next_invoice_date`` bills the month on the next invoice instead:
+    effective that day and cancelled at the end of its month, so it bills once; the addition
+    keeps its month's marker, so a re-run finds it. Policy ``fail`` refuses.
+    """
+    if policy not in INVOICED_POLICIES:
+        raise ValueError("invoiced_period_policy %r is not one of %s" % (policy, ", ".join(INVOICED_POLICIES)))
+    period = parse_period(period)
+    if policy == "fail" or next_invoice_date is None:
+        raise InvoicedPeriodRefused(period, next_invoice_date, api_message)
+    warning = ("%s is already invoiced on this agreement: billed on the next invoice as a one-time charge "
+               "effective %s (instead of %s)" % (period.label, next_invoice_date.isoformat(),
+                                                 effective.date.isoformat()))
+    if effective.warning:
+        warning = "%s; %s" % (effective.warning, warning)
+    return EffectiveDate(next_invoice_date, warning, True)
+
+
+def invoiced_effective_date(effective, period, agreement, policy):
+    """The effective date once the agreement's invoiced span is known (see :func:`past_invoiced_span`).
+
+    ``agreement`` carries ``prorateFlag`` and ``nextInvoiceDate``; a prorated agreement, or an
+    effective date on or after the next invoice date, leaves ``effective`` as it is.
+    """
+    next_invoice = parse_cw_date(agreement.get("nextInvoiceDate"))
+    if agreement.get("prorateFlag") or next_invoice is None or effective.date >= next_invoice:
+        return effective
+    return past_invoiced_span(effective, period, next_invoice, policy)
+
+
 # ---------------------------------------------------------------------------
 # addition payloads
 
 
-def addition_fields(line, product_identifier, effective, invoice_description=None, mode=None):
+def addition_fields(line, product, effective, invoice_description=None, mode=None, period=None):
     """The addition's fields (ConnectWise names, Decimal values) for create or compare.
 
-    ``effective``: an :class:`EffectiveDate` or a date. ``unitCost``/``unitPrice`` are
-    omitted in ``quantity_only``; ``invoiceDescription`` only when not None.
-    Send through :func:`wire_fields`.
+    ``product``: the catalog item's id, or its identifier. ``effective``: an
+    :class:`EffectiveDate` or a date. ``unitCost``/``unitPrice`` are omitted in
+    ``quantity_only``; ``invoiceDescription`` only when not None. With ``period`` the
+    addition carries this collection's marker for it in ``description``, and a late charge
+    (``effective.one_time``) its cancel date. Send through :func:`wire_fields`.
     """
     mode = check_mode(mode or line.mode)
     if mode != line.mode:
         raise ValueError("line of company %r was planned in mode %s, not %s" % (line.company, line.mode, mode))
-    if not product_identifier:
+    if product is None or product == "":
         raise ValueError("product identifier is empty")
     day = effective.date if isinstance(effective, EffectiveDate) else effective
+    reference = {"id": product} if isinstance(product, int) and not isinstance(product, bool) else {"identifier": product}
     fields = {
-        "product": {"identifier": product_identifier},
+        "product": reference,
         "billCustomer": "Billable",
         "quantity": line.quantity,
         "effectiveDate": cw_datetime(day),
@@ -792,6 +826,10 @@ def addition_fields(line, product_identifier, effective, invoice_description=Non
         fields["unitPrice"] = line.unit_price
     if invoice_description is not None:
         fields["invoiceDescription"] = invoice_description
+    if period is not None:
+        fields["description"] = addition_marker(period)
+    if isinstance(effective, EffectiveDate) and effective.one_time:
+        fields["cancelledDate"] = cw_datetime(one_time_end(day))
     return fields
 
 
@@ -855,43 +893,129 @@ def _product_matches(addition, product):
     return isinstance(identifier, str) and isinstance(product, str) and identifier.lower() == product.lower()
 
 
-def _is_open(addition):
-    return addition.get("cancelledDate") in (None, "")
+# ---------------------------------------------------------------------------
+# the period an addition bills, and the history of a product's additions
+#
+# An addition this collection makes carries MARKER + its period in ``description`` (the Additions
+# tab's description column; invoices print ``invoiceDescription``). The marker, not the effective
+# date, says which month an addition bills: an addition moved to the next invoice date (an
+# invoiced period) or clamped to a billing start date stays its own month's, so a re-run finds it
+# and never makes a second one. An addition without the marker (made by hand, or by an earlier
+# version) bills the month its effective date falls in.
+
+MARKER = "mbs.connectwise billing "
+_MARKED = re.compile(r"^mbs\.connectwise billing (\d{4}-\d{2})\b")
+
+Cancel = namedtuple("Cancel", ["addition", "day", "reason"])
+
+
+def addition_marker(period):
+    """The ``description`` that marks an addition as this collection's, for ``period``."""
+    return MARKER + parse_period(period).label
+
+
+def marked_period(addition):
+    """The period named by an addition's marker, or None for an addition without one."""
+    match = _MARKED.match(addition.get("description") or "")
+    if match is None:
+        return None
+    try:
+        return parse_period(match.group(1))
+    except ValueError:
+        return None
+
+
+def addition_period(addition):
+    """The month an addition bills: its marker's, else its effective date's (None without either)."""
+    marked = marked_period(addition)
+    if marked is not None:
+        return marked
+    effective = parse_cw_date(addition.get("effectiveDate"))
+    return period_of(effective) if effective is not None else None
+
+
+def is_late_charge(addition):
+    """A one-time addition moved after its own month (the month was already invoiced)."""
+    period = addition_period(addition)
+    effective = parse_cw_date(addition.get("effectiveDate"))
+    return period is not None and effective is not None and effective > period.last_day
 
 
 def period_additions(additions, product, period):
-    """Additions of ``product`` (id or identifier) whose effective date falls inside ``period``."""
+    """Additions of ``product`` (id or identifier) that bill ``period``, lowest id first."""
     period = parse_period(period)
-    return [a for a in additions
-            if _product_matches(a, product) and a.get("effectiveDate")
-            and period.contains(parse_cw_date(a["effectiveDate"]))]
+    found = [a for a in additions if _product_matches(a, product) and addition_period(a) == period]
+    return sorted(found, key=lambda a: a.get("id") or 0)
 
 
-def cancel_date(effective):
-    """The cancelled date for earlier additions: the day before the new effective date."""
-    day = effective.date if isinstance(effective, EffectiveDate) else _as_date(effective)
-    return day - datetime.timedelta(days=1)
+def period_winner(found, period):
+    """``(kept, duplicates)`` among one period's additions: the lowest id wins.
 
-
-def backfill_cancel_date(additions, product, period):
-    """The period's last day when ``product`` already has an addition effective after ``period``, else None.
-
-    Billing a month before the latest billed one is a one-time charge: effective and cancelled
-    inside its own period, so it never bills beside the later month's open addition.
+    Overlapping runs (two AWX nodes, a schedule and a manual send) can each create the period's
+    addition; each run re-reads after writing and the rule is the same everywhere, so they agree.
+    Only additions carrying this collection's marker are removed as duplicates: two additions of a
+    period of which one was made by hand cannot be told apart safely (ValueError, nothing written).
     """
-    later = [a for a in additions if _product_matches(a, product) and a.get("effectiveDate")
-             and parse_cw_date(a["effectiveDate"]) > period.last_day]
-    return period.last_day if later else None
+    if len(found) <= 1:
+        return (found[0] if found else None), []
+    if any(marked_period(a) is None for a in found):
+        raise ValueError("%d additions of the product bill %s (ids %s); there must be one per period: remove "
+                         "the extra ones by hand, nothing was written"
+                         % (len(found), parse_period(period).label, ", ".join(str(a.get("id")) for a in found)))
+    return found[0], found[1:]
 
 
-def previous_additions_to_cancel(additions, product, effective):
-    """Open (no ``cancelledDate``) additions of ``product`` (id or identifier) with an
-    effective date before ``effective``, oldest first."""
-    day = effective.date if isinstance(effective, EffectiveDate) else _as_date(effective)
-    found = [a for a in additions
-             if _product_matches(a, product) and _is_open(a) and a.get("effectiveDate")
-             and parse_cw_date(a["effectiveDate"]) < day]
-    return sorted(found, key=lambda a: (parse_cw_date(a["effectiveDate"]), a.get("id") or 0))
+def _effective(addition):
+    return parse_cw_date(addition.get("effectiveDate"))
+
+
+def later_periods_billed(additions, product, period):
+    """Whether ``product`` has an addition for a month after ``period`` (then ``period`` is a backfill)."""
+    period = parse_period(period)
+    return any(_product_matches(a, product) and (addition_period(a) or period).first_day > period.last_day
+               for a in additions)
+
+
+def history_cancellations(additions, product, period, starts):
+    """The cancel dates that keep one addition of ``product`` billing at a time, up to ``period``.
+
+    ConnectWise bills an addition every month until its ``cancelledDate``. ``starts`` is the day
+    this run's ``period`` starts billing (its addition's effective date, or the period's first day
+    when the period bills nothing and earlier additions must stop). An addition of an earlier month
+    made by this collection (marked) ends on the last day of its own month; one made otherwise ends
+    the day before ``starts``. The period's own addition is a one-time charge ending on the
+    period's last day when a later month is billed already (a backfill). Dates are only ever
+    brought forward: a run never makes an addition bill longer, and never touches an addition of a
+    month after ``period``. Late charges (moved after their month) are one-time from the start and
+    left alone. Returns :class:`Cancel` entries, oldest first.
+    """
+    period = parse_period(period)
+    before_start = _as_date(starts) - datetime.timedelta(days=1)
+    later = later_periods_billed(additions, product, period)
+    found = []
+    candidates = [a for a in additions if _product_matches(a, product) and _effective(a) is not None
+                  and not is_late_charge(a) and addition_period(a).first_day <= period.first_day]
+    for addition in sorted(candidates, key=lambda a: (_effective(a), a.get("id") or 0)):
+        own = addition_period(addition)
+        if own == period:
+            if not later:
+                continue
+            bound, reason = period.last_day, "%s is billed after a later month: a one-time charge" % period.label
+        elif marked_period(addition) is not None:
+            bound, reason = own.last_day, "%s ends with its month" % own.label
+        else:
+            bound, reason = before_start, "an earlier addition ends the day before %s starts" % period.label
+        current = parse_cw_date(addition.get("cancelledDate"))
+        if bound < _effective(addition) or (current is not None and current <= bound):
+            continue
+        found.append(Cancel(addition, bound, reason))
+    return found
+
+
+def one_time_end(effective):
+    """The last day of the month ``effective`` falls in: a late charge bills that month only."""
+    day = _as_date(effective)
+    return period_of(day).last_day
 
 
 # ---------------------------------------------------------------------------

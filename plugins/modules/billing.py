@@ -15,10 +15,18 @@ description:
   - Bills one calendar month of MSP360 Managed Backup storage usage, with one agreement addition of the
     backup product per company on the company's agreement (C(finance/agreements/{id}/additions)),
     as the backup vendor's "send billing" does.
-  - "Idempotent: there is one addition per agreement, product and period (the addition of the product
-    whose C(effectiveDate) falls inside the period). A second run updates it in place (PATCH of the changed
-    fields only) or leaves it alone; it never creates a second one. Two such additions found (made by
-    hand) make that company fail without any write."
+  - "Idempotent: there is one addition per agreement, product and period. Each addition this module makes
+    carries a marker for its period in its C(description) (C(mbs.connectwise billing 2026-10)), so the
+    period's addition is recognised whatever its effective date; an addition without the marker (made by
+    hand, or before the marker existed) is the period's when its C(effectiveDate) falls inside the period,
+    and gets the marker on the next run. A second run updates it in place (PATCH of the changed fields only)
+    or leaves it alone; it never creates a second one."
+  - "Overlapping runs (two AWX templates, a schedule and a manual send, several AWX nodes): after every write
+    the run re-reads the agreement's additions. Of two additions of one period the lowest id is kept and the
+    others, which carry the marker, are removed (RV(results[].removed)); every run applies the same rule, so
+    any interleaving ends with one addition per agreement, product and period and one open addition of the
+    product. Two additions of one period of which one has no marker (made by hand) make that company fail
+    without any write."
   - Usage comes from exactly one source, O(usage), O(usage_file) or O(mbs); all give the same records.
     Records of one ConnectWise company (several users, several destinations) add up to one line.
   - "Quantities are rounded half-up to 2 decimals, unit cost and unit price to 4, totals to 2, all in
@@ -41,9 +49,10 @@ description:
   - "Failed: two or more active agreements of the name for one company; a product not in the catalog; a
     missing rate; the billing start date inside the period with O(effective_date_policy=fail); any API error
     for that company."
-  - "A POST whose outcome is unknown (connection dropped after sending, 502/503/504) is followed by a re-read
-    of the agreement's additions: an addition of the period found is adopted, otherwise the POST is sent
-    again (at most 3 POSTs per company). No duplicate is created."
+  - "A POST whose outcome is unknown (no answer, connection dropped after sending, 500/502/503/504) is never
+    re-sent blindly: the agreement's additions are re-read, and while the request may still be running on
+    ConnectWise (no answer, 502/504) the re-read is repeated over twice O(timeout) before a second POST, so a
+    commit that lands after the timeout is adopted, not doubled (at most 3 POSTs per company)."
 author:
   - mbs.connectwise maintainers (@mbs-connectwise)
 extends_documentation_fragment:
@@ -215,10 +224,40 @@ options:
     type: str
     choices: [clamp, fail]
     default: clamp
+  invoiced_period_policy:
+    description:
+      - On an agreement that does not prorate, ConnectWise refuses an addition effective before the agreement's
+        next invoice date (C(Since this period has already been invoiced ...)). The module predicts it from the
+        agreement's C(nextInvoiceDate) and C(prorateFlag) (so check mode tells), and handles the refusal too.
+      - V(fail) makes that company fail with ConnectWise's message and what to do; nothing is written for it.
+      - V(next_invoice_date) bills the month on the next invoice instead, as a one-time charge: the addition is
+        effective on the next invoice date and cancelled at the end of that month, with a warning
+        (RV(results[].invoiced_moved)). It keeps its month's marker, so a re-run finds it and never adds a
+        second one.
+    type: str
+    choices: [fail, next_invoice_date]
+    default: fail
   previous_additions:
     description:
-      - V(cancel) sets C(cancelledDate) (the day before the new effective date) on the product's earlier
-        additions that are still open, so one addition of the product bills at a time; V(keep) leaves them.
+      - ConnectWise bills an addition every month until its C(cancelledDate). V(cancel) keeps one addition of
+        the product billing at a time - an earlier month's addition is cancelled the day before the next one
+        starts (at the latest on the last day of its own month when this module made it) - and a month billed
+        before the latest billed one is a one-time charge, cancelled on its own last day. Cancel dates are only
+        ever brought forward, and an addition of a month after the period is never changed. With no usage in
+        the period (and O(send_zero=false)) the open addition is cancelled the day before the period and the
+        company is reported as C(cancelled).
+      - V(keep) leaves earlier additions as they are.
+    type: str
+    choices: [cancel, keep]
+    default: cancel
+  absent_companies:
+    description:
+      - A company that has an agreement named O(agreement) covering the period but no record in the usage at
+        all (for example deleted from MSP360). V(cancel) treats it like a company with zero usage: its open
+        addition is cancelled the day before the period (with O(previous_additions=cancel)) and it is reported
+        as C(cancelled); a company with nothing to cancel is not reported. V(keep) ignores such companies, for
+        a usage source that covers only some of the customers.
+      - Companies with C(skip) in O(companies) are never touched.
     type: str
     choices: [cancel, keep]
     default: cancel
@@ -330,8 +369,22 @@ results:
       description: ConnectWise company name (null when the company was not found).
       type: str
     usage_company:
-      description: Usage-source company name(s), comma-separated.
+      description: Usage-source company name(s), comma-separated; null for a company absent from the usage.
       type: str
+    used_bytes:
+      description: The company's usage in the period, in bytes (0 when none), on every row, billed or not.
+      type: int
+    marker:
+      description: The period marker the addition carries in its C(description).
+      type: str
+    removed:
+      description: Ids of duplicate additions of the period removed (made by an overlapping run).
+      type: list
+      elements: int
+    invoiced_moved:
+      description: Whether the period was already invoiced and the addition is a one-time charge on the next
+        invoice date (O(invoiced_period_policy=next_invoice_date)).
+      type: bool
     agreement:
       description: The agreement name used.
       type: str
@@ -379,8 +432,8 @@ results:
       description:
         - C(created), C(updated), C(unchanged), C(cancelled), C(skipped) or C(failed) (in check mode what would be
           done).
-        - C(cancelled) is a company with no usage in the period (and O(send_zero=false)) whose open addition of
-          the product from an earlier period was cancelled (C(cancelledDate) the day before the period, per
+        - C(cancelled) is a company with no usage in the period (and O(send_zero=false)), or absent from the
+          usage (O(absent_companies)), whose open addition of the product from an earlier period was cancelled (C(cancelledDate) the day before the period, per
           O(previous_additions=cancel)) so it stops billing; C(reason) says so and C(cancelled) lists the ids.
           Its additions are counted in C(totals.counts.cancelled); it has no count of its own.
       type: str
@@ -456,8 +509,7 @@ from ansible.module_utils.basic import env_fallback
 from ansible_collections.mbs.connectwise.plugins.module_utils import billing_run
 from ansible_collections.mbs.connectwise.plugins.module_utils.client import InputError
 from ansible_collections.mbs.connectwise.plugins.module_utils.connectwise_module import ConnectWiseModule
-from ansible_collections.mbs.connectwise.plugins.module_utils.transport import ApiError
-from ansible_collections.mbs.connectwise.plugins.module_utils.usage_sources import DEFAULT_MBS_API_URL, MBSError
+from ansible_collections.mbs.connectwise.plugins.module_utils.usage_sources import DEFAULT_MBS_API_URL
 
 ARGUMENT_SPEC = dict(
     period=dict(type="str"),
@@ -484,7 +536,9 @@ ARGUMENT_SPEC = dict(
     price_per_gb=dict(type="raw"),
     cost_per_gb_by_destination=dict(type="dict", default={}),
     effective_date_policy=dict(type="str", choices=["clamp", "fail"], default="clamp"),
+    invoiced_period_policy=dict(type="str", choices=["fail", "next_invoice_date"], default="fail"),
     previous_additions=dict(type="str", choices=["cancel", "keep"], default="cancel"),
+    absent_companies=dict(type="str", choices=["cancel", "keep"], default="cancel"),
     send_zero=dict(type="bool", default=False),
     parallel=dict(type="int", default=4),
     allow_current_period=dict(type="bool", default=False),
@@ -500,37 +554,17 @@ def main():
         supports_check_mode=True,
     )
     try:
-        config = billing_run.build_config(module.params)
-        records = billing_run.read_local_usage(config) if config.period is not None else None
+        outcome = billing_run.bill(lambda: module.client, module.params, check_mode=module.check_mode,
+                                   diff=module._diff)
     except InputError as exc:
         module.fail_json(msg=str(exc))
-    if config.period is None:
-        module.exit_json(changed=False, skipped_reason=config.skipped_reason, period=None, unit=config.unit,
-                         results=[], totals=billing_run.totals([]), requests={})
-
-    mbs = None
-    client = module.client
-    result = dict(period=config.period.label, unit=config.unit, current_period=config.current_period)
-    try:
-        if records is None:
-            mbs = billing_run.mbs_client(config)
-            records, source_warnings = billing_run.load_mbs_usage(config, mbs)
-            for warning in source_warnings:
-                module.warn(warning)
-        run = billing_run.BillingRun(client, config, check_mode=module.check_mode, diff=module._diff)
-        results, changed, diffs = run.run(records)
-    except (ApiError, MBSError, ValueError) as exc:
-        result["requests"] = billing_run.requests_made(client, mbs)
-        module.fail_from(exc, **result)
-    for warning in run.warnings:
+    for warning in outcome.warnings:
         module.warn(warning)
-    result.update(changed=changed, results=results, totals=billing_run.totals(results),
-                  requests=billing_run.requests_made(client, mbs), longest_url=client.longest_url)
-    if module._diff:
-        result["diff"] = diffs
-    if any(r["action"] == "failed" for r in results):
-        module.fail_json(msg=billing_run.failure_message(results), **result)
-    module.exit_json(**result)
+    if outcome.error is not None:
+        module.fail_from(outcome.error, **outcome.result)
+    if outcome.failure is not None:
+        module.fail_json(msg=outcome.failure, **outcome.result)
+    module.exit_json(**outcome.result)
 
 
 if __name__ == "__main__":

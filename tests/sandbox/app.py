@@ -20,6 +20,7 @@ from .conditions import ConditionError, parse
 from .errors import STATUS_CODES, ApiError, not_found
 from .faults import Faults, FaultRuleError
 from .fixtures import generate_fixture, load_fixture
+from . import rules
 from .mbs import MbsError, MbsService
 from .schema import RESOURCES
 from .store import FixtureError, Store
@@ -416,7 +417,22 @@ class SandboxApp:
             ("GET", "/clock"): lambda body: Response(200, self._clock_state()),
             ("POST", "/clock"): self._control_clock,
             ("POST", "/mbs/expire-tokens"): lambda body: (self.mbs.expire_tokens(), Response(204))[1],
+            ("POST", "/invoice"): self._control_invoice,
         }
+
+    def _control_invoice(self, body):
+        """Mark an agreement invoiced through a day, as running its invoice in ConnectWise would."""
+        if not isinstance(body, dict) or not isinstance(body.get("agreement"), int) or \
+                not isinstance(body.get("through"), str):
+            raise ApiError(400, 'invoice body must be {"agreement": <id>, "through": "YYYY-MM-DD"}')
+        with self.store.lock:
+            try:
+                agreement = rules.invoice_through(self.store, body["agreement"], body["through"])
+            except ValueError as exc:
+                raise ApiError(400, f"through: {exc}") from exc
+            if agreement is None:
+                raise not_found(f"agreement {body['agreement']}")
+            return Response(200, self.store.render("agreements", agreement))
 
     def stats_snapshot(self):
         with self.lock:

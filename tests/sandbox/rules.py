@@ -6,7 +6,7 @@ effective date against its agreement's billing start, side effects of a default 
 is here, one small function per rule, dispatched by table name.
 """
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from .errors import field_error
@@ -101,8 +101,18 @@ def _agreement_check(store, res, row, current, errors):
                                                         f"{row['company']['id']}"))
 
 
+# ConnectWise's refusal of an addition inside an already invoiced span (connectwise-api.md, Errors).
+INVOICED_MESSAGE = ("Since this period has already been invoiced there will not be an invoice generated for "
+                    "additional products for this period. Please prorate the agreement or update the start date "
+                    "to on or after the Next Invoice Date.")
+
+
 def _addition_check(store, res, row, current, errors):
-    """Refuse an effective date before the agreement's billing start (on create or when it changes)."""
+    """Refuse an effective date ConnectWise refuses (on create or when it changes).
+
+    Before the agreement's billing start; or, on an agreement that does not prorate, before its next
+    invoice date (the span already invoiced).
+    """
     if current is not None and current.get("effectiveDate") == row.get("effectiveDate"):
         return
     agreement = store.tables["agreements"].get(row.get("agreementId")) or {}
@@ -111,6 +121,20 @@ def _addition_check(store, res, row, current, errors):
         errors.append(field_error(res.label, "effectiveDate",
                                   f"The Effective Date: {_us_date(effective)} in agreement addition cannot precede "
                                   f"the Billing Start Date: {_us_date(start)}"))
+        return
+    next_invoice = agreement.get("nextInvoiceDate")
+    if next_invoice and effective and effective < next_invoice and not agreement.get("prorateFlag"):
+        errors.append(field_error(res.label, "effectiveDate", INVOICED_MESSAGE))
+
+
+def invoice_through(store, agreement_id, day):
+    """Mark an agreement invoiced through ``day`` (``YYYY-MM-DD``): its next invoice date is the day after."""
+    agreement = store.tables["agreements"].get(agreement_id)
+    if agreement is None:
+        return None
+    following = datetime.strptime(day, "%Y-%m-%d") + timedelta(days=1)
+    agreement["nextInvoiceDate"] = following.strftime("%Y-%m-%dT00:00:00Z")
+    return agreement
 
 
 def _catalog_check(store, res, row, current, errors):

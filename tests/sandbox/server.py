@@ -12,6 +12,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from . import rules
 from .app import KEEP, Request, Response, SandboxApp
 
 LOG = logging.getLogger("tests.sandbox")
@@ -172,6 +173,13 @@ class Sandbox:
 
     def faults(self):
         return self.app.faults.describe()
+
+    def invoice_through(self, agreement_id, day):
+        """Mark an agreement invoiced through ``day``: ConnectWise then refuses additions before the next day
+        (unless the agreement prorates)."""
+        with self.app.store.lock:
+            if rules.invoice_through(self.app.store, agreement_id, day) is None:
+                raise KeyError("no agreement %s" % agreement_id)
 
     def set_latency(self, ms):
         self.app.latency_ms = ms

@@ -234,24 +234,15 @@ def test_aggregate_refuses_partial_totals_naming_records():
 
 
 def test_pricing_converts_and_validates():
-    p = Pricing("0.01", 0.05, {"S3": "0.02"}, {"Acme": 1})
+    p = Pricing("0.01", 0.05, {"S3": "0.02"})
     assert p.cost_per_unit == D("0.01") and p.price_per_unit == D("0.05")
     assert p.cost_rate("S3") == D("0.02") and p.cost_rate("B2") == D("0.01") and p.cost_rate(None) == D("0.01")
-    assert p.price_rate("Acme") == D(1) and p.price_rate("Globex") == D("0.05")
-    assert p.price_rate("Acme Corp", aliases=("Acme",)) == D(1)
     with pytest.raises(ValueError, match="negative"):
         Pricing(cost_per_unit=-1)
-    with pytest.raises(ValueError, match=r"price_per_unit_by_company\[Acme\]"):
-        Pricing(price_per_unit_by_company={"Acme": "x"})
+    with pytest.raises(ValueError, match=r"cost_per_unit_by_destination\[S3\]"):
+        Pricing(cost_per_unit_by_destination={"S3": "x"})
     with pytest.raises(ValueError, match="mapping"):
         Pricing(cost_per_unit_by_destination=[("S3", 1)])
-
-
-def test_pricing_conflicting_aliases_refused():
-    p = Pricing(price_per_unit_by_company={"Acme": 1, "ACME01": 2})
-    with pytest.raises(ValueError, match="different per-company prices"):
-        p.price_rate("Acme", aliases=("ACME01",))
-    assert Pricing(price_per_unit_by_company={"Acme": 1, "ACME01": "1.0"}).price_rate("Acme", ("ACME01",)) == 1
 
 
 # ---------------------------------------------------------------- plan_line
@@ -303,10 +294,10 @@ def test_source_totals_win_over_rates():
     assert (line.total_cost, line.total_price) == (D("5.00"), D("7.00"))
 
 
-def test_per_company_price_override_and_alias():
-    pricing = Pricing(cost_per_unit=0, price_per_unit="1", price_per_unit_by_company={"ACME01": "2"})
-    assert bc.plan_line(usage(used=GIB), "total", "GiB", pricing).total_price == D("1.00")
-    assert bc.plan_line(usage(used=GIB), "total", "GiB", pricing, aliases=("ACME01",)).total_price == D("2.00")
+def test_price_rate_applies_to_the_company_quantity():
+    pricing = Pricing(cost_per_unit=0, price_per_unit="2")
+    assert bc.plan_line(usage(used=GIB), "total", "GiB", pricing).total_price == D("2.00")
+    assert bc.plan_line(usage(used=3 * GIB), "total", "GiB", pricing).total_price == D("6.00")
 
 
 def test_total_mode_quantity_one():
@@ -368,10 +359,10 @@ def test_plan_line_validates_mode_and_unit():
         bc.plan_line(usage(), "total", "gib")
 
 
-def test_line_as_dict():
-    d = bc.plan_line(usage(used=GIB, destination="S3", price="1", cost="1"), "average_cost").as_dict()
-    assert d["quantity"] == D("1.00") and d["destinations"] == ["S3"] and d["unit"] == "GiB"
-    assert bc.to_json_value(d)["unit_price"] == 1
+def test_line_fields_go_to_the_wire_as_exact_numbers():
+    line = bc.plan_line(usage(used=GIB, destination="S3", price="1", cost="1"), "average_cost")
+    assert line.quantity == D("1.00") and line.destinations == ("S3",) and line.unit == "GiB"
+    assert bc.to_json_value({"unit_price": line.unit_price})["unit_price"] == 1
 
 
 # ---------------------------------------------------------------- property-style
@@ -394,7 +385,7 @@ def _random_company(rng, name):
 def _random_pricing(rng):
     def rate():
         return D(rng.randrange(0, 10 ** 5)).scaleb(-rng.choice([2, 3, 4, 5]))
-    return Pricing(rate(), rate(), {"S3": rate(), "B2": rate()}, {"c1": rate()})
+    return Pricing(rate(), rate(), {"S3": rate(), "B2": rate()})
 
 
 def test_property_average_cost_bounds():
@@ -408,7 +399,7 @@ def test_property_average_cost_bounds():
         u = bc.aggregate(records)[records[0].company]
         unit = rng.choice(list(bc.UNITS))
         line = bc.plan_line(u, "average_cost", unit, pricing)
-        raw_price = bc._raw_price(u, unit, pricing, ())
+        raw_price = bc._raw_price(u, unit, pricing)
         raw_cost = bc._raw_cost(u, unit, pricing)
         for unit_value, total, raw in ((line.unit_price, line.total_price, raw_price),
                                        (line.unit_cost, line.total_cost, raw_cost)):
@@ -434,7 +425,7 @@ def test_property_modes_agree_on_quantity_and_totals():
         avg, tot, qty = (bc.plan_line(u, m, unit, pricing) for m in ("average_cost", "total", "quantity_only"))
         assert avg.quantity == qty.quantity == avg.used_quantity == tot.used_quantity
         assert avg.quantity == bc.bytes_to_quantity(sum(r.used_bytes for r in records), unit)
-        raw_price = bc._raw_price(u, unit, pricing, ())
+        raw_price = bc._raw_price(u, unit, pricing)
         assert tot.total_price == bc.round_money(raw_price)
         assert tot.quantity * tot.unit_price == tot.total_price
         if u.price is not None:
@@ -450,7 +441,8 @@ def test_property_summary_equals_sum_of_lines():
             mode = rng.choice(bc.MODES)
             line = bc.plan_line(bc.aggregate(records)["co%d" % n], mode, rng.choice(["GiB", "GB"]),
                                 _random_pricing(rng))
-            result = line.as_dict()
+            result = dict(unit=line.unit, used_quantity=line.used_quantity, total_cost=line.total_cost,
+                          total_price=line.total_price)
             result["action"] = rng.choice(bc.ACTIONS)
             result["cancelled"] = rng.randint(0, 2)
             results.append(result)
@@ -627,23 +619,95 @@ ADDITIONS = [
 ]
 
 
+def cancelled(additions, product, period, starts):
+    return [(c.addition["id"], c.day) for c in bc.history_cancellations(additions, product, period, starts)]
+
+
 @pytest.mark.parametrize("product", [5, "OnlineBackup", "onlinebackup"])
-def test_previous_additions_to_cancel(product):
-    found = bc.previous_additions_to_cancel(ADDITIONS, product, EffectiveDate(datetime.date(2026, 10, 1), None))
-    assert [a["id"] for a in found] == [5, 2]
+def test_earlier_open_additions_are_cancelled_the_day_before_the_period(product):
+    # ... and October's own addition (id 4) is a one-time charge, since November (id 6) is billed already.
+    assert cancelled(ADDITIONS, product, OCT, datetime.date(2026, 10, 1)) == [
+        (5, datetime.date(2026, 9, 30)), (2, datetime.date(2026, 9, 30)), (4, datetime.date(2026, 10, 31))]
 
 
-def test_previous_additions_by_clamped_date_and_cancel_date():
-    found = bc.previous_additions_to_cancel(ADDITIONS, 5, datetime.date(2026, 10, 15))
-    assert [a["id"] for a in found] == [5, 2, 4]
-    assert bc.cancel_date(datetime.date(2026, 10, 1)) == datetime.date(2026, 9, 30)
-    assert bc.cancel_date(EffectiveDate(datetime.date(2026, 3, 1), None)) == datetime.date(2026, 2, 28)
-    assert bc.previous_additions_to_cancel(ADDITIONS, 99, datetime.date(2026, 10, 1)) == []
+def test_a_clamped_effective_date_cancels_the_day_before_it_and_never_the_period_s_own():
+    without_november = [a for a in ADDITIONS if a["id"] != 6]
+    assert cancelled(without_november, 5, OCT, datetime.date(2026, 10, 15)) == [
+        (5, datetime.date(2026, 10, 14)), (2, datetime.date(2026, 10, 14))]
+    assert cancelled(ADDITIONS, 99, OCT, datetime.date(2026, 10, 1)) == []
 
 
 def test_period_additions():
     assert [a["id"] for a in bc.period_additions(ADDITIONS, 5, OCT)] == [4]
     assert [a["id"] for a in bc.period_additions(ADDITIONS, "OnlineBackup", "2026-08")] == [1]
+
+
+def marked_addition(addition_id, period, effective=None, cancelled_on=None, product=5):
+    row = {"id": addition_id, "product": {"id": product}, "description": bc.addition_marker(period),
+           "effectiveDate": (effective or period + "-01") + "T00:00:00Z"}
+    if cancelled_on:
+        row["cancelledDate"] = cancelled_on + "T00:00:00Z"
+    return row
+
+
+def test_the_marker_names_the_period_whatever_the_effective_date():
+    late = marked_addition(7, "2026-10", effective="2026-12-01", cancelled_on="2026-12-31")
+    unmarked_december = {"id": 8, "product": {"id": 5}, "effectiveDate": "2026-12-01T00:00:00Z"}
+    assert bc.addition_period(late) == OCT and bc.is_late_charge(late)
+    assert bc.period_additions([late, unmarked_december], 5, OCT) == [late]
+    assert bc.period_additions([late, unmarked_december], 5, "2026-12") == [unmarked_december]
+    assert bc.marked_period({"description": "Online backup"}) is None
+    assert not bc.is_late_charge(marked_addition(9, "2026-10", effective="2026-10-15"))
+
+
+def test_lowest_id_wins_among_marked_duplicates_and_hand_made_ones_are_refused():
+    ours, theirs = marked_addition(11, "2026-10"), marked_addition(12, "2026-10")
+    assert bc.period_winner([ours, theirs], OCT) == (ours, [theirs])
+    assert bc.period_winner([ours], OCT) == (ours, []) and bc.period_winner([], OCT) == (None, [])
+    by_hand = {"id": 10, "product": {"id": 5}, "effectiveDate": "2026-10-01T00:00:00Z"}
+    with pytest.raises(ValueError, match="ids 10, 11"):
+        bc.period_winner([by_hand, ours], OCT)
+
+
+def test_marked_months_end_with_their_month_and_dates_only_come_forward():
+    july = marked_addition(1, "2026-07")  # open since July: bills every month until cancelled
+    august = marked_addition(2, "2026-08", cancelled_on="2026-08-20")  # already earlier: left alone
+    september = marked_addition(3, "2026-09", cancelled_on="2026-10-31")  # too late: brought forward
+    assert cancelled([july, august, september], 5, OCT, datetime.date(2026, 10, 1)) == [
+        (1, datetime.date(2026, 7, 31)), (3, datetime.date(2026, 9, 30))]
+
+
+def test_a_backfilled_month_is_one_time_and_a_later_month_is_never_touched():
+    november = marked_addition(5, "2026-11")
+    october = marked_addition(4, "2026-10")
+    assert bc.later_periods_billed([november, october], 5, OCT)
+    assert not bc.later_periods_billed([november, october], 5, "2026-11")
+    assert cancelled([november, october], 5, OCT, datetime.date(2026, 10, 1)) == [(4, datetime.date(2026, 10, 31))]
+    assert cancelled([november, october], 5, "2026-11", datetime.date(2026, 11, 1)) == [
+        (4, datetime.date(2026, 10, 31))]
+
+
+def test_late_charges_are_left_alone():
+    late = marked_addition(6, "2026-09", effective="2026-12-01", cancelled_on="2026-12-31")
+    assert cancelled([late], 5, OCT, datetime.date(2026, 10, 1)) == []
+
+
+def test_an_invoiced_month_fails_or_moves_to_the_next_invoice_date():
+    first = bc.EffectiveDate(datetime.date(2026, 10, 1), None)
+    agreement = {"nextInvoiceDate": "2026-12-01T00:00:00Z", "prorateFlag": False}
+    with pytest.raises(bc.InvoicedPeriodRefused) as refused:
+        bc.invoiced_effective_date(first, OCT, agreement, "fail")
+    assert "already been invoiced" in str(refused.value) and "invoiced through 2026-11-30" in str(refused.value)
+    assert "invoiced_period_policy: next_invoice_date" in str(refused.value)
+    moved = bc.invoiced_effective_date(first, OCT, agreement, "next_invoice_date")
+    assert moved.date == datetime.date(2026, 12, 1) and moved.one_time and "already invoiced" in moved.warning
+    assert bc.invoiced_effective_date(first, OCT, dict(agreement, prorateFlag=True), "fail") == first
+    assert bc.invoiced_effective_date(first, OCT, {"nextInvoiceDate": "2026-10-01T00:00:00Z"}, "fail") == first
+    line = bc.plan_line(usage(used=GIB, price="1", cost="1"), "average_cost")
+    fields = bc.addition_fields(line, 5, moved, period=OCT)
+    assert fields["description"] == "mbs.connectwise billing 2026-10"
+    assert fields["effectiveDate"] == "2026-12-01T00:00:00Z" and fields["cancelledDate"] == "2026-12-31T00:00:00Z"
+    assert fields["product"] == {"id": 5}
 
 
 # ---------------------------------------------------------------- summarise
@@ -734,9 +798,3 @@ def test_agreement_term_not_covering_gives_the_reason(row, text):
     assert not covers and text in reason
 
 
-def test_backfill_cancel_date_only_when_a_later_addition_of_the_product_exists():
-    later = {"id": 1, "product": {"id": 5}, "effectiveDate": "2026-10-01T00:00:00Z"}
-    other = {"id": 2, "product": {"id": 6}, "effectiveDate": "2026-11-01T00:00:00Z"}
-    assert bc.backfill_cancel_date([later, other], 5, Period(2026, 9)) == datetime.date(2026, 9, 30)
-    assert bc.backfill_cancel_date([later, other], 5, Period(2026, 10)) is None
-    assert bc.backfill_cancel_date([other], 5, Period(2026, 9)) is None
