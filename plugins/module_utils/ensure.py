@@ -37,7 +37,7 @@ import decimal
 import re
 
 from ansible_collections.mbs.connectwise.plugins.module_utils import conditions as cond
-from ansible_collections.mbs.connectwise.plugins.module_utils.client import InputError, field_of, patch_operations
+from ansible_collections.mbs.connectwise.plugins.module_utils.client import InputError, field_of
 from ansible_collections.mbs.connectwise.plugins.module_utils.dates import cw_datetime
 from ansible_collections.mbs.connectwise.plugins.module_utils.identity import fold
 from ansible_collections.mbs.connectwise.plugins.module_utils.transport import (
@@ -308,14 +308,14 @@ def strip_server_fields(obj):
     return {k: v for k, v in (obj or {}).items() if k != "_info"}
 
 
-def apply_operations(obj, operations):
-    """The object a PATCH would return: used for check-mode predictions."""
+def patched(obj, changes):
+    """The object a PATCH of ``changes`` would return: check mode's prediction (None empties a field)."""
     predicted = dict(obj)
-    for operation in operations:
-        if operation["op"] == "remove" or operation.get("value") is None:
-            predicted.pop(operation["path"], None)
+    for field, value in changes.items():
+        if value is None:
+            predicted.pop(field, None)
         else:
-            predicted[operation["path"]] = operation["value"]
+            predicted[field] = value
     return predicted
 
 
@@ -584,7 +584,7 @@ class Engine:
         if not changes:
             return Outcome("none", strip_server_fields(existing), key=key, warnings=warnings)
         if self.check_mode:
-            updated = apply_operations(strip_server_fields(existing), patch_operations(changes))
+            updated = patched(strip_server_fields(existing), changes)
         else:
             updated = strip_server_fields(self.client.patch_fields(path, existing["id"], changes))
         before = {api: existing.get(api) for api in changes}
