@@ -18,6 +18,7 @@ from ansible.module_utils.basic import env_fallback, missing_required_lib
 from ansible.module_utils.six.moves.urllib.parse import urlsplit
 
 from ansible_collections.mbs.connectwise.plugins.module_utils import conditions as cond
+from ansible_collections.mbs.connectwise.plugins.module_utils.identity import fold
 from ansible_collections.mbs.connectwise.plugins.module_utils.transport import (
     HAS_REQUESTS,
     ApiError,
@@ -88,6 +89,22 @@ def site_root(site):
         raise InputError("site %r is not a valid host name: expected a host such as "
                          "api-na.myconnectwise.net or a URL with scheme" % site)
     return "https://%s/" % site
+
+
+def field_of(row, path):
+    """The value at ``path`` (``company/identifier``) of a ConnectWise object, or None."""
+    for part in path.split("/"):
+        row = row.get(part) if isinstance(row, dict) else None
+    return row
+
+
+def patch_operations(changes):
+    """The ConnectWise PATCH body that sets each ``{field: value}`` of ``changes``.
+
+    One ``replace`` per field, in field order, so a PATCH is the same whoever builds it;
+    a value of None empties the field. Values are sent as given (already JSON-ready).
+    """
+    return [{"op": "replace", "path": field, "value": value} for field, value in sorted(changes.items())]
 
 
 def normalise_codebase(codebase):
@@ -230,6 +247,28 @@ class ConnectWiseClient:
             yield from self.list(path, conditions=cond.all_of(cond.is_in(field, chunk), conditions),
                                  fields=fields, order_by=order_by)
 
+    def find_by(self, path, field, values, fields=None, conditions=None):
+        """The objects whose ``field`` is one of ``values``, grouped by value: ``{fold(value): [rows]}``.
+
+        This is the one bulk look-up by identifier or name. ConnectWise compares
+        case-insensitively, so the answer is grouped by :func:`identity.fold` of each row's
+        ``field``, and every value asked for has its entry (``[]`` when nothing matched):
+        ``found[fold(value)]`` never misses. Rows keep ConnectWise's order. The reads are
+        :meth:`list_in`'s (chunked ``in (...)``, every page); ``field`` (which may be nested,
+        ``company/id``) is added to ``fields`` when they leave it out, ``conditions`` narrow
+        every read. No values, no request.
+        """
+        values = list(values)
+        if fields and field not in fields and field.split("/")[0] not in fields:
+            fields = list(fields) + [field]
+        found = {}
+        if values:
+            for row in self.list_in(path, field, values, conditions=conditions, fields=fields):
+                found.setdefault(fold(field_of(row, field)), []).append(row)
+        for value in values:
+            found.setdefault(fold(value), [])
+        return found
+
     def in_chunks(self, path, field, values, conditions=None, fields=None, order_by=None,
                   max_url_length=MAX_URL_LENGTH):
         """Split ``values`` greedily so each read's full encoded URL (base, codebase, every
@@ -297,6 +336,10 @@ class ConnectWiseClient:
 
     def patch(self, path, object_id, operations):
         return self._request("PATCH", "%s/%s" % (path, object_id), json=operations).json()
+
+    def patch_fields(self, path, object_id, changes):
+        """PATCH the ``{field: value}`` of ``changes`` (see :func:`patch_operations`); the object after."""
+        return self.patch(path, object_id, patch_operations(changes))
 
     def replace(self, path, object_id, body):
         return self._request("PUT", "%s/%s" % (path, object_id), json=body).json()

@@ -18,6 +18,8 @@ import datetime
 import decimal
 import re
 
+from ansible_collections.mbs.connectwise.plugins.module_utils.dates import cw_datetime
+
 OPERATORS = frozenset(("=", "!=", "<", "<=", ">", ">=", "contains", "like", "in", "not in",
                        "not contains", "not like"))
 _FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(/[A-Za-z_][A-Za-z0-9_]*)*$")
@@ -38,7 +40,7 @@ def quote(value):
             value = value.astimezone(datetime.timezone.utc).replace(tzinfo=None)
         return "[%s]" % value.strftime("%Y-%m-%dT%H:%M:%SZ")
     if isinstance(value, datetime.date):
-        return "[%sT00:00:00Z]" % value.isoformat()
+        return "[%s]" % cw_datetime(value)
     if isinstance(value, str):
         return '"%s"' % value.replace("\\", "\\\\").replace('"', '\\"')
     raise TypeError("cannot use %r in a ConnectWise condition" % (value,))

@@ -23,8 +23,9 @@ engine does the rest the same way for every module:
 
 Many objects of one kind (hundreds of agreements) go through
 :meth:`Engine.ensure_many`: one paged ``in (...)`` read finds them all and
-references are fetched in bulk, so a run costs a few requests plus one per
-write instead of several per object.
+references are fetched in bulk (one read per reference table, one per name for a
+reference matched within its parent), so a run costs a few requests plus one per
+write instead of several per object; each object's failure is its own outcome.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -36,7 +37,9 @@ import decimal
 import re
 
 from ansible_collections.mbs.connectwise.plugins.module_utils import conditions as cond
-from ansible_collections.mbs.connectwise.plugins.module_utils.client import InputError
+from ansible_collections.mbs.connectwise.plugins.module_utils.client import InputError, field_of
+from ansible_collections.mbs.connectwise.plugins.module_utils.dates import cw_datetime
+from ansible_collections.mbs.connectwise.plugins.module_utils.identity import fold
 from ansible_collections.mbs.connectwise.plugins.module_utils.transport import (
     ApiError,
     NotFoundError,
@@ -55,21 +58,107 @@ class _Clear:
 
 CLEAR = _Clear()
 _DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(T00:00:00(Z)?)?$")
+_ID = re.compile(r"^\s*[0-9]+\s*$")
+MISSING = "{option}: no {label} named {value!r} in ConnectWise ({path})"
+AMBIGUOUS = "{option}: {value!r} matches {count} ConnectWise objects in {path}; it must be unique"
+
+
+class Match:
+    """A reference found by something other than one field (a contact by its full name).
+
+    ``condition(value)`` selects the candidates in one read, ``value_of(row)`` is what the
+    given value must equal (both folded), ``fields`` are the fields ``value_of`` reads.
+    """
+
+    def __init__(self, fields, condition, value_of):
+        self.fields = tuple(fields)
+        self.condition = condition
+        self.value_of = value_of
+
+
+def full_name_condition(name):
+    """Rows whose first and last name together are ``name``, whichever word the split is at."""
+    words = name.split()
+    if len(words) == 1:
+        return cond.any_of(cond.equals("firstName", words[0]), cond.equals("lastName", words[0]))
+    return cond.any_of(*(cond.all_of(cond.equals("firstName", " ".join(words[:cut])),
+                                     cond.equals("lastName", " ".join(words[cut:])))
+                         for cut in range(1, len(words))))
+
+
+def full_name(row):
+    return " ".join(part for part in (row.get("firstName"), row.get("lastName")) if part)
+
+
+# Contacts and members are named "First Last" in ConnectWise's screens; matched that way.
+FULL_NAME = Match(("firstName", "lastName"), full_name_condition, full_name)
 
 
 class Ref:
     """A reference field given by name: which table to look it up in, and by what.
 
+    ``match`` is the field compared with the given name, or a :class:`Match`.
     ``within`` scopes the lookup by another, already resolved, reference:
     ``Ref("procurement/subcategories", within=("category", "category/id"))``
-    finds the subcategory among the category's own.
+    finds the subcategory among the category's own. ``fields`` are read besides
+    ``id`` and the match when many are fetched at once (what a :class:`FromRef`
+    default takes from the row). ``missing`` and ``ambiguous`` word the failures
+    (``str.format`` with ``option``, ``label``, ``value``, ``path``, ``count``,
+    ``ids`` and ``scope``, the scoping row's match value). ``created_by_collection``
+    says whether an earlier task of a playbook may create the target, so that
+    ``--check`` assumes a missing one will exist; customer data (companies,
+    contacts) is never assumed. ``ids``: a number (``4711`` or ``"4711"``) given for
+    the option is the object's id, not a name.
     """
 
-    def __init__(self, path, match="name", within=None, label=None):
+    def __init__(self, path, match="name", within=None, label=None, fields=(), missing=MISSING,
+                 ambiguous=AMBIGUOUS, created_by_collection=True, ids=False):
         self.path = path
+        self.ids = ids
         self.match = match
         self.within = within
         self.label = label
+        self.fields = tuple(fields)
+        self.missing = missing
+        self.ambiguous = ambiguous
+        self.created_by_collection = created_by_collection
+
+    @property
+    def match_fields(self):
+        return list(self.match.fields) if isinstance(self.match, Match) else [self.match]
+
+    def candidates(self, value, scope=None):
+        """The condition of the one read that finds ``value`` (within ``scope``)."""
+        if isinstance(self.match, Match):
+            return cond.all_of(cond.matching(scope or {}), self.match.condition(value))
+        return cond.matching(dict(scope or {}, **{self.match: value}))
+
+    def matches(self, row, value):
+        """Whether a row the read returned is ``value`` (a :class:`Match` reads candidates)."""
+        if isinstance(self.match, Match):
+            return fold(self.match.value_of(row)) == fold(value)
+        return True
+
+
+class FromRef:
+    """A create default taken from the row of another reference: a company's default contact.
+
+    The object's reference ``option`` names the row (already read in bulk, or read by id);
+    its ``field`` must hold a reference. When it does not, creating fails with ``missing``
+    (``str.format`` with ``row``, that row, whose absent fields read as None).
+    """
+
+    def __init__(self, option, field, missing):
+        self.option = option
+        self.field = field
+        self.missing = missing
+
+
+class _Row(dict):
+    """A row for message templates: a field ConnectWise left out reads as None."""
+
+    def __missing__(self, key):
+        return None
 
 
 class Field:
@@ -83,7 +172,9 @@ class Field:
     value the user never asked for. Options the user gives are always compared.
     A callable ``create_default`` is asked per object, ``f(desired, resolved)``: it
     returns the value (``{"id": N}`` for an already known reference), None for no
-    default, or raises ``InputError`` to say why this object has none.
+    default, or raises ``InputError`` to say why this object has none. A
+    :class:`FromRef` takes the value from another reference's row (a new agreement's
+    contact is its company's default contact).
     """
 
     def __init__(self, api, kind="str", ref=None, max_length=None, create_default=None):
@@ -170,20 +261,24 @@ class Outcome:
         return diff
 
 
-def api_date(value, option):
-    """``2026-10-01`` (or a date) as ConnectWise writes dates: ``2026-10-01T00:00:00Z``."""
+def option_date(value, option):
+    """The date an option gives (``2026-10-01``, or a date); a bad one fails naming the option."""
     if isinstance(value, datetime.datetime):
-        value = value.date()
+        return value.date()
     if isinstance(value, datetime.date):
-        return "%sT00:00:00Z" % value.isoformat()
+        return value
     match = _DATE.match(str(value).strip())
     if not match:
         raise InputError("%s: %r is not a date in the form YYYY-MM-DD" % (option, value))
     try:
-        day = datetime.date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+        return datetime.date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
     except ValueError:
         raise InputError("%s: %r is not a valid calendar date" % (option, value))
-    return "%sT00:00:00Z" % day.isoformat()
+
+
+def api_date(value, option):
+    """``2026-10-01`` (or a date) as ConnectWise writes dates: ``2026-10-01T00:00:00Z``."""
+    return cw_datetime(option_date(value, option))
 
 
 def _number(value):
@@ -213,14 +308,14 @@ def strip_server_fields(obj):
     return {k: v for k, v in (obj or {}).items() if k != "_info"}
 
 
-def apply_operations(obj, operations):
-    """The object a PATCH would return: used for check-mode predictions."""
+def patched(obj, changes):
+    """The object a PATCH of ``changes`` would return: check mode's prediction (None empties a field)."""
     predicted = dict(obj)
-    for operation in operations:
-        if operation["op"] == "remove" or operation.get("value") is None:
-            predicted.pop(operation["path"], None)
+    for field, value in changes.items():
+        if value is None:
+            predicted.pop(field, None)
         else:
-            predicted[operation["path"]] = operation["value"]
+            predicted[field] = value
     return predicted
 
 
@@ -236,9 +331,14 @@ class Engine:
         self.deleted_first = deleted_first
         self._parent_ids = {}
         self._ref_cache = {}
+        # Every referenced row read, by (path, id): what a FromRef default and a scoped
+        # reference's message take from it.
+        self._rows = {}
         # References check mode could not resolve, as data: a playbook can tell "missing in
         # ConnectWise" from "created by an earlier task" without parsing predictions.
         self.unresolved = []
+        # Warnings of the whole call rather than of one object (a task-level reference).
+        self.warnings = []
 
     # ---- input --------------------------------------------------------------------------
     def desired_fields(self, params):
@@ -254,38 +354,76 @@ class Engine:
             if field.max_length is not None and isinstance(value, str) and len(value) > field.max_length:
                 raise InputError("%s: %r is %d characters long; ConnectWise allows at most %d"
                                  % (option, value, len(value), field.max_length))
-            if isinstance(value, str) and field.kind in ("str", "ref") and not value.strip() and option in self.resource.key:
+            if isinstance(value, str) and field.kind in ("str", "ref") and not value.strip() \
+                    and (option in self.resource.key or field.kind == "ref"):
                 raise InputError("%s must not be empty" % option)
             if field.kind == "date":
                 value = api_date(value, option)
+            elif field.kind == "ref":
+                value = self._reference_value(option, field.ref, value)
             desired[option] = value
         missing = [option for option in self.resource.key if desired.get(option) is None]
         if missing:
             raise InputError("missing required option(s): %s" % ", ".join(missing))
         return desired
 
+    @staticmethod
+    def _reference_value(option, ref, value):
+        """A reference as given: a name, ``{"id": N}``, or (``ref.ids``) a number meaning its id."""
+        if isinstance(value, bool) or not isinstance(value, (str, int, dict)):
+            raise InputError("%s must be %s, got %r" % (option, "an id or a name" if ref.ids else "a name", value))
+        if ref.ids and (isinstance(value, int) or _ID.match(value if isinstance(value, str) else "")):
+            return {"id": int(value)}
+        return value
+
     # ---- references ---------------------------------------------------------------------
-    def prefetch(self, ref, values, extra_fields=None):
-        """Fill the reference cache for many names with one chunked read."""
-        todo = [v for v in set(values) if (ref.path, ref.match, None, v) not in self._ref_cache]
-        found = {}
+    def _remember(self, ref, scope, value, rows):
+        for row in rows:
+            self._rows[(ref.path, row.get("id"))] = row
+        self._ref_cache[_cache_key(ref, scope, value)] = rows
+
+    def prefetch(self, ref, values):
+        """Fill the reference cache for many names with one chunked read (``ref.match`` a field)."""
+        todo = [v for v in set(values) if _cache_key(ref, None, v) not in self._ref_cache]
         if todo:
-            fields = ["id", ref.match] + list(extra_fields or [])
-            for item in self.client.list_in(ref.path, ref.match, todo, fields=fields):
-                found.setdefault(_fold(item.get(ref.match)), []).append(item)
-        for value in todo:
-            self._ref_cache[(ref.path, ref.match, None, value)] = found.get(_fold(value), [])
-        return {v: self._ref_cache[(ref.path, ref.match, None, v)] for v in values}
+            found = self.client.find_by(ref.path, ref.match, todo, fields=["id", ref.match] + list(ref.fields))
+            for value in todo:
+                self._remember(ref, None, value, found[fold(value)])
+        return {v: self._ref_cache[_cache_key(ref, None, v)] for v in values}
+
+    def prefetch_within(self, ref, wanted):
+        """Fill the cache for names scoped by a parent: ``wanted`` is ``[(parent id, name)]``.
+
+        One chunked read per distinct name covers every parent it is asked within (a contact
+        name among the contacts of 200 companies is one read, not 200).
+        """
+        parent_field = ref.within[1]
+        todo = {}  # fold(name) -> (the name as first given, {parent id: {spellings}})
+        for parent_id, value in wanted:
+            if _cache_key(ref, {parent_field: parent_id}, value) not in self._ref_cache:
+                todo.setdefault(fold(value), (value, {}))[1].setdefault(parent_id, set()).add(value)
+        fields = ["id", parent_field] + ref.match_fields + list(ref.fields)
+        for value, spellings in todo.values():
+            found = self.client.find_by(ref.path, parent_field, list(spellings), fields=fields,
+                                        conditions=ref.candidates(value))
+            for parent_id, names in spellings.items():
+                rows = [row for row in found[fold(parent_id)] if ref.matches(row, value)]
+                for name in names:
+                    self._remember(ref, {parent_field: parent_id}, name, rows)
 
     def lookup(self, ref, value, scope=None):
-        """All objects of ``ref.path`` whose ``ref.match`` equals ``value`` (cached)."""
-        scope_key = tuple(sorted(scope.items())) if scope else None
-        cache_key = (ref.path, ref.match, scope_key, value)
+        """All objects of ``ref.path`` that ``value`` names (within ``scope``), cached."""
+        cache_key = _cache_key(ref, scope, value)
         if cache_key not in self._ref_cache:
-            filters = {ref.match: value}
-            filters.update(scope or {})
-            self._ref_cache[cache_key] = list(self.client.list(ref.path, conditions=cond.matching(filters)))
+            rows = self.client.list(ref.path, conditions=ref.candidates(value, scope))
+            self._remember(ref, scope, value, [row for row in rows if ref.matches(row, value)])
         return self._ref_cache[cache_key]
+
+    def row(self, ref, object_id):
+        """The row of a resolved reference: the one read with it, else read by id."""
+        if (ref.path, object_id) not in self._rows:
+            self._rows[(ref.path, object_id)] = self.client.get_by_id(ref.path, object_id)
+        return self._rows[(ref.path, object_id)]
 
     def resolve(self, option, ref, value, resolved=None, warnings=None, missing_ok=False):
         """``{"id": N}`` for a name; in check mode a missing target becomes a placeholder.
@@ -297,7 +435,8 @@ class Engine:
         """
         if isinstance(value, dict) and value.get("id") is not None:
             return {"id": value["id"]}
-        scope = None
+        placeholder = {ref.match if isinstance(ref.match, str) else "name": value, "_unresolved": True}
+        scope, scope_name = None, None
         if ref.within:
             other_option, condition_field = ref.within
             other = (resolved or {}).get(other_option)
@@ -305,25 +444,30 @@ class Engine:
                 raise InputError("%s: %r can only be looked up within a %s; give %s too"
                                  % (option, value, other_option, other_option))
             if other.get("id") is None:  # the scope itself is a check-mode placeholder
-                return {ref.match: value, "_unresolved": True}
+                return placeholder
             scope = {condition_field: other["id"]}
+            other_ref = self.resource.fields[other_option].ref
+            if isinstance(other_ref.match, str):
+                scope_name = field_of(self._rows.get((other_ref.path, other["id"])), other_ref.match)
+            scope_name = other["id"] if scope_name is None else scope_name
         matches = self.lookup(ref, value, scope)
         label = ref.label or option
+        words = dict(option=option, label=label, value=value, path=ref.path, count=len(matches),
+                     ids=", ".join(str(m.get("id")) for m in matches), scope=scope_name)
         if len(matches) > 1:
-            raise InputError("%s: %r matches %d ConnectWise objects in %s; it must be unique"
-                             % (option, value, len(matches), ref.path))
+            raise InputError(ref.ambiguous.format(**words))
         if not matches:
             if missing_ok:
-                return {ref.match: value, "_unresolved": True}
-            if self.check_mode:
+                return placeholder
+            if self.check_mode and ref.created_by_collection:
                 entry = {"option": option, "label": label, "name": value, "path": ref.path}
                 if entry not in self.unresolved:
                     self.unresolved.append(entry)
                 if warnings is not None:
                     warnings.append("%s %r does not exist yet; assuming an earlier task creates it"
                                     % (label, value))
-                return {ref.match: value, "_unresolved": True}
-            raise InputError("%s: no %s named %r in ConnectWise (%s)" % (option, label, value, ref.path))
+                return placeholder
+            raise InputError(ref.missing.format(**words))
         return {"id": matches[0]["id"]}
 
     def resolve_refs(self, desired, warnings, missing_ok=False):
@@ -392,16 +536,25 @@ class Engine:
             wanted[field.api] = (field.kind, value)
         return wanted
 
-    def ensure(self, params, state="present"):
-        warnings = []
+    def wanted_for(self, params, state):
+        """The validated options that decide ``state`` for one object.
+
+        The one ``absent`` rule, with :meth:`resolve_for`: a delete is decided by the natural
+        key alone, and a key reference that does not exist means there is nothing to delete
+        (the object then has no key filters), in a real run as in check mode.
+        """
         desired = self.desired_fields(params)
         if state == "absent":
-            # A delete is decided by the natural key alone; a key reference that does not
-            # exist means there is nothing to delete, in a real run as in check mode.
-            desired = {option: desired[option] for option in self.resource.key}
-            resolved = self.resolve_refs(desired, warnings, missing_ok=True)
-        else:
-            resolved = self.resolve_refs(desired, warnings)
+            return {option: desired[option] for option in self.resource.key}
+        return desired
+
+    def resolve_for(self, desired, state, warnings):
+        return self.resolve_refs(desired, warnings, missing_ok=state == "absent")
+
+    def ensure(self, params, state="present"):
+        warnings = []
+        desired = self.wanted_for(params, state)
+        resolved = self.resolve_for(desired, state, warnings)
         path = self.collection_path(params, warnings, state)
         existing = self.find(path, desired, resolved)
         return self.apply(path, desired, resolved, existing, state, warnings)
@@ -426,19 +579,16 @@ class Engine:
             body.update((api, _wire(value)) for api, (kind, value) in wanted.items() if value is not CLEAR)
             return self.create_converged(path, body, desired, resolved, key, warnings, converge)
 
-        operations, before, after = [], {}, {}
-        for api, (kind, value) in sorted(wanted.items()):
-            if not same_value(kind, existing.get(api), value):
-                operations.append({"op": "replace", "path": api, "value": _wire(value)})
-                before[api] = existing.get(api)
-                after[api] = _wire(value)
-        if not operations:
+        changes = dict((api, _wire(value)) for api, (kind, value) in sorted(wanted.items())
+                       if not same_value(kind, existing.get(api), value))
+        if not changes:
             return Outcome("none", strip_server_fields(existing), key=key, warnings=warnings)
         if self.check_mode:
-            updated = apply_operations(strip_server_fields(existing), operations)
+            updated = patched(strip_server_fields(existing), changes)
         else:
-            updated = strip_server_fields(self.client.patch(path, existing["id"], operations))
-        return Outcome("update", updated, before=before, after=after, key=key, warnings=warnings)
+            updated = strip_server_fields(self.client.patch_fields(path, existing["id"], changes))
+        before = {api: existing.get(api) for api in changes}
+        return Outcome("update", updated, before=before, after=changes, key=key, warnings=warnings)
 
     # ---- deleting what is in use -------------------------------------------------------------
     def references(self, obj):
@@ -498,7 +648,20 @@ class Engine:
     def create_default(self, option, desired, resolved):
         """An option's create default for this object (a callable one is asked)."""
         default = self.resource.fields[option].create_default
+        if isinstance(default, FromRef):
+            return self.default_from_ref(default, resolved or {})
         return default(desired, resolved or {}) if callable(default) else default
+
+    def default_from_ref(self, default, resolved):
+        """``{"id": N}`` from the field of another reference's row, or the declared refusal."""
+        reference = resolved.get(default.option) or {}
+        if reference.get("id") is None:
+            return None
+        row = self.row(self.resource.fields[default.option].ref, reference["id"]) or {}
+        value = row.get(default.field)
+        if isinstance(value, dict) and value.get("id") is not None:
+            return {"id": value["id"]}
+        raise InputError(default.missing.format(row=_Row(row)))
 
     def create_default_values(self, desired, resolved, warnings):
         """``{api_field: (kind, value)}`` from the ``create_default`` of options not given."""
@@ -584,23 +747,39 @@ class Engine:
         adopted.converged = {"kept": winner["id"], "removed": [ours]}
         return adopted
 
-    def ensure_many(self, items, state="present", bulk_key=None):
+    def ensure_many(self, items, state="present", bulk_key=None, shared=()):
         """Ensure many objects of a top-level resource with bulk reads.
 
         ``bulk_key`` names the key option whose values differ between items; the
         other key options must be equal for all items. Each item's failure is
         recorded in its :class:`Outcome` and never stops the others.
+
+        ``shared`` names reference options whose value is the task's rather than an
+        item's (every agreement's agreement type): resolved once, first, a failure there
+        is raised, failing the call with one message instead of every item with the same.
+        Every other reference the items name is read in bulk before the first item (see
+        :meth:`prefetch_references`).
         """
         outcomes = [None] * len(items)
-        prepared = []
+        wanted = {}
         for index, params in enumerate(items):
+            try:
+                wanted[index] = self.wanted_for(params, state)
+            except InputError as exc:
+                outcomes[index] = _failed(self.resource, params, exc, [])
+        for option in shared:
+            values = {desired[option] for desired in wanted.values() if isinstance(desired.get(option), str)}
+            for value in sorted(values):
+                self.resolve(option, self.resource.fields[option].ref, value, warnings=self.warnings)
+        self.prefetch_references(list(wanted.values()))
+        prepared = []
+        for index, desired in wanted.items():
             warnings = []
             try:
-                desired = self.desired_fields(params)
-                resolved = self.resolve_refs(desired, warnings)
+                resolved = self.resolve_for(desired, state, warnings)
                 filters = self.key_filters(desired, resolved)
             except (InputError, ApiError) as exc:
-                outcomes[index] = _failed(self.resource, params, exc, warnings)
+                outcomes[index] = _failed(self.resource, items[index], exc, warnings)
                 continue
             prepared.append((index, desired, resolved, filters, warnings))
 
@@ -625,6 +804,31 @@ class Engine:
                 outcomes[index] = _failed(self.resource, items[index], exc, warnings)
         self._converge_many(prepared, outcomes, items, bulk_key)
         return outcomes
+
+    def prefetch_references(self, items):
+        """Read the references many objects name in bulk: one chunked read per reference
+        table, then one per name for references matched within another (a contact within
+        its company). ``items`` are the objects' :meth:`wanted_for` options."""
+        refs = [(option, field.ref) for option, field in self.resource.fields.items() if field.kind == "ref"]
+        for option, ref in refs:
+            if not ref.within and isinstance(ref.match, str):
+                names = [item[option] for item in items if isinstance(item.get(option), str)]
+                if names:
+                    self.prefetch(ref, names)
+        for option, ref in refs:
+            if ref.within:
+                wanted = [(self._known_id(ref.within[0], item.get(ref.within[0])), item[option])
+                          for item in items if isinstance(item.get(option), str)]
+                wanted = [(parent_id, name) for parent_id, name in wanted if parent_id is not None]
+                if wanted:
+                    self.prefetch_within(ref, wanted)
+
+    def _known_id(self, option, value):
+        """The id a reference option's value names, when known without a request."""
+        if isinstance(value, dict):
+            return value.get("id")
+        rows = self._ref_cache.get(_cache_key(self.resource.fields[option].ref, None, value)) or []
+        return rows[0].get("id") if len(rows) == 1 else None
 
     def _refuse_deletes_in_use(self, prepared, existing, outcomes, items):
         """Every item's references, read before the first delete: a refused item fails, alone."""
@@ -693,7 +897,7 @@ class Engine:
             else:
                 rows = self.client.list_in(self.resource.path, bulk_field, values, conditions=extra)
             for row in rows:
-                filters = {k: _get_path(row, k) for k in [bulk_field] + [k for k, _v in shared] if k}
+                filters = {k: field_of(row, k) for k in [bulk_field] + [k for k, _v in shared] if k}
                 found.setdefault(_key_tuple(filters), []).append(row)
         return found
 
@@ -721,23 +925,22 @@ def deleted_first_predicate(option):
     """``f(referrer, row, parent)`` for :class:`Engine`: the referring rows a caller deletes first."""
     if not option:
         return None
-    names = {_fold(n) for n in option.get("agreements_named") or []}
-    crosses = {(_fold(c["integration"]), _fold(c["type"]), _fold(c["level"]))
+    names = {fold(n) for n in option.get("agreements_named") or []}
+    crosses = {(fold(c["integration"]), fold(c["type"]), fold(c["level"]))
                for c in option.get("cross_references") or []}
 
     def deleted_first(referrer, row, _parent):
         if referrer.path == AGREEMENTS_PATH:
-            return _fold(row.get("name")) in names
+            return fold(row.get("name")) in names
         if referrer.path in (CROSS_REFERENCES_PATH, CROSS_REFERENCES_OF):
             integration = (row.get("managedDevicesIntegration") or {}).get("name")
-            return (_fold(integration), _fold(row.get("vendorType")), _fold(row.get("vendorLevel"))) in crosses
+            return (fold(integration), fold(row.get("vendorType")), fold(row.get("vendorLevel"))) in crosses
         return False
     return deleted_first
 
 
-def _fold(value):
-    """Strings compare case-insensitively, as in ConnectWise's conditions (SQL Server collation)."""
-    return value.lower() if isinstance(value, str) else value
+def _cache_key(ref, scope, value):
+    return (ref.path, ref.match, tuple(sorted(scope.items())) if scope else None, value)
 
 
 def _key_text(key):
@@ -745,13 +948,8 @@ def _key_text(key):
 
 
 def _key_tuple(filters):
-    return tuple(sorted((k, str(v).lower() if isinstance(v, str) else v) for k, v in filters.items()))
-
-
-def _get_path(obj, path):
-    for part in path.split("/"):
-        obj = (obj or {}).get(part) if isinstance(obj, dict) else None
-    return obj
+    """A natural key as ConnectWise compares it: identifiers and names folded."""
+    return tuple(sorted((k, fold(v)) for k, v in filters.items()))
 
 
 def _failed(resource, params, exc, warnings):

@@ -69,7 +69,16 @@ options:
     type: str
   start_date:
     description:
-      - The agreement's start date, C(YYYY-MM-DD).
+      - The agreement's start date, C(YYYY-MM-DD). When given, it is compared and changed on
+        existing agreements too.
+      - When not given, a new agreement starts on the first day of the month before O(today)
+        (the first month the vendor's billing sends), and an existing agreement's start date is
+        left as it is, so the default never moves from one month's run to the next.
+    type: str
+  today:
+    description:
+      - The date taken as today, C(YYYY-MM-DD), for the default of O(start_date).
+      - Defaults to the current date in UTC. Give it to make a run independent of the day it runs on.
     type: str
   end_date:
     description:
@@ -242,305 +251,78 @@ diff:
   elements: dict
 """
 
-import re
-
-from ansible_collections.mbs.connectwise.plugins.module_utils import conditions as cond
 from ansible_collections.mbs.connectwise.plugins.module_utils.client import InputError
-from ansible_collections.mbs.connectwise.plugins.module_utils.connectwise_module import ConnectWiseModule
-from ansible_collections.mbs.connectwise.plugins.module_utils.ensure import CLEAR, Engine, Field, Ref, Referrer, Resource
-from ansible_collections.mbs.connectwise.plugins.module_utils.transport import ApiError
+from ansible_collections.mbs.connectwise.plugins.module_utils.connectwise_module import ConnectWiseModule, Many, run_ensure_many
+from ansible_collections.mbs.connectwise.plugins.module_utils.dates import first_of_previous_month, utc_today
+from ansible_collections.mbs.connectwise.plugins.module_utils.ensure import AGREEMENTS_PATH, CLEAR, FULL_NAME, Engine, Field
+from ansible_collections.mbs.connectwise.plugins.module_utils.ensure import FromRef, Ref, Referrer, Resource, option_date
+from ansible_collections.mbs.connectwise.plugins.module_utils.identity import fold
 
-COMPANIES = "company/companies"
-CONTACTS = "company/contacts"
-COMPANY_REF = Ref(COMPANIES, match="identifier", label="company")
-TYPE_REF = Ref("finance/agreements/types", label="agreement type")
-CONTACT_REF = Ref(CONTACTS, label="contact")
 OVERRIDES = ("start_date", "bill_start_date", "end_date", "contact")
-OPERATIONS = ("create", "update", "delete", "none")
-_CONTACT_ID = re.compile(r"^\s*[0-9]+\s*$")
+COMPANIES = Many(one="company", many="companies", key="identifier", overrides=OVERRIDES)
+# Companies and contacts are the customer's: a missing one is an error, in check mode too.
+COMPANY = Ref("company/companies", match="identifier", label="company", fields=("name", "defaultContact"),
+              created_by_collection=False,
+              missing="company {value!r}: no company with this identifier in ConnectWise ({path})",
+              ambiguous="company {value!r}: {count} companies have this identifier (ids {ids})")
+CONTACT = Ref("company/contacts", match=FULL_NAME, within=("company", "company/id"), label="contact", ids=True,
+              created_by_collection=False,
+              missing="company {scope!r}: no contact named {value!r} among its contacts ({path})",
+              ambiguous="company {scope!r}: contact {value!r} is ambiguous: {count} contacts match (ids {ids})")
+DEFAULT_CONTACT = FromRef("company", "defaultContact", "company {row[identifier]!r} ({row[name]}) has no default contact "
+                          "(defaultContact): give contact for it, or set the company's default contact in ConnectWise")
 
 
-def agreement_resource(default_contact=None):
-    """The agreement :class:`Resource`; ``default_contact(desired, resolved)`` gives a new one's contact."""
+def agreement_resource(today):
+    """The agreement; a new one without a start date starts on the first of the month before ``today``."""
     return Resource(
         name="agreement",
-        path="finance/agreements",
+        path=AGREEMENTS_PATH,
         key=("company", "name"),
         fields={
-            "company": Field("company", kind="ref", ref=COMPANY_REF),
+            "company": Field("company", kind="ref", ref=COMPANY),
             "name": Field("name", max_length=100),
-            "agreement_type": Field("type", kind="ref", ref=TYPE_REF),
-            "contact": Field("contact", kind="ref", ref=CONTACT_REF, create_default=default_contact),
-            "start_date": Field("startDate", kind="date"),
+            "agreement_type": Field("type", kind="ref", ref=Ref("finance/agreements/types", label="agreement type")),
+            "contact": Field("contact", kind="ref", ref=CONTACT, create_default=DEFAULT_CONTACT),
+            "start_date": Field("startDate", kind="date", create_default=first_of_previous_month(today)),
             "end_date": Field("endDate", kind="date"),
             "no_ending_date": Field("noEndingDateFlag", kind="bool"),
             "bill_start_date": Field("billStartDate", kind="date"),
         },
         required_on_create=("name", "agreement_type", "company", "contact"),
-        referrers=(Referrer("finance/agreements/{id}/additions", None, "agreement addition"),
-                   Referrer("finance/agreements", "parentAgreement/id", "child agreement")),
+        referrers=(Referrer(AGREEMENTS_PATH + "/{id}/additions", None, "agreement addition"),
+                   Referrer(AGREEMENTS_PATH, "parentAgreement/id", "child agreement")),
     )
-
-
-def _fold(value):
-    return value.lower() if isinstance(value, str) else value
-
-
-def _full_name(contact):
-    return " ".join(p for p in (contact.get("firstName"), contact.get("lastName")) if p).lower()
 
 
 def check_same_name(params):
     """The guide's rule: agreement and agreement type share one name (unless allowed otherwise)."""
     if params["state"] != "present" or params.get("allow_name_mismatch"):
         return
-    if _fold(params["name"]) != _fold(params.get("agreement_type")):
+    if fold(params["name"]) != fold(params.get("agreement_type")):
         raise InputError("name %r differs from agreement_type %r: the vendor's guide requires the management "
                          "solution, the agreement type and the agreements to have the same name; give the same "
                          "name, or set allow_name_mismatch: true" % (params["name"], params.get("agreement_type")))
 
 
-def parse_entries(params):
-    """``[(identifier, overrides)]`` from ``company`` or ``companies``; input errors only, no I/O."""
-    if params.get("company") is not None:
-        raw = [params["company"]]
-    else:
-        raw = params.get("companies") or []
-    entries, seen = [], {}
-    for position, entry in enumerate(raw, 1):
-        where = "companies[%d]" % position if params.get("company") is None else "company"
-        if isinstance(entry, dict):
-            unknown = sorted(set(entry) - set(OVERRIDES) - {"identifier", "company"})
-            if unknown:
-                raise InputError("%s: unknown key(s) %s; allowed: identifier (or company), %s"
-                                 % (where, ", ".join(unknown), ", ".join(OVERRIDES)))
-            if "identifier" in entry and "company" in entry:
-                raise InputError("%s: give the identifier as identifier or as company, not both" % where)
-            identifier = entry.get("identifier", entry.get("company"))
-            overrides = {k: entry[k] for k in OVERRIDES if entry.get(k) is not None}
-        else:
-            identifier, overrides = entry, {}
-        if isinstance(identifier, bool) or not isinstance(identifier, (str, int)) or not str(identifier).strip():
-            raise InputError("%s: a company identifier (a non-empty string) is required, got %r"
-                             % (where, identifier))
-        identifier = str(identifier)
-        if _fold(identifier) in seen:
-            raise InputError("%s: company %r is listed more than once (also %s)"
-                             % (where, identifier, seen[_fold(identifier)]))
-        seen[_fold(identifier)] = where
-        entries.append((identifier, overrides))
-    return entries
-
-
-def parse_contact(value, where):
-    """``{"id": N}`` for a numeric id, else the stripped name."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        raise InputError("%s: contact must be an id or a name, got %r" % (where, value))
-    if isinstance(value, int) or _CONTACT_ID.match(str(value)):
-        return {"id": int(value)}
-    name = " ".join(str(value).split())
-    if not name:
-        raise InputError("%s: contact must not be empty" % where)
-    return name
-
-
 def item_params(params, identifier, overrides):
-    """One company's options for the engine (contact still unresolved)."""
+    """One company's options for the engine: the task's options, its overrides, the end-date rule."""
     item = {"company": identifier, "name": params["name"]}
     if params["state"] == "absent":
         return item
-    merged = {k: params.get(k) for k in OVERRIDES}
-    merged.update(overrides)
-    item["agreement_type"] = params["agreement_type"]
-    item["start_date"] = merged["start_date"]
-    item["bill_start_date"] = merged["bill_start_date"]
-    item["end_date"] = merged["end_date"]
-    no_ending = params.get("no_ending_date")
-    where = "company %r" % identifier
+    merged = dict({k: params.get(k) for k in OVERRIDES}, **overrides)
+    end_date, no_ending, where = merged["end_date"], params.get("no_ending_date"), "company %r" % identifier
     if no_ending is None:
-        no_ending = merged["end_date"] is None
-    elif no_ending and merged["end_date"] is not None:
-        raise InputError("%s: no_ending_date is true but end_date %r is given; give one of them"
-                         % (where, merged["end_date"]))
-    elif not no_ending and merged["end_date"] is None:
+        no_ending = end_date is None
+    elif no_ending and end_date is not None:
+        raise InputError("%s: no_ending_date is true but end_date %r is given; give one of them" % (where, end_date))
+    elif not no_ending and end_date is None:
         raise InputError("%s: no_ending_date is false but no end_date is given" % where)
-    item["no_ending_date"] = no_ending
-    if no_ending:
-        item["end_date"] = CLEAR  # ConnectWise keeps an old endDate beside the flag otherwise
-    item["contact"] = parse_contact(merged["contact"], where)
+    item.update(agreement_type=params["agreement_type"], start_date=merged["start_date"], no_ending_date=no_ending,
+                bill_start_date=merged["bill_start_date"], contact=merged["contact"],
+                # ConnectWise keeps an old endDate beside the flag unless it is cleared.
+                end_date=CLEAR if no_ending else end_date)
     return item
-
-
-class AgreementRun:
-    """One task's agreements: input checks, bulk reads, the engine, the result."""
-
-    def __init__(self, module):
-        self.module = module
-        self.params = module.params
-        self.companies = {}  # company id -> company row
-        self.engine = Engine(module.client, agreement_resource(self.default_contact), module.check_mode)
-
-    # ---- per-company defaults and lookups ------------------------------------------------
-    def default_contact(self, desired, resolved):
-        company = self.companies.get((resolved.get("company") or {}).get("id")) or {}
-        contact = company.get("defaultContact")
-        if isinstance(contact, dict) and contact.get("id") is not None:
-            return {"id": contact["id"]}
-        raise InputError("company %r (%s) has no default contact (defaultContact): give contact for it, "
-                         "or set the company's default contact in ConnectWise"
-                         % (company.get("identifier", desired.get("company")), company.get("name")))
-
-    def read_companies(self, identifiers):
-        """``{identifier: row, error, or None when unknown}`` with one chunked read of the companies."""
-        rows = self.engine.prefetch(COMPANY_REF, identifiers, extra_fields=["name", "defaultContact"])
-        known = {}
-        for identifier in identifiers:
-            matches = rows.get(identifier) or []
-            if not matches:
-                known[identifier] = None
-            elif len(matches) > 1:
-                known[identifier] = "company %r: %d companies have this identifier (ids %s)" % (
-                    identifier, len(matches), ", ".join(str(m.get("id")) for m in matches))
-            else:
-                self.companies[matches[0]["id"]] = matches[0]
-                known[identifier] = matches[0]
-        return known
-
-    def resolve_contacts(self, wanted):
-        """``{(company id, name): {"id": N} or error}`` for contacts given by name, one read per name."""
-        by_name = {}
-        for company_id, name in wanted:
-            by_name.setdefault(name.lower(), (name, set()))[1].add(company_id)
-        found = {}
-        for folded, (name, company_ids) in by_name.items():
-            rows = self.engine.client.list_in(CONTACTS, "company/id", company_ids,
-                                              conditions=name_condition(name),
-                                              fields=["id", "firstName", "lastName", "company"])
-            for row in rows:
-                if _full_name(row) == folded:
-                    found.setdefault(((row.get("company") or {}).get("id"), folded), []).append(row)
-        answers = {}
-        for company_id, name in wanted:
-            matches = found.get((company_id, name.lower()), [])
-            company = self.companies[company_id].get("identifier")
-            if len(matches) == 1:
-                answers[(company_id, name)] = {"id": matches[0]["id"]}
-            elif not matches:
-                answers[(company_id, name)] = "company %r: no contact named %r among its contacts (%s)" % (
-                    company, name, CONTACTS)
-            else:
-                answers[(company_id, name)] = "company %r: contact %r is ambiguous: %d contacts match (ids %s)" % (
-                    company, name, len(matches), ", ".join(str(m.get("id")) for m in matches))
-        return answers
-
-    # ---- the run ----------------------------------------------------------------------------
-    def run(self):
-        params, state = self.params, self.params["state"]
-        try:
-            check_same_name(params)
-            entries = parse_entries(params)
-            items = [item_params(params, identifier, overrides) for identifier, overrides in entries]
-            for item in items:  # every input check (lengths, dates) before the first request
-                self.engine.desired_fields(dict(item, contact=None))
-        except InputError as exc:
-            self.module.fail_json(msg=str(exc))
-
-        warnings = []
-        errors = {}
-        try:
-            if state == "present" and items:
-                # An unknown type fails the task at once, not each company with the same message.
-                self.engine.resolve("agreement_type", TYPE_REF, params["agreement_type"], warnings=warnings)
-            companies = self.read_companies([item["company"] for item in items]) if items else {}
-            by_name = set()
-            for index, item in enumerate(items):
-                company = companies[item["company"]]
-                if company is None and state == "absent":
-                    continue  # an unknown company has no agreement to delete: nothing to do
-                if company is None:
-                    errors[index] = "company %r: no company with this identifier in ConnectWise (%s)" % (
-                        item["company"], COMPANIES)
-                elif not isinstance(company, dict):
-                    errors[index] = company
-                elif isinstance(item.get("contact"), str):
-                    by_name.add((company["id"], item["contact"]))
-            contacts = self.resolve_contacts(sorted(by_name)) if by_name else {}
-        except (InputError, ApiError) as exc:
-            self.module.fail_from(exc)
-
-        todo = []
-        for index, item in enumerate(items):
-            if index in errors or companies[item["company"]] is None:
-                continue
-            if isinstance(item.get("contact"), str):
-                answer = contacts[(companies[item["company"]]["id"], item["contact"])]
-                if not isinstance(answer, dict):
-                    errors[index] = answer
-                    continue
-                item = dict(item, contact=answer)
-            todo.append((index, item))
-
-        try:
-            outcomes = self.engine.ensure_many([item for _index, item in todo], state, bulk_key="company")
-        except (InputError, ApiError) as exc:
-            self.module.fail_from(exc)
-        by_index = dict(zip([index for index, _item in todo], outcomes))
-        return self.finish(items, by_index, errors, warnings)
-
-    def finish(self, items, outcomes, errors, warnings):
-        results, diffs, failed = [], [], {}
-        counts = dict((op, 0) for op in OPERATIONS)
-        counts["failed"] = 0
-        for index, item in enumerate(items):
-            outcome = outcomes.get(index)
-            error = errors.get(index) or (outcome.error if outcome is not None else None)
-            entry = {"company": item["company"], "operation": "none", "id": None, "object": None, "error": error,
-                     "converged": None}
-            if outcome is not None:
-                warnings.extend(outcome.warnings)
-                if error is None:
-                    entry["operation"] = outcome.operation
-                    entry["object"] = outcome.object
-                    entry["id"] = (outcome.object or {}).get("id")
-                    entry["converged"] = outcome.converged
-                    if outcome.changed:
-                        diffs.append(outcome.diff("agreement %s of company %s" % (item["name"], item["company"])))
-            if error is not None:
-                counts["failed"] += 1
-                failed[item["company"]] = error
-            else:
-                counts[entry["operation"]] += 1
-            results.append(entry)
-
-        result = dict(changed=any(r["operation"] in ("create", "update", "delete")
-                                  or (r["converged"] or {}).get("removed") for r in results),
-                      results=results, counts=counts)
-        if self.params.get("company") is not None and results:
-            result.update(operation=results[0]["operation"], object=results[0]["object"])
-        if self.module._diff and diffs:
-            result["diff"] = diffs
-        for warning in sorted(set(warnings)):
-            self.module.warn(warning)
-        if failed:
-            if len(items) == 1:
-                msg = next(iter(failed.values()))
-            else:
-                msg = "%d of %d companies failed: %s" % (len(failed), len(items), "; ".join(
-                    "%s: %s" % (company, reason) for company, reason in failed.items()))
-            self.module.fail_json(msg=msg, failed_companies=failed, **result)
-        self.module.exit_json(**result)
-
-
-def name_condition(name):
-    """Contacts whose first and last name together are ``name``, whichever word the split is at."""
-    words = name.split()
-    if len(words) == 1:
-        return cond.any_of(cond.equals("firstName", words[0]), cond.equals("lastName", words[0]))
-    return cond.any_of(*(cond.all_of(cond.equals("firstName", " ".join(words[:cut])),
-                                     cond.equals("lastName", " ".join(words[cut:])))
-                         for cut in range(1, len(words))))
 
 
 def main():
@@ -555,6 +337,7 @@ def main():
             no_ending_date=dict(type="bool"),
             bill_start_date=dict(type="str"),
             contact=dict(type="str"),
+            today=dict(type="str"),
             allow_name_mismatch=dict(type="bool", default=False),
             state=dict(type="str", choices=["present", "absent"], default="present"),
         ),
@@ -563,7 +346,16 @@ def main():
         required_if=[("state", "present", ("agreement_type",))],
         supports_check_mode=True,
     )
-    AgreementRun(module).run()
+    params = module.params
+    try:
+        check_same_name(params)
+        today = option_date(params["today"], "today") if params["today"] else utc_today()
+    except InputError as exc:
+        module.fail_json(msg=str(exc))
+    engine = Engine(module.client, agreement_resource(today), module.check_mode)
+    # An unknown agreement type fails the task at once, not each company with the same message.
+    run_ensure_many(module, engine, COMPANIES, lambda identifier, overrides: item_params(params, identifier, overrides),
+                    bulk_key="company", shared=("agreement_type",), diff_label="agreement {name} of company {company}")
 
 
 if __name__ == "__main__":

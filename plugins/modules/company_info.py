@@ -92,6 +92,7 @@ missing:
 """
 
 from ansible_collections.mbs.connectwise.plugins.module_utils.connectwise_module import ConnectWiseModule
+from ansible_collections.mbs.connectwise.plugins.module_utils.identity import fold
 from ansible_collections.mbs.connectwise.plugins.module_utils.transport import ApiError
 
 PATH = "company/companies"
@@ -99,17 +100,12 @@ PATH = "company/companies"
 
 def read_companies(client, identifiers=None, conditions=None, fields=None):
     """``(companies, missing)``; ``missing`` is None when no identifiers were given."""
-    if fields and identifiers is not None and "identifier" not in fields:
-        wanted_fields = list(fields) + ["identifier"]
-    else:
-        wanted_fields = fields
     if identifiers is None:
         return list(client.list(PATH, conditions=conditions or None, fields=fields)), None
-    rows = list(client.list_in(PATH, "identifier", identifiers, conditions=conditions or None,
-                               fields=wanted_fields)) if identifiers else []
-    seen = set(str(row.get("identifier", "")).lower() for row in rows)
-    missing = [i for i in identifiers if i.lower() not in seen]
-    if wanted_fields is not fields:
+    found = client.find_by(PATH, "identifier", identifiers, fields=fields, conditions=conditions or None)
+    missing = [i for i in identifiers if not found[fold(i)]]
+    rows = [row for group in found.values() for row in group]
+    if fields and "identifier" not in fields:  # read only to tell the missing ones
         rows = [dict((k, v) for k, v in row.items() if k != "identifier") for row in rows]
     return rows, missing
 

@@ -271,3 +271,57 @@ def test_settle_delays_cover_twice_the_timeout_and_stay_bounded():
     assert max(delays) <= 15
     assert delays[0] == 1
     assert sum(RetryPolicy().settle_delays(0)) == 2
+
+
+# ---- find_by: the one bulk look-up by identifier ------------------------------------------------------
+
+def test_find_by_groups_rows_by_the_folded_value_and_answers_every_value_asked(client, mocked):
+    mocked.get(API + "company/companies", json=[{"id": 1, "identifier": "AcmeCorp"}, {"id": 2, "identifier": "Globex"},
+                                                {"id": 3, "identifier": "GLOBEX"}])
+    found = client.find_by("company/companies", "identifier", ["acmecorp", "Globex", "Ghost"])
+    assert found == {"acmecorp": [{"id": 1, "identifier": "AcmeCorp"}],
+                     "globex": [{"id": 2, "identifier": "Globex"}, {"id": 3, "identifier": "GLOBEX"}],
+                     "ghost": []}
+    [call] = mocked.calls
+    assert query(call)["conditions"] == ['identifier in ("Ghost","Globex","acmecorp")']
+
+
+def test_find_by_a_nested_field_with_conditions_and_fields_reads_the_field_too(client, mocked):
+    mocked.get(API + "finance/agreements", json=[{"id": 7, "company": {"id": 19}}])
+    found = client.find_by("finance/agreements", "company/id", [19, 20], fields=["id"], conditions='name = "MBS"')
+    assert found == {"19": [{"id": 7, "company": {"id": 19}}], "20": []}
+    assert query(mocked.calls[0])["fields"] == ["id,company/id"]
+    assert query(mocked.calls[0])["conditions"] == ['(company/id in (19,20)) and (name = "MBS")']
+
+
+def test_find_by_uses_the_chunked_reads_and_nothing_for_no_values(client, mocked):
+    mocked.get(API + "company/companies", json=[])
+    assert client.find_by("company/companies", "identifier", []) == {}
+    assert len(mocked.calls) == 0
+    found = client.find_by("company/companies", "identifier", ["c%03d" % i for i in range(250)], fields=["id", "identifier"])
+    assert len(mocked.calls) == 3 and len(found) == 250
+    assert query(mocked.calls[0])["fields"] == ["id,identifier"]
+
+
+# ---- one PATCH builder ---------------------------------------------------------------------------------
+
+def test_patch_operations_replace_each_field_in_field_order():
+    assert client_mod.patch_operations({"name": "B", "endDate": None, "billStartDate": "2026-10-01T00:00:00Z"}) == [
+        {"op": "replace", "path": "billStartDate", "value": "2026-10-01T00:00:00Z"},
+        {"op": "replace", "path": "endDate", "value": None},
+        {"op": "replace", "path": "name", "value": "B"}]
+    assert client_mod.patch_operations({}) == []
+
+
+def test_patch_fields_sends_those_operations_and_returns_the_object(client, mocked):
+    mocked.patch(API + "finance/agreements/7", json={"id": 7, "name": "B"})
+    assert client.patch_fields("finance/agreements", 7, {"name": "B"}) == {"id": 7, "name": "B"}
+    assert json.loads(mocked.calls[0].request.body) == [{"op": "replace", "path": "name", "value": "B"}]
+
+
+def test_field_of_reads_nested_paths():
+    row = {"company": {"id": 19, "identifier": "Acme"}, "name": "MBS"}
+    assert client_mod.field_of(row, "company/identifier") == "Acme"
+    assert client_mod.field_of(row, "name") == "MBS"
+    assert client_mod.field_of(row, "contact/id") is None
+    assert client_mod.field_of(None, "name") is None

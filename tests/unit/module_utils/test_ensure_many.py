@@ -1,0 +1,260 @@
+"""The engine's capabilities for many objects at once (``Engine.ensure_many``) and what it declares.
+
+Bulk reads with per-item outcomes, task-level (shared) references, a reference matched within its
+parent (a contact by full name among its company's), create defaults taken from a referenced row,
+the one ``absent`` rule, and ``Many``/``exit_many`` turning entries and outcomes into a result.
+The ConnectWise is the in-memory ``FakeConnectWise``; its log says which reads were made.
+"""
+
+import pytest
+
+from ansible_collections.mbs.connectwise.plugins.module_utils.client import InputError
+from ansible_collections.mbs.connectwise.plugins.module_utils.connectwise_module import Many
+from ansible_collections.mbs.connectwise.plugins.module_utils.ensure import (
+    FULL_NAME,
+    Engine,
+    Field,
+    FromRef,
+    Ref,
+    Resource,
+)
+
+from ..modules.fake_connectwise import FakeConnectWise
+
+COMPANIES = "company/companies"
+CONTACTS = "company/contacts"
+TYPES = "service/types"
+TICKETS = "service/tickets"
+
+COMPANY = Ref(COMPANIES, match="identifier", label="company", fields=("name", "defaultContact"),
+              created_by_collection=False,
+              missing="company {value!r}: unknown ({path})", ambiguous="company {value!r}: {count} of them (ids {ids})")
+CONTACT = Ref(CONTACTS, match=FULL_NAME, within=("company", "company/id"), label="contact", ids=True,
+              created_by_collection=False,
+              missing="company {scope!r}: no contact {value!r}",
+              ambiguous="company {scope!r}: contact {value!r} is {count} contacts (ids {ids})")
+TYPE = Ref(TYPES, label="ticket type")
+
+TICKET = Resource(
+    name="ticket",
+    path=TICKETS,
+    key=("company", "summary"),
+    fields={
+        "company": Field("company", kind="ref", ref=COMPANY),
+        "summary": Field("summary", max_length=40),
+        "ticket_type": Field("type", kind="ref", ref=TYPE),
+        "contact": Field("contact", kind="ref", ref=CONTACT,
+                         create_default=FromRef("company", "defaultContact",
+                                                "company {row[identifier]!r} ({row[name]}) has no default contact")),
+        "priority": Field("priority"),
+    },
+    required_on_create=("ticket_type", "contact"),
+)
+
+
+@pytest.fixture
+def cw(mocked):
+    fake = FakeConnectWise(mocked)
+    fake.add(TYPES, id=3, name="Backup")
+    return fake
+
+
+def company(cw, identifier, default_contact=True):
+    row = cw.add(COMPANIES, identifier=identifier, name="%s Inc" % identifier)
+    if default_contact:
+        person = cw.add(CONTACTS, firstName="Default", lastName=identifier, company={"id": row["id"]})
+        row["defaultContact"] = {"id": person["id"], "name": "Default %s" % identifier}
+    return row
+
+
+def items(*companies, **options):
+    return [dict({"company": c, "summary": "Backup", "ticket_type": "Backup"}, **options) for c in companies]
+
+
+def reads(cw, path):
+    return [query for method, p, query in cw.calls("GET") if p == path]
+
+
+# ---- shared references --------------------------------------------------------------------------------
+
+def test_a_shared_reference_is_resolved_once_before_anything_else(client, cw):
+    for n in range(3):
+        company(cw, "C%d" % n)
+    outcomes = Engine(client, TICKET).ensure_many(items("C0", "C1", "C2"), bulk_key="company", shared=("ticket_type",))
+    assert [o.operation for o in outcomes] == ["create"] * 3
+    assert cw.log[0][1] == TYPES and len(reads(cw, TYPES)) == 1
+
+
+def test_a_shared_reference_that_fails_fails_the_call_once_before_any_other_read(client, cw):
+    company(cw, "C0")
+    with pytest.raises(InputError, match="no ticket type named 'Nope'"):
+        Engine(client, TICKET).ensure_many(items("C0", "C1", ticket_type="Nope"), bulk_key="company",
+                                           shared=("ticket_type",))
+    assert len(cw.log) == 1 and cw.writes() == []
+
+
+def test_without_shared_the_same_failure_is_each_items_own(client, cw):
+    company(cw, "C0")
+    company(cw, "C1")
+    outcomes = Engine(client, TICKET).ensure_many(items("C0", "C1", ticket_type="Nope"), bulk_key="company")
+    assert [o.failed for o in outcomes] == [True, True]
+    assert all("no ticket type named 'Nope'" in o.error for o in outcomes)
+
+
+# ---- bulk reads ------------------------------------------------------------------------------------------
+
+def test_references_are_read_in_bulk_one_read_per_table_and_one_per_contact_name(client, cw):
+    names = ["C%03d" % n for n in range(40)]
+    for identifier in names:
+        row = company(cw, identifier)
+        cw.add(CONTACTS, firstName="Mary Ann", lastName="Smith", company={"id": row["id"]})
+        cw.add(CONTACTS, firstName="Bob", lastName="Jones", company={"id": row["id"]})
+    wanted = [dict(item, contact="mary ann SMITH" if n % 2 else "Bob  Jones") for n, item in enumerate(items(*names))]
+    outcomes = Engine(client, TICKET).ensure_many(wanted, bulk_key="company", shared=("ticket_type",))
+    assert [o.error for o in outcomes] == [None] * 40
+    assert len(reads(cw, COMPANIES)) == 1 and len(reads(cw, TYPES)) == 1
+    # one read per distinct name, each over all the companies it is asked within
+    contact_reads = reads(cw, CONTACTS)
+    assert len(contact_reads) == 2
+    assert all(q["conditions"].startswith("(company/id in (") for q in contact_reads)
+    assert reads(cw, COMPANIES)[0]["fields"] == "id,identifier,name,defaultContact"
+    by_company = {body["company"]["id"]: body["contact"]["id"] for method, path, body in cw.sent}
+    contacts = {(c["company"]["id"], c["firstName"]): c["id"] for c in cw.rows(CONTACTS)}
+    for n, identifier in enumerate(names):
+        company_id = [c["id"] for c in cw.rows(COMPANIES) if c["identifier"] == identifier][0]
+        assert by_company[company_id] == contacts[(company_id, "Mary Ann" if n % 2 else "Bob")]
+
+
+def test_a_contact_is_matched_among_its_own_companys_contacts_only(client, cw):
+    acme, globex = company(cw, "Acme"), company(cw, "Globex")
+    mary = cw.add(CONTACTS, firstName="Mary", lastName="Smith", company={"id": acme["id"]})
+    cw.add(CONTACTS, firstName="Mary", lastName="Smithson", company={"id": globex["id"]})
+    outcomes = Engine(client, TICKET).ensure_many(items("Acme", "Globex", contact="Mary Smith"), bulk_key="company")
+    assert outcomes[0].operation == "create" and outcomes[0].object["contact"] == {"id": mary["id"]}
+    assert outcomes[1].error == "company 'Globex': no contact 'Mary Smith'"
+    assert len(cw.calls("POST")) == 1
+
+
+def test_a_one_word_contact_name_is_a_first_or_last_name_but_must_be_the_whole_name(client, cw):
+    acme = company(cw, "Acme")
+    cher = cw.add(CONTACTS, firstName="Cher", lastName=None, company={"id": acme["id"]})
+    cw.add(CONTACTS, firstName="Cher", lastName="Horowitz", company={"id": acme["id"]})
+    [outcome] = Engine(client, TICKET).ensure_many(items("Acme", contact="cher"), bulk_key="company")
+    assert outcome.error is None and outcome.object["contact"] == {"id": cher["id"]}
+
+
+def test_an_ambiguous_contact_names_its_company_and_the_ids(client, cw):
+    acme = company(cw, "Acme")
+    twins = [cw.add(CONTACTS, firstName="Sam", lastName="Lee", company={"id": acme["id"]}) for _n in range(2)]
+    [outcome] = Engine(client, TICKET).ensure_many(items("acme", contact="Sam Lee"), bulk_key="company")
+    # the company as ConnectWise spells it, read with the company
+    assert outcome.error == "company 'Acme': contact 'Sam Lee' is 2 contacts (ids %d, %d)" % (
+        twins[0]["id"], twins[1]["id"])
+    assert cw.writes() == []
+
+
+def test_a_number_given_for_an_ids_reference_is_its_id_and_is_not_looked_up(client, cw):
+    company(cw, "Acme")
+    [outcome] = Engine(client, TICKET).ensure_many(items("Acme", contact=" 4711 "), bulk_key="company")
+    assert outcome.object["contact"] == {"id": 4711}
+    assert reads(cw, CONTACTS) == []
+
+
+@pytest.mark.parametrize("value, message", [("  ", "contact must not be empty"),
+                                            (True, "contact must be an id or a name, got True")])
+def test_a_reference_given_as_nothing_usable_is_refused_naming_the_option(client, cw, value, message):
+    with pytest.raises(InputError, match=message):
+        Engine(client, TICKET).desired_fields(dict(items("Acme")[0], contact=value))
+
+
+# ---- customer data is never assumed --------------------------------------------------------------------
+
+def test_check_mode_assumes_a_missing_collection_object_but_never_a_missing_company(client, cw):
+    company(cw, "Acme")
+    engine = Engine(client, TICKET, check_mode=True)
+    outcomes = engine.ensure_many(items("Acme", "Ghost", ticket_type="Later"), bulk_key="company")
+    assert outcomes[0].operation == "create" and outcomes[0].error is None
+    assert any("ticket type 'Later' does not exist yet" in w for w in outcomes[0].warnings)
+    assert outcomes[1].error == "company 'Ghost': unknown (company/companies)"
+    assert [u["label"] for u in engine.unresolved] == ["ticket type"]
+    assert cw.writes() == []
+
+
+def test_an_ambiguous_company_uses_the_declared_wording(client, cw):
+    first, second = company(cw, "Twin"), company(cw, "TWIN")
+    [outcome] = Engine(client, TICKET).ensure_many(items("twin"), bulk_key="company")
+    assert outcome.error == "company 'twin': 2 of them (ids %d, %d)" % (first["id"], second["id"])
+
+
+# ---- create defaults from a referenced row ---------------------------------------------------------------
+
+def test_a_new_object_takes_the_default_from_the_referenced_row_read_with_it(client, cw):
+    acme = company(cw, "Acme")
+    [outcome] = Engine(client, TICKET).ensure_many(items("Acme"), bulk_key="company")
+    assert outcome.object["contact"] == {"id": acme["defaultContact"]["id"]}
+    assert len(reads(cw, COMPANIES)) == 1  # the default came with the bulk read: no read by id
+
+
+def test_without_the_field_the_create_fails_with_the_declared_words_and_others_go_on(client, cw):
+    company(cw, "Bare", default_contact=False)
+    company(cw, "Acme")
+    outcomes = Engine(client, TICKET).ensure_many(items("Bare", "Acme"), bulk_key="company")
+    assert outcomes[0].error == "company 'Bare' (Bare Inc) has no default contact"
+    assert outcomes[1].operation == "create"
+    assert len(cw.calls("POST")) == 1
+
+
+def test_the_default_is_not_asked_for_an_existing_object(client, cw):
+    bare = company(cw, "Bare", default_contact=False)
+    cw.add(TICKETS, company={"id": bare["id"]}, summary="Backup", type={"id": 3}, contact={"id": 5})
+    [outcome] = Engine(client, TICKET).ensure_many(items("Bare"), bulk_key="company")
+    assert outcome.operation == "none" and outcome.error is None
+
+
+def test_a_referenced_row_not_read_yet_is_read_by_its_id(client, cw):
+    acme = company(cw, "Acme")
+    outcome = Engine(client, TICKET).ensure(dict(items("x")[0], company={"id": acme["id"]}))
+    assert outcome.operation == "create" and outcome.object["contact"] == {"id": acme["defaultContact"]["id"]}
+    assert ("GET", "%s/%d" % (COMPANIES, acme["id"]), {}) in cw.log
+
+
+# ---- the one absent rule --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_absent_is_decided_by_the_key_alone_in_one_and_in_many(client, cw, check_mode):
+    acme = company(cw, "Acme")
+    row = cw.add(TICKETS, company={"id": acme["id"]}, summary="Backup", type={"id": 3})
+    gone = dict(items("GoneCorp", contact="Nobody", ticket_type="Nope")[0])
+    many = Engine(client, TICKET, check_mode=check_mode).ensure_many(
+        [dict(gone, company="Acme"), gone], state="absent", bulk_key="company")
+    one = Engine(client, TICKET, check_mode=check_mode).ensure(gone, state="absent")
+    assert [(o.operation, o.error) for o in many] == [("delete", None), ("none", None)]
+    assert (one.operation, one.error) == ("none", None)
+    # what does not decide a delete is not read: no type, no contact
+    assert reads(cw, TYPES) == [] and reads(cw, CONTACTS) == []
+    assert cw.writes() == ([] if check_mode else [("DELETE", "%s/%d" % (TICKETS, row["id"]), {})])
+
+
+# ---- Many: one object or many, each with its overrides ----------------------------------------------------
+
+HOSTS = Many(one="host", many="hosts", key="name", overrides=("port",))
+
+
+def test_many_reads_one_or_many_entries_with_overrides():
+    assert HOSTS.entries({"host": "a", "hosts": None}) == [("a", {})]
+    assert HOSTS.entries({"host": None, "hosts": ["a", {"name": "b", "port": 22}, {"host": 7}]}) == [
+        ("a", {}), ("b", {"port": 22}), ("7", {})]
+    assert HOSTS.entries({"host": None, "hosts": None}) == []
+
+
+@pytest.mark.parametrize("entries, message", [
+    (["a", " A "], "hosts[2]: host ' A ' is listed more than once (also hosts[1])"),
+    ([{"name": "a", "user": "x"}], "hosts[1]: unknown key(s) user; allowed: name (or host), port"),
+    ([{"name": "a", "host": "a"}], "hosts[1]: give the name as name or as host, not both"),
+    ([{"port": 1}], "hosts[1]: a host name (a non-empty string) is required, got None"),
+    ([True], "hosts[1]: a host name (a non-empty string) is required, got True"),
+])
+def test_many_refuses_bad_entries_naming_where(entries, message):
+    with pytest.raises(InputError) as raised:
+        HOSTS.entries({"host": None, "hosts": entries})
+    assert str(raised.value) == message
