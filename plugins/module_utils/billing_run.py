@@ -658,7 +658,7 @@ class BillingRun:
         jobs += [job for job in absent if job.result["action"] != "skipped"]
         self._collect_warnings(jobs)
         changed = any(job.result["action"] in ("created", "updated", "cancelled") or job.result["cancelled"]
-                      or job.wrote for job in jobs)
+                      or job.result["removed"] or job.wrote for job in jobs)
         diffs = [d for job in jobs for d in job.diffs]
         return [job.result for job in jobs], changed, diffs
 
@@ -709,8 +709,11 @@ class History:
     # ---------------------------------------------------------------- the period's addition
     def bill(self):
         job, result = self.job, self.job.result
-        effective = bc.effective_date(self.period, job.agreement.get("billStartDate"), self.config.effective_date_policy)
         line = self._line()
+        if not (line.no_usage and not self.config.send_zero):
+            # Only an addition has an effective date: a month without usage only stops earlier ones.
+            effective = bc.effective_date(self.period, job.agreement.get("billStartDate"),
+                                          self.config.effective_date_policy)
         additions = self.read()
         winner, duplicates = bc.period_winner(self.period_additions(additions), self.period)
         if line.no_usage and not self.config.send_zero:
