@@ -54,6 +54,9 @@ from collections import namedtuple
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
+from ansible_collections.mbs.connectwise.plugins.module_utils.dates import cw_datetime, parse_cw_date
+from ansible_collections.mbs.connectwise.plugins.module_utils.identity import fold
+
 UNITS = {
     "GiB": 2 ** 30,
     "GB": 10 ** 9,
@@ -300,29 +303,6 @@ def _as_date(value):
     if isinstance(value, datetime.date):
         return value
     return parse_cw_date(value)
-
-
-def parse_cw_date(value):
-    """A ConnectWise date or datetime (``2026-10-01T00:00:00Z``, ``2026-10-01``) -> date.
-    ``None`` and ``""`` give None."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime.datetime):
-        return value.date()
-    if isinstance(value, datetime.date):
-        return value
-    if not isinstance(value, str):
-        raise ValueError("date %r is not a date" % (value,))
-    text = value.strip()
-    try:
-        return datetime.date.fromisoformat(text[:10])
-    except ValueError:
-        raise ValueError("date %r is not a date written YYYY-MM-DD" % (value,))
-
-
-def cw_datetime(day):
-    """date -> ``"YYYY-MM-DDT00:00:00Z"`` (ConnectWise's wire format)."""
-    return "%sT00:00:00Z" % _as_date(day).isoformat()
 
 
 # ---------------------------------------------------------------------------
@@ -849,7 +829,7 @@ def _same(field_name, existing, wanted):
             have = existing.get(key)
             if isinstance(value, str) and isinstance(have, str) and key in ("identifier", "name"):
                 # ConnectWise identifiers and names match case-insensitively.
-                if value.lower() != have.lower():
+                if fold(value) != fold(have):
                     return False
             elif not _same(key, have, value):
                 return False
@@ -880,17 +860,12 @@ def addition_changes(existing_addition, wanted):
                 if not _same(key, existing_addition.get(key), value))
 
 
-def patch_operations(changes):
-    """ConnectWise PATCH body for ``changes``."""
-    return [{"op": "replace", "path": key, "value": to_json_value(value)} for key, value in sorted(changes.items())]
-
-
 def _product_matches(addition, product):
     ref = addition.get("product") or {}
     if isinstance(product, int) and not isinstance(product, bool):
         return ref.get("id") == product
     identifier = ref.get("identifier")
-    return isinstance(identifier, str) and isinstance(product, str) and identifier.lower() == product.lower()
+    return isinstance(identifier, str) and isinstance(product, str) and fold(identifier) == fold(product)
 
 
 # ---------------------------------------------------------------------------

@@ -55,7 +55,7 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible_collections.mbs.connectwise.plugins.module_utils import billing_compute as bc
 from ansible_collections.mbs.connectwise.plugins.module_utils import conditions as cond
 from ansible_collections.mbs.connectwise.plugins.module_utils.client import InputError
-from ansible_collections.mbs.connectwise.plugins.module_utils.identity import company_key
+from ansible_collections.mbs.connectwise.plugins.module_utils.identity import fold
 from ansible_collections.mbs.connectwise.plugins.module_utils.transport import ApiError, NotFoundError
 from ansible_collections.mbs.connectwise.plugins.module_utils.usage_sources import (
     DEFAULT_MBS_API_URL,
@@ -133,7 +133,7 @@ class Config:
     current_period: bool = False
 
     def settings_for(self, identifier):
-        return self.overrides.get(company_key(identifier), self.defaults)
+        return self.overrides.get(fold(identifier), self.defaults)
 
     @property
     def all_settings(self):
@@ -250,7 +250,7 @@ def _overrides(companies, defaults):
     for identifier, raw in sorted((companies or {}).items(), key=lambda item: str(item[0])):
         if not str(identifier).strip():
             raise InputError("companies: a ConnectWise company identifier is empty")
-        key = company_key(identifier)
+        key = fold(identifier)
         if key in overrides:
             raise InputError("companies: %r is given twice (identifiers match case-insensitively)" % identifier)
         overrides[key] = _company_settings(identifier, raw, defaults)
@@ -459,10 +459,10 @@ class BillingRun:
 
     def _jobs(self, records):
         groups = {}
-        mapped = dict((company_key(name), identifier) for name, identifier in self.config.company_map.items())
+        mapped = dict((fold(name), identifier) for name, identifier in self.config.company_map.items())
         for record in records:
-            identifier = mapped.get(company_key(record.company), record.company)
-            group = groups.setdefault(company_key(identifier), {"identifier": identifier, "names": [], "records": []})
+            identifier = mapped.get(fold(record.company), record.company)
+            group = groups.setdefault(fold(identifier), {"identifier": identifier, "names": [], "records": []})
             if record.company not in group["names"]:
                 group["names"].append(record.company)
             group["records"].append(dataclasses.replace(record, company=group["identifier"]))
@@ -485,11 +485,11 @@ class BillingRun:
         if self.config.absent_companies == "cancel" and self.config.previous_additions == "cancel":
             names.update(settings.agreement for settings in self.config.all_settings if not settings.skip)
         found = {}
-        for name in sorted(names, key=company_key):
-            rows = found.setdefault(company_key(name), {})
+        for name in sorted(names, key=fold):
+            rows = found.setdefault(fold(name), {})
             for row in self.client.list(AGREEMENTS, conditions=cond.equals("name", name), fields=AGREEMENT_FIELDS,
                                         order_by="id asc"):
-                rows.setdefault(company_key((row.get("company") or {}).get("identifier")), []).append(row)
+                rows.setdefault(fold((row.get("company") or {}).get("identifier")), []).append(row)
         return found
 
     def _choose_agreement(self, job, rows):
@@ -516,7 +516,7 @@ class BillingRun:
     def _attach_agreements(self, jobs, agreements):
         without = []
         for job in jobs:
-            rows = agreements.get(company_key(job.settings.agreement), {}).get(company_key(job.identifier))
+            rows = agreements.get(fold(job.settings.agreement), {}).get(fold(job.identifier))
             if rows:
                 self._choose_agreement(job, rows)
             else:
@@ -525,20 +525,17 @@ class BillingRun:
 
     def _explain_missing_agreements(self, jobs):
         """Tell a company ConnectWise lacks from one without the agreement (one chunked read)."""
-        known = {}
-        if jobs:
-            for row in self.client.list_in("company/companies", "identifier", [job.identifier for job in jobs],
-                                           fields=COMPANY_FIELDS):
-                known.setdefault(company_key(row.get("identifier")), row)
+        known = self.client.find_by("company/companies", "identifier", [job.identifier for job in jobs],
+                                    fields=COMPANY_FIELDS)
         for job in jobs:
-            company = known.get(company_key(job.identifier))
-            if company is None:
+            companies = known[fold(job.identifier)]
+            if not companies:
                 self._finish(job, "skipped", "no ConnectWise company with identifier %r (usage company %s); map the "
                                              "usage company to a ConnectWise identifier with company_map"
                              % (job.identifier, job.result["usage_company"]))
                 continue
-            job.company = company
-            job.result["company_name"] = company.get("name")
+            job.company = companies[0]
+            job.result["company_name"] = job.company.get("name")
             job.no_named_agreement = True
             self._finish(job, "skipped", "no agreement named %r for company %s" % (job.settings.agreement,
                                                                                    job.identifier))
@@ -547,7 +544,7 @@ class BillingRun:
         """Companies with a covering agreement but no usage record: their open additions must stop."""
         if self.config.absent_companies != "cancel" or self.config.previous_additions != "cancel":
             return []
-        present = set(company_key(job.identifier) for job in jobs)
+        present = set(fold(job.identifier) for job in jobs)
         absent = []
         for rows_by_company in agreements.values():
             for key, rows in sorted(rows_by_company.items()):
@@ -555,7 +552,7 @@ class BillingRun:
                     continue
                 identifier = (rows[0].get("company") or {}).get("identifier")
                 settings = self.config.settings_for(identifier)
-                if settings.skip or company_key(settings.agreement) != company_key(rows[0].get("name")):
+                if settings.skip or fold(settings.agreement) != fold(rows[0].get("name")):
                     continue
                 if not any(bc.agreement_term(row, self.period)[0] for row in rows):
                     continue
@@ -589,12 +586,11 @@ class BillingRun:
                 ", ".join(repr(n) for n in sorted(names)) if names else "none (run the setup role first)"))
 
     def _read_products(self, jobs):
-        identifiers = sorted(set(job.settings.product for job in jobs))
-        found = {}
-        for row in self.client.list_in("procurement/catalog", "identifier", identifiers, fields=CATALOG_FIELDS):
-            found.setdefault(company_key(row.get("identifier")), row)
+        found = self.client.find_by("procurement/catalog", "identifier", set(job.settings.product for job in jobs),
+                                    fields=CATALOG_FIELDS)
         for job in jobs:
-            job.product = found.get(company_key(job.settings.product))
+            products = found[fold(job.settings.product)]
+            job.product = products[0] if products else None
             if job.product is None:
                 self._finish(job, "failed", "product %r is not in the ConnectWise catalog (procurement/catalog)"
                              % job.settings.product)
@@ -820,7 +816,7 @@ class History:
         self.run.diff_entry(job, existing, changes)
         updated = dict(existing, **bc.wire_fields(changes))
         if not self.check_mode:
-            self.client.patch(self.path, existing["id"], bc.patch_operations(changes))
+            self.client.patch_fields(self.path, existing["id"], bc.wire_fields(changes))
             job.wrote = True
         self.run._finish(job, "updated")
         return [updated if a.get("id") == existing.get("id") else a for a in additions]
@@ -867,7 +863,7 @@ class History:
             wanted = dict((k, v) for k, v in wanted.items() if k not in ("effectiveDate", "cancelledDate"))
         changes = bc.addition_changes(winner, wanted)
         if changes:
-            self.client.patch(self.path, winner["id"], bc.patch_operations(changes))
+            self.client.patch_fields(self.path, winner["id"], bc.wire_fields(changes))
             result["changed_fields"] = sorted(changes)
         self.run._finish(job, "updated" if changes else "unchanged")
         result["addition_id"] = winner.get("id")
@@ -888,7 +884,7 @@ class History:
             changes = {"cancelledDate": bc.cw_datetime(step[2])}
             self.run.diff_entry(job, addition, changes, label="cancel")
             if not self.check_mode:
-                self.client.patch(self.path, addition["id"], bc.patch_operations(changes))
+                self.client.patch_fields(self.path, addition["id"], changes)
             if addition.get("id") != job.result["addition_id"] and addition.get("id") not in job.result["cancelled"]:
                 job.result["cancelled"].append(addition.get("id"))
             additions = [dict(a, **changes) if a is addition else a for a in additions]

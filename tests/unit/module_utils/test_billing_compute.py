@@ -13,6 +13,7 @@ from decimal import Decimal
 import pytest
 
 from ansible_collections.mbs.connectwise.plugins.module_utils import billing_compute as bc
+from ansible_collections.mbs.connectwise.plugins.module_utils.client import patch_operations
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing_compute import (
     CompanyUsage,
     EffectiveDate,
@@ -600,8 +601,8 @@ def test_addition_changes_compares_numbers_dates_references():
     assert "quantity" in bc.addition_changes(dict(existing, quantity=True), wanted)
 
 
-def test_patch_operations_are_wire_ready():
-    ops = bc.patch_operations({"quantity": D("12.50"), "unitPrice": D("0.0500")})
+def test_changes_go_to_the_wire_as_exact_numbers():
+    ops = patch_operations(bc.wire_fields({"quantity": D("12.50"), "unitPrice": D("0.0500")}))
     assert ops == [{"op": "replace", "path": "quantity", "value": 12.5},
                    {"op": "replace", "path": "unitPrice", "value": 0.05}]
 
