@@ -1,8 +1,9 @@
 """Unit tests of the declarative ensure engine (``module_utils/ensure.py``), driven directly.
 
 The engine talks to the sandbox in-process (``sandbox_client.SandboxConnectWise``, with the
-engine's own test tables from ``engine_sandbox.py``); its log records every request (method, path, decoded query) and every write body, so the tests
-assert the exact conditions, POST bodies and PATCH operation lists the engine sends.
+engine's own test tables from ``engine_sandbox.py``); its log records every request (method,
+path, decoded query) and every write body, so the tests assert the exact conditions, POST
+bodies and PATCH operation lists the engine sends.
 """
 
 import pytest
