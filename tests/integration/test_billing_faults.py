@@ -18,6 +18,7 @@ from .conftest import billing_play, writes
 PERIOD = "2026-10"
 GIB = 2 ** 30
 
+
 def play(period=PERIOD):
     return billing_play(period, cost_per_gb="0.01", parallel=8)
 

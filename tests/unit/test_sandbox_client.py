@@ -2,11 +2,10 @@
 
 import pytest
 
-from ansible_collections.mbs.connectwise.plugins.module_utils.client import ConnectWiseClient
 from ansible_collections.mbs.connectwise.plugins.module_utils.transport import AuthenticationError, OutcomeUnknown
 from ansible_collections.mbs.connectwise.plugins.modules import company_info
 
-from .sandbox_client import CONNECTION, SandboxConnectWise, SeedError, run_module
+from .sandbox_client import SandboxConnectWise, SeedError, run_module
 
 COMPANIES = "company/companies"
 
@@ -29,10 +28,8 @@ def test_pages_are_followed_through_the_https_links_of_the_site():
 
 
 def test_the_sandbox_checks_the_keys():
-    cw = SandboxConnectWise()
-    client = ConnectWiseClient(session=cw.session(), **dict(CONNECTION, private_key="wrong"))
     with pytest.raises(AuthenticationError):
-        client.get(COMPANIES)
+        SandboxConnectWise().client(private_key="wrong").get(COMPANIES)
 
 
 def test_a_dropped_answer_is_an_unknown_outcome_and_the_row_exists():
