@@ -58,7 +58,7 @@ $(LINT_AWX): | venv
 
 lint: venv $(LINT_AWX)
 	PATH=$(CURDIR)/$(BIN):$$PATH $(LINT_ENV) ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/$(LINT_COLLECTIONS):$(CURDIR)/.collections \
-	  $(BIN)/ansible-lint --offline roles playbooks awx
+	  $(BIN)/ansible-lint --offline roles playbooks awx tests/molecule
 
 sanity: venv
 	PATH=$(CURDIR)/$(BIN):$$PATH scripts/sanity.sh

@@ -8,8 +8,9 @@ import sys
 import tempfile
 
 import pytest
+import yaml
 
-from tests.sandbox import Sandbox
+from tests.sandbox import MBS_PASSWORD, MBS_USERNAME, Sandbox
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.path.dirname(sys.executable)
@@ -24,6 +25,33 @@ WRITES = ("POST", "PUT", "PATCH", "DELETE")
 # The date every integration test runs at unless it sets its own: the sandbox's clock (its usage
 # months follow it) and the roles' connectwise_today. Mid-month, so the previous month is 2026-10.
 TODAY = "2026-11-10"
+
+
+def module_play(module, task, args=None, play=None):
+    """YAML of a play on localhost whose one task ``task`` runs ``mbs.connectwise.<module>`` with ``args``.
+
+    The header every module-level test starts with: local connection, no facts, the controller's
+    Python. Values are written as YAML scalars, so ``"{{ connectwise_today }}"`` stays text for
+    Ansible to template and ``"0.01"`` stays a string.
+    """
+    return yaml.safe_dump([{
+        "name": play or task,
+        "hosts": "localhost",
+        "connection": "local",
+        "gather_facts": False,
+        "vars": {"ansible_python_interpreter": "{{ ansible_playbook_python }}"},
+        "tasks": [{"name": task, "mbs.connectwise." + module: dict(args or {})}],
+    }], sort_keys=False, default_flow_style=False)
+
+
+def billing_play(period, play="Billing", **options):
+    """``module_play`` of ``mbs.connectwise.billing`` (task "Bill the period") for ``period`` at the
+    run's ``connectwise_today``, usage read from the sandbox's MSP360 API unless ``usage`` is given."""
+    args = {"period": period, "today": "{{ connectwise_today }}"}
+    if "usage" not in options:
+        args["mbs"] = {"username": MBS_USERNAME, "password": MBS_PASSWORD}
+    args.update(options)
+    return module_play("billing", "Bill the period", args, play=play)
 
 
 class Run:

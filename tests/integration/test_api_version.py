@@ -1,21 +1,10 @@
 """The ConnectWise API version: a current default, an option, and a clear refusal."""
 
-PLAY = """
-- name: API version
-  hosts: localhost
-  connection: local
-  gather_facts: false
-  vars:
-    ansible_python_interpreter: "{{ ansible_playbook_python }}"
-  tasks:
-    - name: Read companies
-      mbs.connectwise.company_info:
-%(version)s
-"""
+from .conftest import module_play
 
 
-def play(version_line=""):
-    return PLAY % {"version": version_line}
+def play(**options):
+    return module_play("company_info", "Read companies", options, play="API version")
 
 
 def test_default_version_is_accepted(ansible, sandbox):
@@ -24,7 +13,7 @@ def test_default_version_is_accepted(ansible, sandbox):
 
 
 def test_retired_version_option_fails_naming_the_version_and_the_option(ansible, sandbox):
-    run = ansible.playbook(play('        api_version: "2021.1"'))
+    run = ansible.playbook(play(api_version="2021.1"))
     assert run.rc != 0, run
     message = run.task("Read companies")["result"]["msg"]
     assert "2021.1" in message and "api_version" in message and "CW_API_VERSION" in message

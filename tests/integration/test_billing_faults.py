@@ -10,36 +10,17 @@ import time
 from collections import Counter
 from decimal import ROUND_HALF_UP, Decimal
 
-from tests.sandbox import MBS_PASSWORD, MBS_USERNAME, PRIVATE_KEY
+from tests.sandbox import MBS_PASSWORD, PRIVATE_KEY
 from tests.sandbox.fixtures import generate_fixture
 
-from .conftest import writes
+from .conftest import billing_play, writes
 
 PERIOD = "2026-10"
 GIB = 2 ** 30
 
-PLAY = """
-- name: Billing
-  hosts: localhost
-  connection: local
-  gather_facts: false
-  vars:
-    ansible_python_interpreter: "{{ ansible_playbook_python }}"
-  tasks:
-    - name: Bill the period
-      mbs.connectwise.billing:
-        period: "%(period)s"
-        today: "{{ connectwise_today }}"
-        mbs:
-          username: %(user)s
-          password: %(password)s
-        cost_per_gb: "0.01"
-        parallel: 8
-"""
-
 
 def play(period=PERIOD):
-    return PLAY % {"period": period, "user": MBS_USERNAME, "password": MBS_PASSWORD}
+    return billing_play(period, cost_per_gb="0.01", parallel=8)
 
 
 def expected_quantities(fixture, sandbox, period):
@@ -119,31 +100,14 @@ def test_200_companies_under_faults_one_addition_each_and_rerun_writes_nothing(a
     print("second run: requests %s" % rerun["requests"])
 
 
-FAILING_PLAY = """
-- name: Billing with secrets
-  hosts: localhost
-  connection: local
-  gather_facts: false
-  vars:
-    ansible_python_interpreter: "{{ ansible_playbook_python }}"
-  tasks:
-    - name: Bill the period
-      mbs.connectwise.billing:
-        period: "%(period)s"
-        today: "{{ connectwise_today }}"
-        mbs:
-          username: %(user)s
-          password: %(password)s
-        cost_per_gb: "0.01"
-"""
+FAILING_PLAY = billing_play(PERIOD, play="Billing with secrets", cost_per_gb="0.01")
 
 
 def test_secrets_never_appear_in_verbose_output(ansible, sandbox):
     sandbox.reset(generate_fixture(companies=5, with_agreements=True, with_usage=True))
     # One refused POST: the failure message and results are printed too.
     sandbox.add_faults([{"api": "connectwise", "method": "POST", "status": 400, "count": 1}])
-    run = ansible.playbook(FAILING_PLAY % {"period": PERIOD, "user": MBS_USERNAME, "password": MBS_PASSWORD},
-                           "-vvvv")
+    run = ansible.playbook(FAILING_PLAY, "-vvvv")
     assert run.rc != 0, run
     failure = run.task("Bill the period")["result"]
     assert failure["msg"].startswith("billing of 2026-10 failed for 1 company")

@@ -1,35 +1,13 @@
 """Billing history rules against the sandbox: agreement lifecycle, future and current months,
 configuration that bills nothing (issue 10 point 2, issue 9 points 5 and 7)."""
 
-from tests.sandbox import MBS_PASSWORD, MBS_USERNAME
 from tests.sandbox.fixtures import generate_fixture
 
-from .conftest import writes
-
-PLAY = """
-- name: Billing
-  hosts: localhost
-  connection: local
-  gather_facts: false
-  vars:
-    ansible_python_interpreter: "{{ ansible_playbook_python }}"
-  tasks:
-    - name: Bill the period
-      mbs.connectwise.billing:
-        period: "%(period)s"
-        today: "{{ connectwise_today }}"
-        agreement: "%(agreement)s"
-        mbs:
-          username: %(user)s
-          password: %(password)s
-        cost_per_gb: "0.01"
-%(extra)s
-"""
+from .conftest import billing_play, writes
 
 
-def play(period, agreement="ManagedBackupService", extra=""):
-    return PLAY % {"period": period, "agreement": agreement, "user": MBS_USERNAME, "password": MBS_PASSWORD,
-                   "extra": extra}
+def play(period, agreement="ManagedBackupService", **options):
+    return billing_play(period, agreement=agreement, cost_per_gb="0.01", **options)
 
 
 def start(sandbox, today, companies=3):
@@ -77,7 +55,7 @@ def test_future_and_unrequested_current_month_fail_before_any_request(ansible, s
 
 def test_current_month_on_request_is_billed_and_marked(ansible, sandbox):
     start(sandbox, "2026-11-10")
-    run = ansible.playbook(play("2026-11", extra="        allow_current_period: true"))
+    run = ansible.playbook(play("2026-11", allow_current_period=True))
     assert run.rc == 0, run
     result = run.task("Bill the period")["result"]
     assert result["current_period"] is True and result["period"] == "2026-11"
@@ -94,22 +72,7 @@ def test_misspelled_agreement_name_fails_naming_the_names_that_exist(ansible, sa
     assert writes(sandbox) == []
 
 
-INLINE = """
-- name: Billing
-  hosts: localhost
-  connection: local
-  gather_facts: false
-  vars:
-    ansible_python_interpreter: "{{ ansible_playbook_python }}"
-  tasks:
-    - name: Bill the period
-      mbs.connectwise.billing:
-        period: "{{ period }}"
-        today: "{{ connectwise_today }}"
-        usage: "{{ usage }}"
-        cost_per_gb: "0.01"
-        price_per_gb: "0.05"
-"""
+INLINE = billing_play("{{ period }}", usage="{{ usage }}", cost_per_gb="0.01", price_per_gb="0.05")
 
 
 def test_month_without_usage_cancels_the_open_addition(ansible, sandbox):

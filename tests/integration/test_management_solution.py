@@ -1,24 +1,11 @@
 """management_solution through ansible-playbook against the sandbox."""
 
-from .conftest import writes
-
-PLAY = """
-- name: Management solution
-  hosts: localhost
-  connection: local
-  gather_facts: false
-  vars:
-    ansible_python_interpreter: "{{ ansible_playbook_python }}"
-  tasks:
-    - name: Ensure solution
-      mbs.connectwise.management_solution:
-        name: "%(name)s"
-        state: "%(state)s"
-"""
+from .conftest import module_play, writes
 
 
-def play(name="ManagedBackupService", state="present"):
-    return PLAY % {"name": name, "state": state}
+def play(name="ManagedBackupService", state="present", **options):
+    return module_play("management_solution", "Ensure solution", dict(name=name, state=state, **options),
+                       play="Management solution")
 
 
 def test_create_then_no_change(ansible, sandbox):
@@ -51,9 +38,7 @@ def test_check_mode_writes_nothing_and_predicts_change(ansible, sandbox):
 def test_diff_shows_drift_correction(ansible, sandbox):
     assert ansible.playbook(play()).rc == 0
     sandbox.clear_journal()
-    run = ansible.playbook(play().replace('name: "ManagedBackupService"',
-                                          'name: "ManagedBackupService"\n        custom_solution_name: Renamed'),
-                           diff=True)
+    run = ansible.playbook(play(custom_solution_name="Renamed"), diff=True)
     assert run.rc == 0, run
     assert '-    "managementSolutionName": "ManagedBackupService"' in run.stdout
     assert '+    "managementSolutionName": "Renamed"' in run.stdout

@@ -22,7 +22,6 @@ from .faults import Faults, FaultRuleError
 from .fixtures import generate_fixture, load_fixture
 from . import rules
 from .mbs import MbsError, MbsService
-from .schema import RESOURCES
 from .store import FixtureError, Store
 
 COMPANY_ID = "sandbox"
@@ -52,6 +51,7 @@ class Request:
     body: bytes = b""
     host: str = "127.0.0.1"
     raw_path: str = ""           # path as sent, for Link headers
+    scheme: str = "http"         # as the client reached us, for Link headers
 
     def param(self, name):
         """A query parameter by case-insensitive name (the last one wins), or None."""
@@ -75,8 +75,10 @@ def _route_regex(res):
     return re.compile(rf"^{pattern}(?:/(?P<tail>count|\d+))?$")
 
 
-# Longest paths first so "finance/agreements/types" is not read as an agreement id.
-ROUTES = [(res.table, _route_regex(res)) for res in sorted(RESOURCES.values(), key=lambda r: -len(r.path))]
+def routes(resources):
+    """(table, path regex) of each resource, longest paths first so "finance/agreements/types"
+    is not read as an agreement id."""
+    return [(res.table, _route_regex(res)) for res in sorted(resources.values(), key=lambda r: -len(r.path))]
 
 
 def _redact(value):
@@ -141,7 +143,7 @@ def _link_header(request, page, last_page):
     """ConnectWise's paging links: first/prev from page 2 on, next/last while more pages exist."""
     def url(number):
         pairs = [(k, v) for k, v in request.query if k.lower() != "page"] + [("page", str(number))]
-        return f"http://{request.host}{request.raw_path}?{urlencode(pairs, quote_via=quote)}"
+        return f"{request.scheme}://{request.host}{request.raw_path}?{urlencode(pairs, quote_via=quote)}"
     links = []
     if page > 1:
         links += [f'<{url(1)}>; rel="first"', f'<{url(min(page - 1, last_page))}>; rel="prev"']
@@ -153,11 +155,16 @@ def _link_header(request, page, last_page):
 class SandboxApp:
     """The sandbox's state and request handling (thread-safe)."""
 
-    def __init__(self, fixture="demo", latency_ms=0, today=None):
+    def __init__(self, fixture="demo", latency_ms=0, today=None, resources=None, max_page_size=MAX_PAGE_SIZE):
+        """``resources`` replaces the tables served (default ``schema.RESOURCES``): tests of generic
+        code add tables of their own this way. ``max_page_size`` is ConnectWise's cap on ``pageSize``;
+        a test lowers it to read several pages without loading thousands of rows."""
         self.fixture_source = fixture
         self.clock = Clock(today)
         data = rebase(load_fixture(fixture), self.clock.today())
-        self.store = Store(data, self.clock)
+        self.store = Store(data, self.clock, resources)
+        self.routes = routes(self.store.resources)
+        self.max_page_size = max_page_size
         self.mbs = MbsService(data.get("mbs"), self.clock)
         self.faults = Faults()
         self.latency_ms = latency_ms
@@ -327,14 +334,7 @@ class SandboxApp:
 
     def _api_call(self, request, body, resource):
         self._authenticate(request.headers)
-        for table, regex in ROUTES:
-            match = regex.match(resource)
-            if match:
-                break
-        else:
-            raise not_found(f"resource {resource!r}")
-        parent = int(match.group("parent")) if match.groupdict().get("parent") else None
-        tail = match.group("tail")
+        table, parent, tail = self.route(resource)
         method = request.method
         if tail == "count" and method == "GET":
             return Response(200, {"count": len(self._select(request, table, parent, ordered=False))})
@@ -355,6 +355,16 @@ class SandboxApp:
                 return Response(204)
         raise ApiError(405, f"{method} is not allowed on {resource}", "MethodNotAllowed")
 
+    def route(self, resource):
+        """``finance/agreements/7/additions/3`` -> ("additions", 7, "3"): table, parent id (or None)
+        and what follows the collection (a row id, ``count`` or None); 404 when nothing serves it."""
+        for table, regex in self.routes:
+            match = regex.match(resource)
+            if match:
+                parent = int(match.group("parent")) if match.groupdict().get("parent") else None
+                return table, parent, match.group("tail")
+        raise not_found(f"resource {resource!r}")
+
     def _select(self, request, table, parent, ordered=True):
         text = request.param("conditions")
         try:
@@ -366,7 +376,7 @@ class SandboxApp:
 
     def _list(self, request, table, parent):
         page = _positive_int(request, "page", 1)
-        page_size = min(_positive_int(request, "pageSize", DEFAULT_PAGE_SIZE), MAX_PAGE_SIZE)
+        page_size = min(_positive_int(request, "pageSize", DEFAULT_PAGE_SIZE), self.max_page_size)
         fields = [tuple(f.strip().split("/")) for f in (request.param("fields") or "").split(",") if f.strip()]
         with self.store.lock:
             rows = self._select(request, table, parent)

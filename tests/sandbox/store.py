@@ -4,8 +4,8 @@ One re-entrant lock guards everything, so concurrent clients (the HTTP server is
 see each write whole. Rows are stored in a canonical form: references as ``{"id": N}``
 (rendered with the referenced row's current name on the way out, so a rename shows up
 everywhere as it does in ConnectWise), dates as ``2026-10-01T00:00:00Z`` strings, floats as
-floats. Validation is driven by ``schema.RESOURCES``; rules spanning several fields are in
-``rules.py``.
+floats. Validation is driven by ``schema.RESOURCES`` (or the tables a store is given); rules
+spanning several fields are in ``rules.py``.
 """
 
 import copy
@@ -65,8 +65,12 @@ class _DeletePlan:
 class Store:
     """All ConnectWise tables of one sandbox."""
 
-    def __init__(self, fixture=None, clock=None):
+    def __init__(self, fixture=None, clock=None, resources=None):
+        """``resources``: the tables served, by table name (default: ConnectWise's, ``schema.RESOURCES``)."""
         self.clock = clock or Clock()
+        self.resources = dict(RESOURCES if resources is None else resources)
+        self.load_order = [t for t in LOAD_ORDER if t in self.resources] + \
+            [t for t in self.resources if t not in LOAD_ORDER]
         self.lock = threading.RLock()
         self.tables = {}
         self.next_ids = {}
@@ -79,15 +83,15 @@ class Store:
         Rows go through ``create`` so a fixture cannot hold what ConnectWise would refuse.
         """
         tables = fixture.get("connectwise", {})
-        unknown = set(tables) - set(RESOURCES)
+        unknown = set(tables) - set(self.resources)
         if unknown:
-            raise FixtureError(f"unknown fixture tables: {sorted(unknown)}; known: {sorted(RESOURCES)}")
+            raise FixtureError(f"unknown fixture tables: {sorted(unknown)}; known: {sorted(self.resources)}")
         with self.lock:
             previous = self.tables, self.next_ids
-            self.tables = {name: {} for name in RESOURCES}
-            self.next_ids = {name: 1 for name in RESOURCES}
+            self.tables = {name: {} for name in self.resources}
+            self.next_ids = {name: 1 for name in self.resources}
             try:
-                for table in LOAD_ORDER:
+                for table in self.load_order:
                     for index, row in enumerate(tables.get(table, [])):
                         self._load_row(table, index, row)
             except FixtureError:
@@ -103,7 +107,7 @@ class Store:
     # ----------------------------------------------------------------- reading
     def reference(self, table, row_id):
         """A reference to a row as ConnectWise returns it: id, name/identifier, _info."""
-        res = RESOURCES[table]
+        res = self.resources[table]
         out = {"id": row_id}
         row = self.tables[table].get(row_id)
         if row is not None:
@@ -123,7 +127,7 @@ class Store:
 
     def render(self, table, row):
         """A row as the API returns it: null fields omitted, references expanded, _info last."""
-        res = RESOURCES[table]
+        res = self.resources[table]
         out = {"id": row["id"]}
         for name, spec in res.fields.items():
             value = row.get(name)
@@ -140,7 +144,7 @@ class Store:
         """The value a condition or orderBy path names (``company/identifier``, ``_info/lastUpdated``)."""
         first, rest = path[0], path[1:]
         value = rules.derived(self, table, row).get(first, row.get(first))
-        spec = RESOURCES[table].fields.get(first)
+        spec = self.resources[table].fields.get(first)
         if spec is not None and spec.kind == "ref" and spec.target and isinstance(value, dict) and rest:
             value = self.reference(spec.target, value["id"])
         elif spec is not None and spec.kind == "ref" and spec.target and not rest:
@@ -149,10 +153,9 @@ class Store:
             value = value.get(segment) if isinstance(value, dict) else None
         return value
 
-    @staticmethod
-    def check_path(table, path):
+    def check_path(self, table, path):
         """Refuse a condition/orderBy path naming no field, as ConnectWise does (400)."""
-        res = RESOURCES[table]
+        res = self.resources[table]
         first = path[0]
         if first == "_info":
             return
@@ -160,24 +163,24 @@ class Store:
         if spec is None:
             raise ConditionError(f"unknown field {'/'.join(path)!r} for {res.label}")
         if len(path) > 1 and spec.kind == "ref" and spec.target:
-            allowed = {"id", "_info", *RESOURCES[spec.target].display}
+            allowed = {"id", "_info", *self.resources[spec.target].display}
             if path[1] not in allowed or (len(path) > 2 and path[1] != "_info"):
                 raise ConditionError(f"unknown field {'/'.join(path)!r}: {first} has {sorted(allowed)}")
         elif len(path) > 1 and spec.kind not in ("ref", "list"):
             raise ConditionError(f"field {first!r} of {res.label} has no sub-field {path[1]!r}")
 
     def _parent_rows(self, table, parent_id):
-        res = RESOURCES[table]
+        res = self.resources[table]
         rows = self.tables[table].values()
         if res.parent_field is None:
             return list(rows)
         if parent_id not in self.tables[res.parent_table]:
-            raise not_found(f"{RESOURCES[res.parent_table].label} {parent_id}")
+            raise not_found(f"{self.resources[res.parent_table].label} {parent_id}")
         return [row for row in rows if _fold(row.get(res.parent_field)) == parent_id]
 
     def _row(self, table, row_id, parent_id=None):
         row = self.tables[table].get(row_id)
-        res = RESOURCES[table]
+        res = self.resources[table]
         if res.parent_field is not None:
             self._parent_rows(table, parent_id)  # 404 for a missing parent
             if row is not None and _fold(row.get(res.parent_field)) != parent_id:
@@ -218,7 +221,7 @@ class Store:
     # ----------------------------------------------------------------- writing
     def create(self, table, body, parent_id=None, actor=API_ACTOR):
         """POST: validate, assign an id, store, run side effects; return the rendered row."""
-        res = RESOURCES[table]
+        res = self.resources[table]
         with self.lock:
             if res.parent_field is not None:
                 parent_id = parent_id if parent_id is not None else self._parent_from_body(res, body)
@@ -236,11 +239,11 @@ class Store:
         """PUT: the body is the whole new object (omitted fields become empty)."""
         with self.lock:
             current = self._row(table, row_id, parent_id)
-            return self._commit(table, current, self._build(RESOURCES[table], body, current, parent_id), actor)
+            return self._commit(table, current, self._build(self.resources[table], body, current, parent_id), actor)
 
     def patch(self, table, row_id, operations, parent_id=None, actor=API_ACTOR):
         """PATCH: apply the operations to the stored object, then validate the result whole."""
-        res = RESOURCES[table]
+        res = self.resources[table]
         with self.lock:
             current = self._row(table, row_id, parent_id)
             draft = {k: copy.deepcopy(v) for k, v in current.items() if k not in ("id", "_info")}
@@ -256,8 +259,8 @@ class Store:
             blockers = [b for b in plan.blockers if (b[0], b[1]) not in plan.deletes]
             if blockers:
                 ref_table, ref_id, ref_field = blockers[0]
-                label = RESOURCES[table].label
-                raise ApiError(400, f"Cannot delete {label} {row_id}: it is in use by {RESOURCES[ref_table].label} "
+                label = self.resources[table].label
+                raise ApiError(400, f"Cannot delete {label} {row_id}: it is in use by {self.resources[ref_table].label} "
                                     f"{ref_id} ({ref_field}) and {len(blockers) - 1} more; delete those first",
                                "InvalidObject", [field_error(label, "id", "object is referenced", "InUse")])
             for ref_table, ref_id, ref_field in plan.clears:
@@ -278,7 +281,7 @@ class Store:
         return row_id
 
     def _commit(self, table, current, row, actor):
-        res = RESOURCES[table]
+        res = self.resources[table]
         row["id"] = current["id"]
         row["_info"] = dict(current["_info"], lastUpdated=self.clock.now(), updatedBy=actor)
         self.tables[table][current["id"]] = row
@@ -334,7 +337,7 @@ class Store:
 
     def resolve(self, table, reference):
         """Find the row a reference names: by id, else by the table's key. Returns (id, problem)."""
-        res = RESOURCES[table]
+        res = self.resources[table]
         if reference.get("id") is not None:
             row_id = reference["id"]
             if isinstance(row_id, int) and not isinstance(row_id, bool) and row_id in self.tables[table]:
@@ -371,7 +374,7 @@ class Store:
 
     def _referrers(self, table, row_id):
         """(table, row id, field, on_delete) of every row that points to this one."""
-        for ref_table, res in RESOURCES.items():
+        for ref_table, res in self.resources.items():
             for name, spec in res.fields.items():
                 points_here = (spec.kind == "ref" and spec.target == table) or \
                               (name == res.parent_field and res.parent_table == table)

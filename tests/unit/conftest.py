@@ -1,4 +1,4 @@
-"""Shared unit-test helpers: a client wired to ``responses`` and a module runner."""
+"""Shared unit-test helpers: a client wired to ``responses``, the in-process sandbox and a module runner."""
 
 import json
 
@@ -51,6 +51,18 @@ def client(mocked):
     return ConnectWiseClient(retry=no_sleep_policy(), **CONNECTION)
 
 
+@pytest.fixture
+def connectwise(monkeypatch):
+    """An empty in-process sandbox ConnectWise that every client the test builds talks to.
+
+    See ``sandbox_client.py``; run modules against it with ``sandbox_client.run_module``.
+    """
+    from .sandbox_client import SandboxConnectWise
+    sandbox = SandboxConnectWise()
+    sandbox.route_every_session(monkeypatch)
+    return sandbox
+
+
 class ModuleExit(Exception):
     def __init__(self, result, failed):
         super(ModuleExit, self).__init__(result.get("msg"))
@@ -58,9 +70,9 @@ class ModuleExit(Exception):
         self.failed = failed
 
 
-def run_module(module, args, check_mode=False, diff=False, monkeypatch=None):
+def run_module(module, args, check_mode=False, diff=False, monkeypatch=None, connection=None):
     """Run a module's main() in-process and return (result, failed)."""
-    params = dict(CONNECTION)
+    params = dict(CONNECTION if connection is None else connection)
     params.update(args)
     params["_ansible_check_mode"] = check_mode
     params["_ansible_diff"] = diff

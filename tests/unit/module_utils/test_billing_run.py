@@ -1,8 +1,6 @@
-"""billing_run without HTTP: configuration checks and the orchestration against an in-memory ConnectWise."""
+"""billing_run: configuration checks, and the orchestration against the sandbox ConnectWise in-process."""
 
-import collections
 import datetime
-import threading
 from decimal import Decimal
 
 import pytest
@@ -10,7 +8,10 @@ import pytest
 from ansible_collections.mbs.connectwise.plugins.module_utils import billing_compute as bc
 from ansible_collections.mbs.connectwise.plugins.module_utils import billing_run as br
 from ansible_collections.mbs.connectwise.plugins.module_utils.client import InputError
-from ansible_collections.mbs.connectwise.plugins.module_utils.transport import OutcomeUnknown
+
+from tests.sandbox.fixtures import REFERENCE_TABLES, load_fixture, setup_tables
+
+from ..sandbox_client import SandboxConnectWise
 
 GIB = 2 ** 30
 
@@ -73,55 +74,27 @@ def test_company_cost_override_replaces_destination_rates():
     assert other.pricing.cost_rate("Wasabi") == Decimal("0.005") and other.mode == "average_cost"
 
 
-class FakeConnectWise:
-    """In-memory companies/agreements/catalog/additions with the client's interface."""
+def connectwise(companies):
+    """The sandbox after the setup role: each company with an agreement billed from 2026-01-01."""
+    demo = load_fixture("demo")["connectwise"]
+    tables = {table: demo[table] for table in REFERENCE_TABLES}
+    tables.update(setup_tables())
+    tables["companies"] = [{"id": i, "identifier": name, "name": name + " Ltd"} for i, name in enumerate(companies, 1)]
+    tables["contacts"] = [{"id": i, "firstName": "Default", "lastName": name, "company": {"id": i}, "defaultFlag": True}
+                          for i, name in enumerate(companies, 1)]
+    tables["agreements"] = [{"id": 100 + i, "name": "ManagedBackupService", "type": {"name": "ManagedBackupService"},
+                             "company": {"id": i}, "contact": {"id": i}, "startDate": "2026-01-01T00:00:00Z",
+                             "billStartDate": "2026-01-01T00:00:00Z", "noEndingDateFlag": True}
+                            for i, _name in enumerate(companies, 1)]
+    return SandboxConnectWise(fixture={"connectwise": tables})
 
-    def __init__(self, companies, lose_answers=0):
-        self.stats = collections.Counter()
-        self.lock = threading.Lock()
-        self.companies = [{"id": i, "identifier": name, "name": name + " Ltd"} for i, name in enumerate(companies, 1)]
-        self.agreements = [{"id": 100 + c["id"], "name": "ManagedBackupService", "agreementStatus": "Active",
-                            "company": {"id": c["id"], "identifier": c["identifier"]},
-                            "billStartDate": "2026-01-01T00:00:00Z"} for c in self.companies]
-        self.additions = collections.defaultdict(list)
-        self.lose_answers = lose_answers
-        self.next_id = 1000
 
-    def list_in(self, path, field, values, conditions=None, fields=None, order_by=None):
-        self.stats["GET"] += 1
-        wanted = set(v.casefold() for v in values)
-        if path == "company/companies":
-            return [c for c in self.companies if c["identifier"].casefold() in wanted]
-        if path == "finance/agreements":
-            return [a for a in self.agreements if a["company"]["identifier"].casefold() in wanted]
-        if path == "procurement/catalog":
-            return [{"id": 5, "identifier": "OnlineBackup"}]
-        raise AssertionError(path)
-
-    def list(self, path, conditions=None, fields=None, order_by=None):
-        with self.lock:
-            self.stats["GET"] += 1
-            return [dict(a) for a in self.additions[int(path.split("/")[2])]]
-
-    def create(self, path, body):
-        with self.lock:
-            self.stats["POST"] += 1
-            self.next_id += 1
-            row = dict(body, id=self.next_id, product={"id": 5, "identifier": "OnlineBackup"})
-            self.additions[int(path.split("/")[2])].append(row)
-            if self.lose_answers:
-                self.lose_answers -= 1
-                raise OutcomeUnknown("POST", path, message="connection dropped")
-            return dict(row)
-
-    def patch(self, path, object_id, operations):
-        with self.lock:
-            self.stats["PATCH"] += 1
-            for row in self.additions[int(path.split("/")[2])]:
-                if row["id"] == object_id:
-                    row.update((op["path"], op["value"]) for op in operations)
-                    return dict(row)
-        raise AssertionError(object_id)
+def additions(cw):
+    """The additions of each agreement that has any, by agreement id."""
+    found = {}
+    for row in cw.store.rows("additions"):
+        found.setdefault(row["agreementId"], []).append(row)
+    return found
 
 
 def records(names, gib=10):
@@ -130,33 +103,37 @@ def records(names, gib=10):
 
 def test_parallel_run_bills_each_company_once_then_changes_nothing():
     names = ["C%03d" % i for i in range(60)]
-    fake = FakeConnectWise(names, lose_answers=7)
+    cw = connectwise(names)
+    # seven answers lost after the commit: the connection drops before the client reads them
+    cw.app.faults.add([{"method": "POST", "path": "additions", "drop_after_commit": True, "count": 7}])
+    client = cw.client()
     config = br.build_config(params(parallel=16))
-    results, changed, _diffs = br.BillingRun(fake, config).run(records(names))
+    results, changed, _diffs = br.BillingRun(client, config).run(records(names))
     assert changed and [r["action"] for r in results] == ["created"] * 60
-    assert all(len(rows) == 1 for rows in fake.additions.values()) and len(fake.additions) == 60
-    assert fake.stats["POST"] == 60  # a lost answer is found on re-read, never posted twice
+    assert all(len(rows) == 1 for rows in additions(cw).values()) and len(additions(cw)) == 60
+    assert client.stats["POST"] == 60  # a lost answer is found on re-read, never posted twice
+    assert sum(1 for r in results if any("was lost" in w for w in r["warnings"])) == 7
     totals = br.totals(results)
     assert totals["total_price"] == "60.00" and totals["quantity"] == {"GiB": "600.00"}
 
-    fake.stats.clear()
-    results, changed, _diffs = br.BillingRun(fake, config).run(records(names))
+    client.stats.clear()
+    results, changed, _diffs = br.BillingRun(client, config).run(records(names))
     assert not changed and set(r["action"] for r in results) == {"unchanged"}
-    assert fake.stats["POST"] == fake.stats["PATCH"] == 0
+    assert client.stats["POST"] == client.stats["PATCH"] == 0
 
-    results, changed, _diffs = br.BillingRun(fake, config).run(records(names, gib=11))
+    results, changed, _diffs = br.BillingRun(client, config).run(records(names, gib=11))
     assert changed and set(r["action"] for r in results) == {"updated"}
-    assert fake.stats["PATCH"] == 60 and all(r["changed_fields"] == ["quantity"] for r in results)
+    assert client.stats["PATCH"] == 60 and all(r["changed_fields"] == ["quantity"] for r in results)
 
 
 def test_case_insensitive_identifiers_and_skip():
-    fake = FakeConnectWise(["AcmeCorp", "Globex"])
+    client = connectwise(["AcmeCorp", "Globex"]).client()
     config = br.build_config(params(companies={"globex": {"skip": True}}))
-    results, _changed, _diffs = br.BillingRun(fake, config).run(records(["acmecorp", "Globex"]))
+    results, _changed, _diffs = br.BillingRun(client, config).run(records(["acmecorp", "Globex"]))
     by_company = {r["company"]: r for r in results}
     assert by_company["acmecorp"]["action"] == "created" and by_company["acmecorp"]["company_name"] == "AcmeCorp Ltd"
     assert by_company["Globex"]["action"] == "skipped" and "skip" in by_company["Globex"]["reason"]
-    assert fake.stats["GET"] == 4  # companies, agreements, catalog, one agreement's additions
+    assert client.stats["GET"] == 4  # companies, agreements, catalog, one agreement's additions
 
 
 def test_failure_message_lists_companies():

@@ -1,8 +1,9 @@
 """Unit tests of the declarative ensure engine (``module_utils/ensure.py``), driven directly.
 
-The engine talks to an in-memory ConnectWise (``FakeConnectWise``) behind ``responses``; its
-log records every request (method, path, decoded query) and every write body, so the tests
-assert the exact conditions, POST bodies and PATCH operation lists the engine sends.
+The engine talks to the sandbox in-process (``sandbox_client.SandboxConnectWise``, with the
+engine's own test tables from ``engine_sandbox.py``); its log records every request (method,
+path, decoded query) and every write body, so the tests assert the exact conditions, POST
+bodies and PATCH operation lists the engine sends.
 """
 
 import pytest
@@ -20,7 +21,8 @@ from ansible_collections.mbs.connectwise.plugins.module_utils.ensure import (
 )
 from ansible_collections.mbs.connectwise.plugins.module_utils.transport import OutcomeUnknown
 
-from ..modules.fake_connectwise import FakeConnectWise
+from ..sandbox_client import SandboxConnectWise
+from .engine_sandbox import ENGINE_TABLES, seed_agreement_type, seed_company
 
 WIDGETS = "widgets/items"
 CATEGORIES = "procurement/categories"
@@ -82,13 +84,19 @@ AGREEMENT = Resource(
         "company": Field("company", kind="ref", ref=Ref(COMPANIES, match="identifier", label="company")),
         "name": Field("name"),
         "agreement_type": Field("type", kind="ref", ref=Ref("finance/agreements/types", label="agreement type")),
+        "contact": Field("contact", kind="ref", ref=Ref("company/contacts", label="contact")),
     },
 )
 
 
 @pytest.fixture
-def cw(mocked):
-    return FakeConnectWise(mocked)
+def cw():
+    return SandboxConnectWise(resources=ENGINE_TABLES)
+
+
+@pytest.fixture
+def client(cw):
+    return cw.client()
 
 
 def gets(cw, path):
@@ -176,7 +184,7 @@ def test_only_given_fields_are_compared_server_owned_and_absent_options_ignored(
 
 @pytest.mark.parametrize("option,current,given", [
     ("price", 12.5, "12.50"),
-    ("price", "12.50", 12.5),
+    ("price", 0.1, "0.10"),
     ("quantity", 100, 100.0),
     ("start_date", "2026-10-01T00:00:00Z", "2026-10-01"),
     ("start_date", "2026-10-01T00:00:00Z", "2026-10-01T00:00:00Z"),
@@ -345,6 +353,7 @@ def test_within_reference_under_an_unresolved_scope_is_a_placeholder_in_check_mo
 
 
 def test_within_reference_without_its_scope_is_never_sent_unresolved_in_a_real_run(client, cw):
+    seed_refs(cw)
     cw.add(SUBCATEGORIES, id=50, name="Cables", category={"id": 5})
     cw.add(WIDGETS, id=11, name="W1", subcategory={"id": 50})
     with pytest.raises(InputError):
@@ -477,8 +486,8 @@ def _scenario(cw, kind):
     ("delete", {"name": "W1"}, "absent"),
     ("none", {"name": "W1"}, "absent"),
 ])
-def test_check_mode_predicts_the_real_run_with_zero_writes(client, mocked, kind, params, state):
-    fake = FakeConnectWise(mocked)
+def test_check_mode_predicts_the_real_run_with_zero_writes(client, cw, kind, params, state):
+    fake = cw
     _scenario(fake, kind if state == "present" or kind == "delete" else "create")
     predicted = Engine(client, WIDGET, check_mode=True).ensure(dict(params), state)
     assert fake.writes() == []
@@ -529,8 +538,9 @@ def test_absent_with_a_missing_parent_is_none(client, cw, check_mode):
 
 
 def test_absent_with_an_existing_key_reference_looks_up_by_its_id(client, cw):
-    cw.add(COMPANIES, id=1, identifier="acme")
-    cw.add(AGREEMENTS, id=71, company={"id": 1}, name="Backup")
+    seed_company(cw, 1, "acme")
+    cw.add(AGREEMENTS, id=71, company={"id": 1}, name="Backup", type={"id": seed_agreement_type(cw)["id"]},
+           contact={"id": 1})
     outcome = Engine(client, AGREEMENT).ensure({"company": "acme", "name": "Backup"}, state="absent")
     assert conditions_of(cw, AGREEMENTS) == ['(company/id = 1) and (name = "Backup")']
     assert outcome.operation == "delete"
@@ -709,20 +719,24 @@ def test_ensure_many_check_mode_makes_no_writes(client, cw, state):
 
 
 def test_ensure_many_with_a_reference_bulk_key_groups_by_the_shared_key(client, cw):
-    cw.add(COMPANIES, id=1, identifier="acme")
-    cw.add(COMPANIES, id=2, identifier="beta")
-    cw.add(AGREEMENTS, id=71, company={"id": 2, "identifier": "beta"}, name="Backup", type=None)
-    cw.add(AGREEMENTS, id=72, company={"id": 1, "identifier": "acme"}, name="Other")
+    seed_company(cw, 1, "acme")
+    seed_company(cw, 2, "beta")
+    seed_agreement_type(cw, 3)
+    cw.add(AGREEMENTS, id=71, company={"id": 2}, name="Backup", type={"id": 3}, contact={"id": 2})
+    cw.add(AGREEMENTS, id=72, company={"id": 1}, name="Other", type={"id": 3}, contact={"id": 1})
     engine = Engine(client, AGREEMENT)
     engine.prefetch(AGREEMENT.fields["company"].ref, ["acme", "beta"])
-    outcomes = engine.ensure_many([{"company": "acme", "name": "Backup"}, {"company": "beta", "name": "Backup"}],
+    required = {"agreement_type": {"id": 3}}  # ConnectWise refuses an agreement without a type and contact
+    outcomes = engine.ensure_many([dict(required, company="acme", name="Backup", contact={"id": 1}),
+                                   dict(required, company="beta", name="Backup", contact={"id": 2})],
                                   bulk_key="company")
     # the bulk find, then the re-read of the one created (acme) to converge
     assert conditions_of(cw, AGREEMENTS) == ['(company/id in (1,2)) and (name = "Backup")',
                                              '(company/id in (1)) and (name = "Backup")']
     assert len(gets(cw, COMPANIES)) == 1
     assert [o.operation for o in outcomes] == ["create", "none"]
-    assert sent(cw) == [("POST", AGREEMENTS, {"company": {"id": 1}, "name": "Backup"})]
+    assert sent(cw) == [("POST", AGREEMENTS, {"company": {"id": 1}, "name": "Backup", "type": {"id": 3},
+                                              "contact": {"id": 1}})]
 
 
 def test_ensure_many_with_the_same_key_twice_creates_once(client, cw):
@@ -811,9 +825,11 @@ def test_create_that_lost_the_race_deletes_its_own_and_adopts_the_lowest_id(clie
 
 def test_create_that_won_the_race_keeps_its_object(client, cw):
     seed_refs(cw)
-    _twin_created_by_another_run(cw, twin_id=99999)
+    twins = []
+    # the other run commits just after ours, so its object has the higher id (ids follow commits)
+    cw.after = lambda method, path, body: twins.append(cw.add(path, **body)) if method == "POST" else None
     outcome = Engine(client, WIDGET).ensure({"name": "W1", "description": "d", "category": "Hardware"})
-    assert outcome.operation == "create" and outcome.object["id"] < 99999
+    assert outcome.operation == "create" and outcome.object["id"] < twins[0]["id"]
     assert [m for m, _p, _b in sent(cw)] == ["POST"]  # the other run removes its own
     assert outcome.converged["kept"] == outcome.object["id"]
 
@@ -855,16 +871,16 @@ def test_invalid_create_is_still_an_error(client, cw):
 
 def test_ensure_many_converges_each_raced_create_with_one_bulk_reread(client, cw):
     seed_refs(cw)
-    twins = iter(range(1, 100))
+    twins = []
 
     def refuse(method, path, body):
         if method == "POST" and body["name"] in ("w1", "w3"):
-            cw.add(path, id=next(twins), **body)
+            twins.append(cw.add(path, **body)["id"])  # committed just before ours: the lower id
         return None
     cw.refuse = refuse
     items = [{"name": "w%d" % i, "description": "d", "category": "Hardware"} for i in range(5)]
     outcomes = Engine(client, WIDGET).ensure_many(items, bulk_key="name")
     assert sorted(r["name"] for r in cw.rows(WIDGETS)) == ["w0", "w1", "w2", "w3", "w4"]
     assert [o.operation for o in outcomes] == ["create", "none", "create", "none", "create"]
-    assert outcomes[1].object["id"] == 1 and outcomes[3].object["id"] == 2
+    assert [outcomes[1].object["id"], outcomes[3].object["id"]] == twins
     assert len(gets(cw, WIDGETS)) == 2

@@ -2,8 +2,7 @@ import pytest
 
 from ansible_collections.mbs.connectwise.plugins.modules import agreement
 
-from ..conftest import run_module
-from .fake_connectwise import FakeConnectWise
+from ..sandbox_client import run_module
 
 COMPANIES = "company/companies"
 CONTACTS = "company/contacts"
@@ -13,28 +12,33 @@ NAME = "ManagedBackupService"
 BASE = {"name": NAME, "agreement_type": NAME, "start_date": "2026-10-01", "bill_start_date": "2026-10-01"}
 
 
+TYPE = {"billTime": "Billable", "billExpenses": "Billable", "billProducts": "Billable",
+        "employeeCompNotExceed": "Billing", "employeeCompRate": "Actual", "invoicingCycle": "CalendarYear"}
+
+
 @pytest.fixture
-def cw(mocked):
-    fake = FakeConnectWise(mocked)
-    fake.add(TYPES, id=3, name=NAME)
-    fake.add(TYPES, id=4, name="Other")
-    return fake
+def cw(connectwise):
+    connectwise.add(TYPES, id=3, name=NAME, **TYPE)
+    connectwise.add(TYPES, id=4, name="Other", **TYPE)
+    return connectwise
 
 
 def add_company(cw, identifier, contact=True, name=None):
     company = cw.add(COMPANIES, identifier=identifier, name=name or "%s Inc" % identifier)
     if contact:
-        person = cw.add(CONTACTS, firstName="Default", lastName=identifier, company={"id": company["id"]},
-                        defaultFlag=True)
-        company["defaultContact"] = {"id": person["id"], "name": "Default %s" % identifier}
+        cw.add(CONTACTS, firstName="Default", lastName=identifier, company={"id": company["id"]}, defaultFlag=True)
+        company = cw.get(COMPANIES, company["id"])  # with its default contact now
     return company
 
 
+def add_contact(cw, company, first="Someone", last="Else"):
+    return cw.add(CONTACTS, firstName=first, lastName=last, company={"id": company["id"]})
+
+
 def add_agreement(cw, company, name=NAME, type_id=3, **fields):
-    row = dict(name=name, type={"id": type_id, "name": NAME if type_id == 3 else "Other"},
-               company={"id": company["id"], "identifier": company["identifier"], "name": company["name"]},
-               contact=company.get("defaultContact"), startDate="2026-10-01T00:00:00Z",
-               billStartDate="2026-10-01T00:00:00Z", noEndingDateFlag=True)
+    row = dict(name=name, type={"id": type_id}, company={"id": company["id"]},
+               contact={"id": company["defaultContact"]["id"]} if "defaultContact" in company else None,
+               startDate="2026-10-01T00:00:00Z", billStartDate="2026-10-01T00:00:00Z", noEndingDateFlag=True)
     row.update(fields)
     return cw.add(AGREEMENTS, **row)
 
@@ -67,11 +71,13 @@ def test_bulk_first_run_creates_with_bounded_reads(cw):
     assert agreement_reads[0]["conditions"].startswith("(company/id in (")
     # the created agreement carries exactly what was asked, the company's default contact included
     company = cw.rows(COMPANIES)[0]
-    created = [r for r in cw.rows(AGREEMENTS) if r["company"]["id"] == company["id"]][0]
-    assert {k: v for k, v in created.items() if k not in ("id", "company")} == {
-        "name": NAME, "type": {"id": 3, "name": NAME}, "contact": {"id": company["defaultContact"]["id"]},
+    [asked] = [b for m, _p, b in cw.sent if b["company"]["id"] == company["id"]]
+    assert {k: v for k, v in asked.items() if k != "company"} == {
+        "name": NAME, "type": {"id": 3}, "contact": {"id": company["defaultContact"]["id"]},
         "startDate": "2026-10-01T00:00:00Z", "billStartDate": "2026-10-01T00:00:00Z",
         "noEndingDateFlag": True}
+    created = [r for r in cw.rows(AGREEMENTS) if r["company"]["id"] == company["id"]][0]
+    assert (created["type"]["name"], created["contact"]["id"]) == (NAME, company["defaultContact"]["id"])
 
 
 def test_bulk_second_run_makes_no_write(cw):
@@ -86,9 +92,8 @@ def test_bulk_second_run_makes_no_write(cw):
     assert len(cw.calls("GET")) == 7
 
 
-def test_bulk_reads_follow_pagination(mocked):
-    cw = FakeConnectWise(mocked, page_limit=40)
-    cw.add(TYPES, id=3, name=NAME)
+def test_bulk_reads_follow_pagination(cw):
+    cw.app.max_page_size = 40
     identifiers = many(cw)
     result, failed = run_module(agreement, dict(BASE, companies=identifiers))
     assert not failed and result["counts"]["create"] == 250
@@ -104,8 +109,8 @@ def test_bulk_reads_follow_pagination(mocked):
 
 def test_one_changed_field_is_patched_alone(cw):
     companies = [add_company(cw, "C%d" % n) for n in range(3)]
-    agreements = [add_agreement(cw, c) for c in companies]
-    agreements[1]["billStartDate"] = "2026-09-01T00:00:00Z"
+    agreements = [add_agreement(cw, c, billStartDate="2026-09-01T00:00:00Z" if n == 1 else "2026-10-01T00:00:00Z")
+                  for n, c in enumerate(companies)]
     result, failed = run_module(agreement, dict(BASE, companies=[c["identifier"] for c in companies]),
                                 diff=True)
     assert not failed
@@ -139,21 +144,22 @@ def test_type_and_explicit_contact_are_compared(cw):
 
 def test_default_contact_is_not_compared_on_existing_agreement(cw):
     company = add_company(cw, "Acme")
-    add_agreement(cw, company, contact={"id": 999, "name": "Someone Else"})
+    add_agreement(cw, company, contact={"id": add_contact(cw, company)["id"]})
     result, failed = run_module(agreement, dict(BASE, company="Acme"))
     assert not failed and result["operation"] == "none" and cw.writes() == []
 
 
 def test_contact_by_id_and_per_company_overrides(cw):
     acme, globex = add_company(cw, "Acme"), add_company(cw, "Globex")
+    other = add_contact(cw, globex)
     result, failed = run_module(agreement, dict(BASE, companies=[
-        "Acme", {"identifier": "Globex", "contact": "4711", "start_date": "2026-11-01",
+        "Acme", {"identifier": "Globex", "contact": str(other["id"]), "start_date": "2026-11-01",
                  "bill_start_date": "2026-11-01", "end_date": "2027-10-31"}]))
     assert not failed, result["msg"]
     bodies = {body["company"]["id"]: body for method, path, body in cw.sent}
     assert bodies[acme["id"]]["noEndingDateFlag"] is True and "endDate" not in bodies[acme["id"]]
     assert bodies[globex["id"]] == {
-        "company": {"id": globex["id"]}, "name": NAME, "type": {"id": 3}, "contact": {"id": 4711},
+        "company": {"id": globex["id"]}, "name": NAME, "type": {"id": 3}, "contact": {"id": other["id"]},
         "startDate": "2026-11-01T00:00:00Z", "endDate": "2027-10-31T00:00:00Z",
         "noEndingDateFlag": False, "billStartDate": "2026-11-01T00:00:00Z"}
     assert cw.calls("GET", CONTACTS) == []
@@ -224,7 +230,7 @@ def test_refused_write_fails_that_company_only(cw):
 
 def test_company_without_default_contact_is_fine_when_agreement_exists(cw):
     company = add_company(cw, "NoContact", contact=False)
-    add_agreement(cw, company, contact={"id": 5})
+    add_agreement(cw, company, contact={"id": add_contact(cw, company)["id"]})
     result, failed = run_module(agreement, dict(BASE, company="NoContact"))
     assert not failed and result["operation"] == "none"
 
@@ -364,7 +370,7 @@ def test_rerun_without_end_date_clears_the_old_end_date(cw):
     [patch] = [body for method, _path, body in cw.sent if method == "PATCH"]
     assert {"op": "replace", "path": "endDate", "value": None} in patch
     [row] = cw.rows(AGREEMENTS)
-    assert row["endDate"] is None and row["noEndingDateFlag"] is True
+    assert "endDate" not in row and row["noEndingDateFlag"] is True  # ConnectWise omits an empty field
     assert company["id"] == row["company"]["id"]
     result, failed = run_module(agreement, dict(BASE, company="Acme"))
     assert not failed and result["operation"] == "none", result
@@ -379,17 +385,18 @@ def test_bulk_create_raced_by_another_run_keeps_the_lowest_id(cw, warned):
 
     def another_run_creates_globex_too(method, path, body):
         if method == "POST" and body["company"]["id"] == globex["id"] and not twin:
-            twin.update(cw.add(AGREEMENTS, id=1, **body))  # committed first: the lowest id
+            twin.update(cw.add(AGREEMENTS, **body))  # committed first: the lower id
         return None
     cw.refuse = another_run_creates_globex_too
     result, failed = run_module(agreement, dict(BASE, companies=["Acme", "Globex"]))
     assert not failed, result["msg"]
     by_company = {r["company"]: r for r in result["results"]}
-    assert by_company["Globex"]["id"] == 1 and by_company["Acme"]["operation"] == "create"
-    assert by_company["Globex"]["converged"]["kept"] == 1 and len(by_company["Globex"]["converged"]["removed"]) == 1
+    assert by_company["Globex"]["id"] == twin["id"] and by_company["Acme"]["operation"] == "create"
+    assert by_company["Globex"]["converged"]["kept"] == twin["id"]
+    assert len(by_company["Globex"]["converged"]["removed"]) == 1
     assert by_company["Acme"]["converged"] is None
     assert sorted((a["company"]["id"], a["id"]) for a in cw.rows(AGREEMENTS) if a["company"]["id"] == globex["id"]) \
-        == [(globex["id"], 1)]
+        == [(globex["id"], twin["id"])]
     assert any("deleted our duplicate" in w for w in warned())
     again, failed = run_module(agreement, dict(BASE, companies=["Acme", "Globex"]))
     assert not failed and not again["changed"]

@@ -2,20 +2,22 @@ import pytest
 
 from ansible_collections.mbs.connectwise.plugins.modules import company_info
 
-from ..conftest import run_module
-from .fake_connectwise import FakeConnectWise
+from ..sandbox_client import run_module
 
 COMPANIES = "company/companies"
 
 
 @pytest.fixture
-def cw(mocked):
-    fake = FakeConnectWise(mocked, page_limit=50)
+def cw(connectwise):
+    connectwise.app.max_page_size = 50
+    connectwise.add("company/companies/statuses", id=1, name="Active")
+    connectwise.add("company/companies/statuses", id=2, name="Inactive")
     for n in range(120):
-        fake.add(COMPANIES, id=n + 1, identifier="C%03d" % n, name="Company %d" % n,
-                 status={"id": 1, "name": "Active" if n % 2 else "Inactive"},
-                 defaultContact={"id": 500 + n, "name": "Contact %d" % n})
-    return fake
+        connectwise.add(COMPANIES, id=n + 1, identifier="C%03d" % n, name="Company %d" % n,
+                        status={"id": 1 if n % 2 else 2})
+        connectwise.add("company/contacts", id=500 + n, firstName="Contact", lastName=str(n),
+                        company={"id": n + 1}, defaultFlag=True)
+    return connectwise
 
 
 def test_all_companies_across_pages(cw):

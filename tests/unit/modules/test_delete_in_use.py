@@ -10,8 +10,7 @@ import pytest
 from ansible_collections.mbs.connectwise.plugins.modules import agreement, agreement_type, managed_devices_integration
 from ansible_collections.mbs.connectwise.plugins.modules import product
 
-from ..conftest import run_module
-from .fake_connectwise import FakeConnectWise
+from ..sandbox_client import run_module
 
 TYPES = "finance/agreements/types"
 AGREEMENTS = "finance/agreements"
@@ -22,14 +21,20 @@ NAME = "ManagedBackupService"
 
 
 @pytest.fixture
-def cw(mocked):
-    fake = FakeConnectWise(mocked)
-    fake.add(TYPES, id=3, name=NAME)
-    fake.add(CATALOG, id=12, identifier="OnlineBackup")
-    fake.add(INTEGRATIONS, id=6, name=NAME)
-    fake.add(COMPANIES, id=1, identifier="Acme", name="Acme")
-    fake.add(COMPANIES, id=2, identifier="Globex", name="Globex")
-    return fake
+def cw(connectwise):
+    connectwise.add(TYPES, id=3, name=NAME, billTime="Billable", billExpenses="Billable", billProducts="Billable",
+                    employeeCompNotExceed="Billing", employeeCompRate="Actual", invoicingCycle="CalendarYear")
+    connectwise.add("procurement/categories", id=1, name="Managed Services")
+    connectwise.add("procurement/subcategories", id=1, name="Managed Services", category={"id": 1})
+    connectwise.add("procurement/types", id=1, name="Service")
+    connectwise.add(CATALOG, id=12, identifier="OnlineBackup", description="Online backup",
+                    customerDescription="Online backup", subcategory={"id": 1}, type={"id": 1})
+    connectwise.add(INTEGRATIONS, id=6, name=NAME, solution=NAME, loginBy="Global", defaultBillingLevel="Summary")
+    for company_id, identifier in ((1, "Acme"), (2, "Globex")):
+        connectwise.add(COMPANIES, id=company_id, identifier=identifier, name=identifier)
+        connectwise.add("company/contacts", id=company_id, firstName="Default", lastName=identifier,
+                        company={"id": company_id}, defaultFlag=True)
+    return connectwise
 
 
 def deletes(cw):
@@ -37,12 +42,17 @@ def deletes(cw):
 
 
 def agreement_row(cw, company_id, name=NAME, **extra):
-    return cw.add(AGREEMENTS, company={"id": company_id}, name=name, type={"id": 3, "name": NAME}, **extra)
+    return cw.add(AGREEMENTS, company={"id": company_id}, contact={"id": company_id}, name=name, type={"id": 3},
+                  **extra)
+
+
+def add_addition(cw, agreement):
+    return cw.add(AGREEMENTS + "/%d/additions" % agreement["id"], product={"id": 12}, quantity=1,
+                  billCustomer="Billable")
 
 
 def cross_reference(cw, **extra):
-    return cw.add(INTEGRATIONS + "/6/crossReferences", vendorType="SpaceUsage", vendorLevel="HighLevel",
-                  managedDevicesIntegration={"id": 6, "name": NAME}, **extra)
+    return cw.add(INTEGRATIONS + "/6/crossReferences", vendorType="SpaceUsage", vendorLevel="HighLevel", **extra)
 
 
 @pytest.mark.parametrize("check_mode", [False, True])
@@ -76,7 +86,7 @@ def test_check_mode_does_not_count_what_earlier_tasks_delete(cw):
 @pytest.mark.parametrize("check_mode", [False, True])
 def test_product_in_use_by_an_addition(cw, check_mode):
     acme = agreement_row(cw, 1)
-    addition = cw.add(AGREEMENTS + "/%d/additions" % acme["id"], product={"id": 12}, quantity=1)
+    addition = add_addition(cw, acme)
     result, failed = run_module(product, {"identifier": "OnlineBackup", "state": "absent"}, check_mode=check_mode)
     assert failed and "1 agreement addition(s) (ids %d)" % addition["id"] in result["msg"]
     assert cw.writes() == []
@@ -101,7 +111,7 @@ def test_integration_with_cross_references(cw, check_mode):
 
 def test_billed_agreement_fails_alone_and_every_check_precedes_the_first_delete(cw):
     acme, globex = agreement_row(cw, 1), agreement_row(cw, 2)
-    addition = cw.add(AGREEMENTS + "/%d/additions" % acme["id"], product={"id": 12}, quantity=1)
+    addition = add_addition(cw, acme)
     result, failed = run_module(agreement, {"name": NAME, "companies": ["Acme", "Globex"], "state": "absent"})
     assert failed
     assert "Acme" in result["failed_companies"] and "(ids %d)" % addition["id"] in result["failed_companies"]["Acme"]
@@ -115,7 +125,7 @@ def test_billed_agreement_fails_alone_and_every_check_precedes_the_first_delete(
 def test_billed_agreement_in_check_mode_predicts_the_refusal(cw):
     acme = agreement_row(cw, 1)
     agreement_row(cw, 2)
-    cw.add(AGREEMENTS + "/%d/additions" % acme["id"], product={"id": 12}, quantity=1)
+    add_addition(cw, acme)
     result, failed = run_module(agreement, {"name": NAME, "companies": ["Acme", "Globex"], "state": "absent"},
                                 check_mode=True)
     assert failed and list(result["failed_companies"]) == ["Acme"]

@@ -90,3 +90,20 @@ def test_count_uses_conditions(api):
     assert api.get("company/companies/count").json() == {"count": 7}
     assert api.get("company/companies/count", params={"conditions": 'identifier like "%o%"'}).json() == {"count": 4}
     assert api.get("company/companies/count", params={"conditions": "id=("}).status_code == 400
+
+
+@pytest.mark.parametrize("actual, values, found", [
+    ("GLOBEX", ["hooli", "globex"], True),
+    ("Globex", ["Globe", "Globex Corp"], False),
+    (2, [1, 2], True),
+    (2, [1.0, 2.0], True),
+    (2.5, [2, 3], False),
+    ("5", [5, 6], True),
+    (5, ["5"], True),
+    (True, [1], False),
+    (1, [True], False),
+])
+def test_in_matches_as_equality_does(actual, values, found):
+    assert compare(actual, "in", values) is found
+    assert compare(actual, "not in", values) is not found
+    assert found == any(compare(actual, "=", value) for value in values)
