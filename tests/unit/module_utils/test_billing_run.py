@@ -22,6 +22,7 @@ def params(**extra):
                 agreement="ManagedBackupService", product="OnlineBackup", cost_mode="average_cost",
                 invoice_description="product", unit="GiB", cost_per_gb="0.02", price_per_gb="0.10",
                 cost_per_gb_by_destination={}, effective_date_policy="clamp", previous_additions="cancel",
+                invoiced_period_policy="fail", absent_companies="cancel",
                 send_zero=False, parallel=4, companies={})
     base.update(extra)
     return base
@@ -69,7 +70,7 @@ def test_company_cost_override_replaces_destination_rates():
                                     companies={"Acme": {"cost_per_gb": "0.03", "cost_mode": "total"}}))
     acme = config.settings_for("ACME")
     assert acme.mode == "total" and acme.pricing.cost_rate("Wasabi") == Decimal("0.03")
-    assert acme.pricing.price_rate("Acme") == Decimal("0.10")
+    assert acme.pricing.price_per_unit == Decimal("0.10")
     other = config.settings_for("Globex")
     assert other.pricing.cost_rate("Wasabi") == Decimal("0.005") and other.mode == "average_cost"
 
