@@ -513,8 +513,26 @@ class Engine:
         filters = self.key_filters(desired, resolved)
         if path is None or filters is None:
             return None
-        matches = list(self.client.list(path, conditions=cond.matching(filters)))
+        matches = self.settled(lambda: list(self.client.list(path, conditions=cond.matching(filters))),
+                               lambda found: len(found) > 1)
         return self.single(matches, desired)
+
+    def settled(self, read, crowded):
+        """``read()`` again while ``crowded(answer)`` (a key with several objects), until the wait is over.
+
+        Overlapping runs may each have created the object a moment ago; each removes its own
+        duplicate once it re-reads (the lowest id wins), so a key seen with several objects is
+        read again over the client's settle window before it is called ambiguous. Duplicates
+        made by hand stay, and are refused after the wait.
+        """
+        found = read()
+        retry = self.client.transport.retry
+        for delay in retry.settle_delays(self.client.transport.timeout):
+            if not crowded(found):
+                break
+            retry.sleep(delay)
+            found = read()
+        return found
 
     def single(self, matches, desired):
         if len(matches) > 1:
@@ -788,7 +806,9 @@ class Engine:
             self._refuse_deletes_in_use(prepared, existing, outcomes, items)
             prepared = [p for p in prepared if outcomes[p[0]] is None]
         first_of_key = {}
-        for index, desired, resolved, filters, warnings in prepared:
+        contested = []
+        for entry in prepared:
+            index, desired, _resolved, filters, warnings = entry
             key = _key_tuple(filters) if filters is not None else None
             if key in first_of_key:
                 # One natural key is one object: a repeat is the same request, not a second object.
@@ -796,14 +816,31 @@ class Engine:
                 continue
             if key is not None:
                 first_of_key[key] = (index, desired)
-            try:
-                current = self.single(existing.get(key, []), desired) if key is not None else None
-                outcomes[index] = self.apply(self.resource.path, desired, resolved, current, state, warnings,
-                                             converge=False, references_read=True)
-            except (InputError, ApiError) as exc:
-                outcomes[index] = _failed(self.resource, items[index], exc, warnings)
+            if len(existing.get(key, [])) > 1:
+                contested.append(entry)  # perhaps another run's duplicates, about to be removed
+                continue
+            self._apply_one(entry, existing.get(key, []), state, outcomes, items)
         self._converge_many(prepared, outcomes, items, bulk_key)
+        if contested:
+            current = self._settled_many(contested, bulk_key)
+            for entry in contested:
+                self._apply_one(entry, current.get(_key_tuple(entry[3]), []), state, outcomes, items)
         return outcomes
+
+    def _apply_one(self, entry, matches, state, outcomes, items):
+        index, desired, resolved, filters, warnings = entry
+        try:
+            current = self.single(matches, desired) if filters is not None else None
+            outcomes[index] = self.apply(self.resource.path, desired, resolved, current, state, warnings,
+                                         converge=False, references_read=True)
+        except (InputError, ApiError) as exc:
+            outcomes[index] = _failed(self.resource, items[index], exc, warnings)
+
+    def _settled_many(self, contested, bulk_key):
+        """:meth:`settled` for the keys a bulk read found with several objects, one bulk read a round."""
+        keys = [_key_tuple(entry[3]) for entry in contested]
+        return self.settled(lambda: self._bulk_find(contested, bulk_key),
+                            lambda found: any(len(found.get(key, [])) > 1 for key in keys))
 
     def prefetch_references(self, items):
         """Read the references many objects name in bulk: one chunked read per reference

@@ -9,6 +9,7 @@ from ansible.module_utils import _internal, basic
 from ansible.module_utils.common.text.converters import to_bytes
 
 from ansible_collections.mbs.connectwise.plugins.module_utils.client import ConnectWiseClient
+from ansible_collections.mbs.connectwise.plugins.module_utils import transport
 from ansible_collections.mbs.connectwise.plugins.module_utils.transport import RetryPolicy
 
 SITE = "https://cw.example.test"
@@ -60,6 +61,8 @@ def connectwise(monkeypatch):
     from .sandbox_client import SandboxConnectWise
     sandbox = SandboxConnectWise()
     sandbox.route_every_session(monkeypatch)
+    # The clients a module builds itself would really sleep between retries and settle re-reads.
+    monkeypatch.setattr(transport, "RetryPolicy", no_sleep_policy)
     return sandbox
 
 
