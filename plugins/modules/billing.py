@@ -230,10 +230,10 @@ options:
         next invoice date (C(Since this period has already been invoiced ...)). The module predicts it from the
         agreement's C(nextInvoiceDate) and C(prorateFlag) (so check mode tells), and handles the refusal too.
       - V(fail) makes that company fail with ConnectWise's message and what to do; nothing is written for it.
-      - V(next_invoice_date) bills the month on the next invoice instead, as a one-time charge: the addition is
+      - "V(next_invoice_date) bills the month on the next invoice instead, as a one-time charge: the addition is
         effective on the next invoice date and cancelled at the end of that month, with a warning
         (RV(results[].invoiced_moved)). It keeps its month's marker, so a re-run finds it and never adds a
-        second one.
+        second one."
     type: str
     choices: [fail, next_invoice_date]
     default: fail
@@ -252,11 +252,11 @@ options:
     default: cancel
   absent_companies:
     description:
-      - A company that has an agreement named O(agreement) covering the period but no record in the usage at
+      - "A company that has an agreement named O(agreement) covering the period but no record in the usage at
         all (for example deleted from MSP360). V(cancel) treats it like a company with zero usage: its open
         addition is cancelled the day before the period (with O(previous_additions=cancel)) and it is reported
         as C(cancelled); a company with nothing to cancel is not reported. V(keep) ignores such companies, for
-        a usage source that covers only some of the customers.
+        a usage source that covers only some of the customers."
       - Companies with C(skip) in O(companies) are never touched.
     type: str
     choices: [cancel, keep]
