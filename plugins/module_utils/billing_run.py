@@ -61,14 +61,9 @@ from ansible_collections.mbs.connectwise.plugins.module_utils import billing_com
 from ansible_collections.mbs.connectwise.plugins.module_utils import conditions as cond
 from ansible_collections.mbs.connectwise.plugins.module_utils.client import InputError
 from ansible_collections.mbs.connectwise.plugins.module_utils.identity import company_key
+from ansible_collections.mbs.connectwise.plugins.module_utils.msp360 import DEFAULT_MBS_API_URL, MBSClient, MBSError
 from ansible_collections.mbs.connectwise.plugins.module_utils.transport import ApiError, OutcomeUnknown
-from ansible_collections.mbs.connectwise.plugins.module_utils.usage_sources import (
-    DEFAULT_MBS_API_URL,
-    MBSClient,
-    MBSError,
-    normalise_inline,
-    read_usage_file,
-)
+from ansible_collections.mbs.connectwise.plugins.module_utils.usage_sources import normalise_inline, read_usage_file
 
 DEFAULT_AGREEMENT = "ManagedBackupService"
 DEFAULT_PRODUCT = "OnlineBackup"
