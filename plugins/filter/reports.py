@@ -3,8 +3,11 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The roles' summaries and the billing report, built in Python so the templates only format.
 
-Money and quantities stay ``Decimal`` from the module's exact strings to the CSV text and the
-formatted HTML values; nothing goes through a float (chart bar widths are geometry, not money).
+Money and quantities are ``Decimal`` from the module's exact strings until the report is handed
+back to Ansible, which cannot hold a Decimal: then each becomes its exact text once (and its
+grouped text for the page), and the CSV writes those texts as they are. Nothing goes through a
+float (chart bar widths are geometry, not money); a float in the module's result is refused.
+Byte counts are ints throughout.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -14,53 +17,97 @@ __metaclass__ = type
 import csv
 import datetime
 import io
-from decimal import Decimal, InvalidOperation
+import re
+from decimal import ROUND_HALF_UP, Decimal
 
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.text.converters import to_text
 
-BILLED = ("created", "updated", "unchanged")
+from ansible_collections.mbs.connectwise.plugins.module_utils import billing_compute as bc
+from ansible_collections.mbs.connectwise.plugins.module_utils.usage_sources import UsageError, normalise_inline
+
+BILLED = bc.BILLED_ACTIONS
 ACTIONS = ("created", "updated", "unchanged", "skipped", "cancelled", "failed")
 COUNTED = ("created", "updated", "unchanged", "skipped", "failed")
-BYTES_PER_UNIT = {"GiB": 2 ** 30, "GB": 10 ** 9, "TiB": 2 ** 40, "TB": 10 ** 12}
 ZERO = Decimal("0")
-CENT = Decimal("0.01")
 CHART_TOP = 25
+MONEY_AND_QUANTITIES = (("quantity", 2), ("used_quantity", 2), ("unit_cost", 4), ("unit_price", 4),
+                        ("total_cost", 2), ("total_price", 2))
 CSV_COLUMNS = ("company", "action", "used_bytes", "used_quantity", "quantity", "unit", "unit_cost", "unit_price",
                "total_cost", "total_price", "currency", "effective_date", "addition_id", "reason", "warnings",
-               "company_name", "usage_company")
-# Skip reasons grouped for the reconciliation (the module's reasons name the company, so they differ).
-REASON_GROUPS = (
-    ("no ConnectWise company", "unmapped (no ConnectWise company)"),
-    ("skip is set", "not billed (bill: false)"),
-    ("no agreement named", "no agreement"),
-    ("agreement not billing yet", "agreement not billing yet"),
-    ("billing start", "agreement not billing yet"),
-    ("no usage", "no usage"),
+               "company_name", "usage_company", "cancelled", "marker", "invoiced_moved")
+
+# The reconciliation's groups in the order the report lists them: what was billed, each reason a
+# ConnectWise company was not billed, the companies whose earlier addition was cancelled, the failed
+# ones, and last the usage ConnectWise has no company for.
+BILLED_GROUP = "billed"
+NO_USAGE_GROUP = "no usage"
+BILL_FALSE_GROUP = "not billed (bill: false)"
+NOT_BILLING_YET_GROUP = "agreement not billing yet"
+NOT_COVERED_GROUP = "agreement does not cover the month"
+NO_AGREEMENT_GROUP = "no agreement"
+OTHER_SKIP_GROUP = "skipped: other reason"
+CANCELLED_GROUP = "cancelled (no usage this month)"
+FAILED_GROUP = "failed"
+UNMAPPED_GROUP = "unmapped (no ConnectWise company)"
+GROUP_ORDER = (BILLED_GROUP, NO_USAGE_GROUP, BILL_FALSE_GROUP, NOT_BILLING_YET_GROUP, NOT_COVERED_GROUP,
+               NO_AGREEMENT_GROUP, OTHER_SKIP_GROUP, CANCELLED_GROUP, FAILED_GROUP, UNMAPPED_GROUP)
+# The billing module's skip reasons (billing_run.py) name the company and the agreement, so each is
+# known by its fixed start; the more specific "no agreement ... covers" comes before "no agreement".
+SKIP_REASONS = (
+    (re.compile(r"no ConnectWise company with identifier "), UNMAPPED_GROUP),
+    (re.compile(r"skip is set for company "), BILL_FALSE_GROUP),
+    (re.compile(r"no agreement named .* covers "), NOT_COVERED_GROUP),
+    (re.compile(r"no agreement named "), NO_AGREEMENT_GROUP),
+    (re.compile(re.escape(bc.NOT_BILLING_YET)), NOT_BILLING_YET_GROUP),
+    (re.compile(r"no usage\Z"), NO_USAGE_GROUP),
 )
+# Skipped on purpose, so not something to look at even with usage.
+EXPECTED_SKIPS = (NO_USAGE_GROUP, BILL_FALSE_GROUP)
+LATE_CHARGE = "late one-time charge: the effective date moved to the agreement's next invoice date"
 
 
 # ---------------------------------------------------------------- numbers
 def _decimal(value, where):
+    """An amount or quantity of the module's result as a Decimal; None when absent.
+
+    The module returns exact decimal strings, so a float means the exactness was lost before
+    the report: refused rather than guessed back.
+    """
     if value is None or value == "":
         return None
-    if isinstance(value, bool):
-        raise AnsibleFilterError("%s is %r, not a number" % (where, value))
+    if isinstance(value, (bool, float)):
+        raise AnsibleFilterError("%s is %r: the billing module gives amounts as exact decimal strings such as "
+                                 "\"12.50\", not %s" % (where, value, type(value).__name__))
     try:
-        return Decimal(repr(value) if isinstance(value, float) else to_text(value))
-    except (InvalidOperation, ValueError):
-        raise AnsibleFilterError("%s is %r, not a number" % (where, value))
+        return bc.to_decimal(value, where, allow_negative=True)
+    except ValueError as exc:
+        raise AnsibleFilterError(str(exc))
+
+
+def _whole_bytes(value, where):
+    """A byte count as an int; None when absent."""
+    number = _decimal(value, where)
+    if number is None:
+        return None
+    if number != number.to_integral_value():
+        raise AnsibleFilterError("%s is %r, not a whole number of bytes" % (where, value))
+    return int(number)
 
 
 def group_digits(value, places=2):
-    """``Decimal('1234567.5')`` -> ``'1,234,567.50'``; None -> ''."""
+    """``Decimal('1234567.5')`` -> ``'1,234,567.50'`` (half-up to ``places``); None -> ''."""
     if value is None:
         return ""
-    return "{:,.{}f}".format(Decimal(value).quantize(Decimal(1).scaleb(-places)) if places else Decimal(value), places)
+    try:
+        number = bc.to_decimal(value, "group_digits input", allow_negative=True)
+    except ValueError as exc:
+        raise AnsibleFilterError(str(exc))
+    return "{:,.{}f}".format(number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP), places)
 
 
 def _bytes_text(value):
-    return "" if value is None else "{:,}".format(int(value))
+    return "" if value is None else "{:,}".format(value)
 
 
 # ---------------------------------------------------------------- setup summary
@@ -107,73 +154,144 @@ def setup_summary(objects, agreements, state, check_mode, solution_name):
 
 
 # ---------------------------------------------------------------- billing report
-def _reason_group(row):
-    if row["action"] == "failed":
-        return "failed"
-    if row["action"] == "cancelled":
-        return "cancelled (no usage this month)"
-    if row["action"] in BILLED:
-        return "billed"
-    reason = row.get("reason") or ""
-    for prefix, group in REASON_GROUPS:
-        if prefix in reason:
+def _group_of(row):
+    """The reconciliation group of one row: its action, or for a skipped row its reason."""
+    action = row["action"]
+    if action in BILLED:
+        return BILLED_GROUP
+    if action == "cancelled":
+        return CANCELLED_GROUP
+    if action == "failed":
+        return FAILED_GROUP
+    for pattern, group in SKIP_REASONS:
+        if pattern.match(row["reason"]):
             return group
-    if "agreement" in reason:
-        return "agreement inactive"
-    return "skipped: other"
+    return OTHER_SKIP_GROUP
 
 
-def _usage_bytes_by_name(usage):
-    """Inline usage records (canonical or MSP360 export names) -> {company name: bytes}."""
-    found = {}
-    for index, record in enumerate(usage or []):
-        name = record.get("company", record.get("CompanyName"))
-        value = record.get("used_bytes", record.get("AverageSpace"))
-        if name is None or value is None:
-            continue
-        amount = _decimal(value, "billing_usage[%d] used_bytes" % index)
-        found[to_text(name)] = found.get(to_text(name), ZERO) + amount
-    return found
+def _usage_records(usage):
+    """The role's inline usage records (as the module read them) -> ``{company name: bytes}``."""
+    try:
+        records = normalise_inline(list(usage), "billing_usage")
+    except UsageError as exc:
+        raise AnsibleFilterError(str(exc))
+    bytes_of = {}
+    for record in records:
+        bytes_of[record.company] = bytes_of.get(record.company, 0) + record.used_bytes
+    return bytes_of
 
 
-def _row(result, unit, unit_bytes, usage_by_name, currency):
+def _bytes_of_usage_companies(usage_company, bytes_of):
+    """The bytes of a result's usage companies, None when one of them is not in ``bytes_of``.
+
+    The module joins a result's usage company names with ", " and a name may hold ", " itself
+    ("Globex, Inc."), so the parts are put back together into names that ``bytes_of`` knows.
+    """
+    names = _known_names(usage_company.split(", "), bytes_of) if usage_company else None
+    return None if names is None else sum(bytes_of[name] for name in names)
+
+
+def _known_names(parts, known):
+    if not parts:
+        return []
+    for end in range(1, len(parts) + 1):
+        name = ", ".join(parts[:end])
+        rest = _known_names(parts[end:], known) if name in known else None
+        if rest is not None:
+            return [name] + rest
+    return None
+
+
+def _row(result, unit, currency, usage_bytes_of):
     where = "result for %s" % result.get("company")
+    action = result.get("action")
+    if action not in ACTIONS:
+        raise AnsibleFilterError("%s: action %r is not one of %s" % (where, action, ", ".join(ACTIONS)))
     row = {
         "company": to_text(result.get("company")),
         "company_name": result.get("company_name"),
-        "usage_company": result.get("usage_company") or "",
-        "action": result.get("action"),
-        "reason": result.get("reason") or "",
-        "warnings": list(result.get("warnings") or []),
+        "usage_company": to_text(result.get("usage_company") or ""),
+        "action": action,
+        "reason": to_text(result.get("reason") or ""),
+        "warnings": [to_text(w) for w in result.get("warnings") or []],
         "effective_date": result.get("effective_date") or "",
         "addition_id": result.get("addition_id"),
+        "cancelled": list(result.get("cancelled") or []),
+        "marker": to_text(result.get("marker") or ""),
+        "invoiced_moved": bool(result.get("invoiced_moved")),
         "unit": result.get("unit") or unit,
         # ConnectWise's agreement currency when the module returns it, else the role's option.
         "currency": to_text(result.get("currency") or currency).upper(),
     }
-    for key in ("quantity", "used_quantity", "unit_cost", "unit_price", "total_cost", "total_price"):
+    for key, _places in MONEY_AND_QUANTITIES:
         row[key] = _decimal(result.get(key), "%s %s" % (where, key))
-    used_bytes = _decimal(result.get("used_bytes"), where + " used_bytes")
-    if used_bytes is None and usage_by_name is not None:
-        names = [n for n in row["usage_company"].split(", ") if n]
-        if names and all(n in usage_by_name for n in names):
-            used_bytes = sum((usage_by_name[n] for n in names), ZERO)
+    used_bytes = _whole_bytes(result.get("used_bytes"), where + " used_bytes")
+    if used_bytes is None and usage_bytes_of is not None:
+        # A billing module that does not return used_bytes: the bytes come from the inline records.
+        used_bytes = _bytes_of_usage_companies(row["usage_company"], usage_bytes_of)
     row["used_bytes"] = used_bytes
     if row["used_quantity"] is None and used_bytes is not None:
-        row["used_quantity"] = (used_bytes / unit_bytes).quantize(CENT)
-    row["group"] = _reason_group(row)
-    row["billed"] = row["action"] in BILLED
+        row["used_quantity"] = bc.bytes_to_quantity(used_bytes, unit)
+    row["group"] = _group_of(row)
+    row["billed"] = action in BILLED
     row["revenue"] = row["total_price"] if row["billed"] and row["total_price"] is not None else ZERO
-    row["needs_look"] = (row["action"] == "failed" or bool(row["warnings"])
-                         or (row["action"] == "skipped" and row["group"] != "no usage"
-                             and row["group"] != "not billed (bill: false)"
+    row["needs_look"] = (action == "failed" or bool(row["warnings"]) or row["invoiced_moved"]
+                         or (action == "skipped" and row["group"] not in EXPECTED_SKIPS
                              and (used_bytes is None or used_bytes > 0)))
     return row
 
 
 def _sum(rows, key):
-    values = [r[key] for r in rows if r[key] is not None]
-    return sum(values, ZERO) if values else ZERO
+    return sum((r[key] for r in rows if r[key] is not None), ZERO)
+
+
+def _sum_given(rows, key):
+    """The sum of the rows that have ``key``; None when none has (no price is not a price of 0)."""
+    given = [r[key] for r in rows if r[key] is not None]
+    return sum(given, ZERO) if given else None
+
+
+def _bytes_sum(rows):
+    """The rows' bytes, or None when a row's bytes are unknown (a partial sum would not reconcile)."""
+    if any(r["used_bytes"] is None for r in rows):
+        return None
+    return sum(r["used_bytes"] for r in rows)
+
+
+def _group_line(name, members):
+    line = {"name": name, "companies": len(members), "used_bytes": _bytes_sum(members),
+            "used_quantity": _sum(members, "used_quantity"),
+            "total_cost": _sum_given(members, "total_cost"), "total_price": _sum_given(members, "total_price")}
+    if name == BILLED_GROUP:
+        # What is billed is always an amount, 0.00 when nothing was.
+        line["total_cost"], line["total_price"] = _sum(members, "total_cost"), _sum(members, "total_price")
+    return line
+
+
+def _reconciliation(rows, totals, usage_bytes_of):
+    """Usage = billed + each skip reason + cancelled + failed + unmapped, to the byte; billed rows = totals, to the cent."""
+    groups = [_group_line(name, [r for r in rows if r["group"] == name]) for name in GROUP_ORDER
+              if name == BILLED_GROUP or any(r["group"] == name for r in rows)]
+    everything = _group_line("all companies", rows)
+    everything["total_cost"] = _sum_given(groups, "total_cost")
+    everything["total_price"] = _sum_given(groups, "total_price")
+    if usage_bytes_of is not None:
+        source_bytes, source = sum(usage_bytes_of.values()), "the usage records given (billing_usage)"
+    else:
+        source_bytes = _whole_bytes(totals.get("used_bytes"), "totals.used_bytes")
+        source = "the billing module's usage total" if source_bytes is not None else None
+    billed = groups[0]
+    module_price = _decimal(totals.get("total_price"), "totals.total_price")
+    module_cost = _decimal(totals.get("total_cost"), "totals.total_cost")
+    rows_bytes = everything["used_bytes"]
+    return {
+        "groups": groups, "all": everything,
+        "source": source, "source_bytes": source_bytes, "rows_bytes": rows_bytes,
+        "bytes_balance": None if source_bytes is None or rows_bytes is None else source_bytes == rows_bytes,
+        "billed_price": billed["total_price"], "billed_cost": billed["total_cost"],
+        "module_price": module_price, "module_cost": module_cost,
+        "money_balance": module_price in (None, billed["total_price"]) and module_cost in (None, billed["total_cost"]),
+    }
 
 
 def _chart(rows, unit, top):
@@ -202,113 +320,108 @@ def _chart(rows, unit, top):
     return {"bars": bars, "height": 44 + len(bars) * 24 + 8, "top": top, "companies": len(rows), "unit": unit}
 
 
+def _add_texts(rows, reconciliation):
+    """The grouped texts the page shows beside each exact value."""
+    for row in rows:
+        row["used_bytes_text"] = _bytes_text(row["used_bytes"])
+        for key, places in MONEY_AND_QUANTITIES:
+            row[key + "_text"] = group_digits(row[key], places)
+    for line in reconciliation["groups"] + [reconciliation["all"]]:
+        line["used_bytes_text"] = _bytes_text(line["used_bytes"])
+        line["used_quantity_text"] = group_digits(line["used_quantity"])
+        line["total_price_text"] = group_digits(line["total_price"])
+        line["total_cost_text"] = group_digits(line["total_cost"])
+    for key in ("source_bytes", "rows_bytes"):
+        reconciliation[key + "_text"] = _bytes_text(reconciliation[key])
+    for key in ("billed_price", "billed_cost", "module_price", "module_cost"):
+        reconciliation[key + "_text"] = group_digits(reconciliation[key])
+
+
+def _month_name(period):
+    try:
+        return datetime.datetime.strptime(period + "-01", "%Y-%m-%d").strftime("%B %Y")
+    except ValueError:
+        return period
+
+
+def _summary(report, rows, reconciliation):
+    unit, currency = report["unit"], report["currency"]
+    lines = ["%sbilling %s - %s; %s %s billed, cost %s %s, price %s %s" % (
+        "PREVIEW, nothing written: " if report["preview"] else "", report["period"], report["counts_text"],
+        report["billed_quantity_text"], unit, currency, report["billed_cost_text"], currency,
+        report["billed_price_text"])]
+    if report["current_period"]:
+        lines.append("%s is not over yet: this bills the usage so far" % report["period"])
+    total = reconciliation["source_bytes"] if reconciliation["source_bytes"] is not None \
+        else reconciliation["rows_bytes"]
+    if total is not None:
+        line = "usage %s bytes = %s" % (_bytes_text(total), " + ".join(
+            "%s %s" % (g["name"], g["used_bytes_text"] or "?") for g in reconciliation["groups"]))
+        if reconciliation["bytes_balance"] is False:
+            line += " (DOES NOT BALANCE: the rows add up to %s)" % (reconciliation["rows_bytes_text"] or "?")
+        lines.append(line)
+    if not reconciliation["money_balance"]:
+        lines.append("billed rows %s %s do not add up to the module's total %s %s (DOES NOT BALANCE)" % (
+            currency, reconciliation["billed_price_text"], currency, reconciliation["module_price_text"]))
+    look = [r for r in rows if r["needs_look"]]
+    for row in look:
+        detail = row["reason"] or ("%s %s" % (row["used_quantity_text"] or row["quantity_text"], unit))
+        if row["used_bytes"] is not None and row["action"] != "failed" and not row["billed"]:
+            detail += " (usage %s %s)" % (row["used_quantity_text"], unit)
+        notes = list(row["warnings"])
+        if row["invoiced_moved"] and not notes:
+            notes.append(LATE_CHARGE)
+        if notes:
+            detail += " [%s]" % "; ".join(notes)
+        lines.append("%s: %s - %s" % (row["company"], row["action"], detail))
+    if not look:
+        lines.append("no company needs a look")
+    return lines
+
+
 def billing_report(run, unit="GiB", currency="USD", preview=False, failed=False, usage=None, agreement="",
                    product="", mode="", top=CHART_TOP):
     """The billing module's result -> the report: rows, counts, reconciliation, chart, summary lines."""
     if not isinstance(run, dict) or "results" not in run:
         raise AnsibleFilterError("billing_report needs the billing module's result (with results)")
     unit = run.get("unit") or unit
-    if unit not in BYTES_PER_UNIT:
-        raise AnsibleFilterError("unit %r is not one of %s" % (unit, ", ".join(BYTES_PER_UNIT)))
-    unit_bytes = Decimal(BYTES_PER_UNIT[unit])
+    if unit not in bc.UNITS:
+        raise AnsibleFilterError("unit %r is not one of %s" % (unit, ", ".join(bc.UNITS)))
     totals = run.get("totals") or {}
-    period = run.get("period") or ""
+    period = to_text(run.get("period") or "")
     currency = to_text(currency or "USD").strip().upper()
-    usage_by_name = _usage_bytes_by_name(usage) if usage else None
-    rows = [_row(result, unit, unit_bytes, usage_by_name, currency) for result in run["results"]]
-    rows.sort(key=lambda r: r["company"].casefold())
+    usage_bytes_of = _usage_records(usage) if usage else None
+    rows = sorted((_row(result, unit, currency, usage_bytes_of) for result in run["results"]),
+                  key=lambda r: r["company"].casefold())
     currencies = sorted(set(r["currency"] for r in rows))
     if len(currencies) == 1:
         currency = currencies[0]
     counts = dict((action, 0) for action in ACTIONS)
     for row in rows:
-        counts[row["action"]] = counts.get(row["action"], 0) + 1
+        counts[row["action"]] += 1
     counts_text = "; ".join("%d %s" % (counts[a], a) for a in COUNTED)
     if counts["cancelled"]:
         counts_text += "; %d cancelled" % counts["cancelled"]
-    billed = [r for r in rows if r["billed"]]
-    billed_price, billed_cost = _sum(billed, "total_price"), _sum(billed, "total_cost")
-    billed_quantity = _sum(billed, "quantity")
-    module_price = _decimal(totals.get("total_price"), "totals.total_price")
-    module_cost = _decimal(totals.get("total_cost"), "totals.total_cost")
-
-    groups = []
-    for name in ["billed"] + sorted(set(r["group"] for r in rows) - {"billed"}):
-        members = [r for r in rows if r["group"] == name]
-        known = [r for r in members if r["used_bytes"] is not None]
-        groups.append({
-            "name": name, "companies": len(members),
-            "used_bytes": sum((r["used_bytes"] for r in known), ZERO) if len(known) == len(members) else None,
-            "used_quantity": _sum(members, "used_quantity"),
-            "total_price": _sum(members, "total_price") if name == "billed" else None,
-            "total_cost": _sum(members, "total_cost") if name == "billed" else None,
-        })
-    rows_bytes = None if any(g["used_bytes"] is None for g in groups) else sum((g["used_bytes"] for g in groups), ZERO)
-    source_bytes = _decimal(totals.get("used_bytes"), "totals.used_bytes")
-    if source_bytes is None and usage_by_name is not None:
-        source_bytes = sum(usage_by_name.values(), ZERO)
-    reconciliation = {
-        "source_bytes": source_bytes,
-        "rows_bytes": rows_bytes,
-        "bytes_balance": (source_bytes == rows_bytes) if None not in (source_bytes, rows_bytes) else None,
-        "billed_price": billed_price, "billed_cost": billed_cost,
-        "module_price": module_price, "module_cost": module_cost,
-        "money_balance": (module_price in (None, billed_price)) and (module_cost in (None, billed_cost)),
-        "groups": groups,
-    }
-    for group in groups:
-        group["used_bytes_text"] = _bytes_text(group["used_bytes"])
-        group["used_quantity_text"] = group_digits(group["used_quantity"])
-        group["total_price_text"] = group_digits(group["total_price"])
-        group["total_cost_text"] = group_digits(group["total_cost"])
-    for key in ("source_bytes", "rows_bytes"):
-        reconciliation[key + "_text"] = _bytes_text(reconciliation[key])
-    for key in ("billed_price", "billed_cost", "module_price", "module_cost"):
-        reconciliation[key + "_text"] = group_digits(reconciliation[key])
-    for row in rows:
-        row["used_bytes_text"] = _bytes_text(row["used_bytes"])
-        for key, places in (("quantity", 2), ("used_quantity", 2), ("unit_cost", 4), ("unit_price", 4),
-                            ("total_cost", 2), ("total_price", 2)):
-            row[key + "_text"] = group_digits(row[key], places)
-
-    look = [r for r in rows if r["needs_look"]]
-    month = ""
-    if period:
-        try:
-            month = datetime.datetime.strptime(period + "-01", "%Y-%m-%d").strftime("%B %Y")
-        except ValueError:
-            month = period
-    head = "%sbilling %s - %s; %s %s billed, cost %s %s, price %s %s" % (
-        "PREVIEW, nothing written: " if preview else "", period, counts_text, group_digits(billed_quantity), unit,
-        currency, group_digits(billed_cost), currency, group_digits(billed_price))
-    lines = [head]
-    if source_bytes is not None:
-        lines.append("usage %s bytes = %s" % (_bytes_text(source_bytes), " + ".join(
-            "%s %s" % (g["name"], g["used_bytes_text"] or "?") for g in groups))
-            + ("" if reconciliation["bytes_balance"] else " (DOES NOT BALANCE)"))
-    for row in look:
-        detail = row["reason"] or ("%s %s" % (row["used_quantity_text"] or row["quantity_text"], unit))
-        if row["used_bytes"] is not None and row["action"] != "failed" and not row["billed"]:
-            detail += " (usage %s %s)" % (row["used_quantity_text"], unit)
-        if row["warnings"]:
-            detail += " [%s]" % "; ".join(row["warnings"])
-        lines.append("%s: %s - %s" % (row["company"], row["action"], detail))
-    if not look:
-        lines.append("no company needs a look")
-    return _portable({
-        "preview": bool(preview), "failed": bool(failed), "period": period, "month": month, "unit": unit,
-        "currency": currency, "agreement": agreement, "product": product, "mode": mode,
-        "rows": rows, "counts": counts, "counts_text": counts_text, "cancelled_additions":
-            int((totals.get("counts") or {}).get("cancelled", 0) or 0),
+    reconciliation = _reconciliation(rows, totals, usage_bytes_of)
+    billed_quantity = _sum([r for r in rows if r["billed"]], "quantity")
+    _add_texts(rows, reconciliation)
+    report = {
+        "preview": bool(preview), "failed": bool(failed), "current_period": bool(run.get("current_period")),
+        "period": period, "month": _month_name(period) if period else "", "unit": unit, "currency": currency,
+        "agreement": agreement, "product": product, "mode": mode,
+        "rows": rows, "counts": counts, "counts_text": counts_text,
+        "cancelled_additions": int((totals.get("counts") or {}).get("cancelled", 0) or 0),
         "billed_quantity": billed_quantity, "billed_quantity_text": group_digits(billed_quantity),
-        "billed_price_text": group_digits(billed_price), "billed_cost_text": group_digits(billed_cost),
-        "reconciliation": reconciliation, "chart": _chart(rows, unit, int(top)), "needs_look": [r["company"] for r in look],
-        "summary": lines,
-    })
+        "billed_price_text": reconciliation["billed_price_text"], "billed_cost_text": reconciliation["billed_cost_text"],
+        "reconciliation": reconciliation, "chart": _chart(rows, unit, int(top)),
+        "needs_look": [r["company"] for r in rows if r["needs_look"]],
+    }
+    report["summary"] = _summary(report, rows, reconciliation)
+    return _portable(report)
 
 
 def _portable(value):
-    """Decimals as their exact text, so Ansible stores the report as plain data."""
+    """Decimals as their exact text: the report goes back to Ansible, which holds no Decimal."""
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, dict):
@@ -326,30 +439,35 @@ def _cell(value):
     return text
 
 
-def _plain(value):
-    """A Decimal as its exact text (no grouping: the CSV is for machines)."""
-    return "" if value is None else str(value)
+def _exact(value):
+    """An exact value of the report (its Decimal's text, or an int) as it is; None -> ''.
+
+    No thousands separators: the CSV is for machines.
+    """
+    return "" if value is None else to_text(value)
 
 
 def billing_csv(report):
-    """The report as CSV text (csv module, exact Decimal strings), a TOTAL row last."""
+    """The report as CSV text (csv module, the exact decimal texts), a TOTAL row last."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for row in report["rows"]:
         writer.writerow([
-            _cell(row["company"]), row["action"], _plain(row["used_bytes"] if row["used_bytes"] is None
-                                                         else int(row["used_bytes"])),
-            _plain(row["used_quantity"]), _plain(row["quantity"]), row["unit"], _plain(row["unit_cost"]),
-            _plain(row["unit_price"]), _plain(row["total_cost"]), _plain(row["total_price"]), row["currency"],
-            row["effective_date"], "" if row["addition_id"] is None else row["addition_id"], _cell(row["reason"]),
-            _cell("; ".join(row["warnings"])), _cell(row["company_name"]), _cell(row["usage_company"])])
+            _cell(row["company"]), row["action"], _exact(row["used_bytes"]), _exact(row["used_quantity"]),
+            _exact(row["quantity"]), row["unit"], _exact(row["unit_cost"]), _exact(row["unit_price"]),
+            _exact(row["total_cost"]), _exact(row["total_price"]), row["currency"], row["effective_date"],
+            _exact(row["addition_id"]), _cell(row["reason"]), _cell("; ".join(row["warnings"])),
+            _cell(row["company_name"]), _cell(row["usage_company"]), " ".join(str(i) for i in row["cancelled"]),
+            _cell(row["marker"]), "true" if row["invoiced_moved"] else ""])
     rec = report["reconciliation"]
+    month_bytes = rec["source_bytes"] if rec["source_bytes"] is not None else rec["rows_bytes"]
     writer.writerow([
-        "TOTAL", report["counts_text"], _plain(None if rec["source_bytes"] is None else int(rec["source_bytes"])),
-        "", _plain(report["billed_quantity"]), report["unit"], "", "", _plain(rec["billed_cost"]),
-        _plain(rec["billed_price"]), report["currency"], report["period"], "",
-        "preview (check mode): nothing was written to ConnectWise" if report["preview"] else "", "", "", ""])
+        "TOTAL", report["counts_text"], _exact(month_bytes), "",
+        _exact(report["billed_quantity"]), report["unit"], "", "", _exact(rec["billed_cost"]),
+        _exact(rec["billed_price"]), report["currency"], report["period"], "",
+        "preview (check mode): nothing was written to ConnectWise" if report["preview"] else "", "", "", "",
+        "", "", ""])
     return out.getvalue()
 
 

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Billing orchestration: usage -> one ConnectWise agreement addition per company and period.
 
-I/O goes through :class:`~client.ConnectWiseClient` and the MSP360 client; every amount and every
+I/O goes through :class:`~client.ConnectWiseClient` and :class:`~msp360.MBSClient`; every amount and every
 rule of the additions' history is computed by :mod:`billing_compute` (nothing here does arithmetic
 on money or dates). :func:`bill` is the billing module's whole run.
 
@@ -56,14 +56,9 @@ from ansible_collections.mbs.connectwise.plugins.module_utils import billing_com
 from ansible_collections.mbs.connectwise.plugins.module_utils import conditions as cond
 from ansible_collections.mbs.connectwise.plugins.module_utils.client import InputError
 from ansible_collections.mbs.connectwise.plugins.module_utils.identity import fold
+from ansible_collections.mbs.connectwise.plugins.module_utils.msp360 import DEFAULT_MBS_API_URL, MBSClient, MBSError
 from ansible_collections.mbs.connectwise.plugins.module_utils.transport import ApiError, NotFoundError
-from ansible_collections.mbs.connectwise.plugins.module_utils.usage_sources import (
-    DEFAULT_MBS_API_URL,
-    MBSClient,
-    MBSError,
-    normalise_inline,
-    read_usage_file,
-)
+from ansible_collections.mbs.connectwise.plugins.module_utils.usage_sources import normalise_inline, read_usage_file
 
 OUTSIDE_WINDOW = "outside the auto-billing window"
 NO_USAGE = "no usage"

@@ -509,7 +509,7 @@ from ansible.module_utils.basic import env_fallback
 from ansible_collections.mbs.connectwise.plugins.module_utils import billing_run
 from ansible_collections.mbs.connectwise.plugins.module_utils.client import InputError
 from ansible_collections.mbs.connectwise.plugins.module_utils.connectwise_module import ConnectWiseModule
-from ansible_collections.mbs.connectwise.plugins.module_utils.usage_sources import DEFAULT_MBS_API_URL
+from ansible_collections.mbs.connectwise.plugins.module_utils.msp360 import DEFAULT_MBS_API_URL
 
 ARGUMENT_SPEC = dict(
     period=dict(type="str"),

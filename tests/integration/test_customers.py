@@ -12,6 +12,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.mbs.connectwise.plugins.filter import customers as customer_filters
 from ansible_collections.mbs.connectwise.plugins.filter import reports as report_filters
+from tests.report_page import reconciliation_bytes
 from tests.sandbox import MBS_PASSWORD, MBS_USERNAME, generate_fixture
 
 from .conftest import ROOT, writes
@@ -100,7 +101,7 @@ def test_report_keeps_exact_decimals_handles_cancelled_and_groups_digits():
     report = report_filters.billing_report(run, usage=usage, currency="eur")
     assert report["currency"] == "EUR" and report["counts"]["cancelled"] == 1
     assert report["billed_price_text"] == "1,234.57"
-    assert report["reconciliation"]["source_bytes"] == "22093311372780"
+    assert report["reconciliation"]["source_bytes"] == 22093311372780
     assert report["reconciliation"]["bytes_balance"] is False  # =Evil's 5 bytes are not in the usage
     assert report["needs_look"] == ["=Evil"]
     rows = list(csv.reader(io.StringIO(report_filters.billing_csv(report))))
@@ -185,6 +186,11 @@ def test_report_reconciles_at_7_companies(ansible, sandbox, tmp_path):
     page = (reports / "billing-2026-10.html").read_text()
     assert "balances to the byte" in page and "rows = totals to the cent" in page
     assert "{:,}".format(int(total["used_bytes"])) in page
+    groups, everything = reconciliation_bytes(page)
+    assert sum(groups.values()) == everything == int(total["used_bytes"])
+    assert groups["unmapped (no ConnectWise company)"] == sum(
+        int(r["used_bytes"]) for r in rows if r["reason"].startswith("no ConnectWise company"))
+    assert groups["not billed (bill: false)"] == int(by_company["StarkWayne"]["used_bytes"])
 
 
 def test_report_reconciles_at_300_companies(ansible, sandbox, tmp_path):
@@ -206,3 +212,5 @@ def test_report_reconciles_at_300_companies(ansible, sandbox, tmp_path):
     page = (reports / "billing-2026-10.html").read_text()
     assert page.count("<g>") == 26 and "others (276 companies)" in page   # 301 rows: the top 25, then the rest
     assert "balances to the byte" in page
+    groups, everything = reconciliation_bytes(page)
+    assert sum(groups.values()) == everything == int(total["used_bytes"])
