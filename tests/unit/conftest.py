@@ -39,6 +39,8 @@ def module_side(monkeypatch):
     controller side set it back themselves.
     """
     monkeypatch.setattr(_internal, "is_controller", False)
+    # A module run builds its own client, whose retries and settle re-reads would really sleep.
+    monkeypatch.setattr(transport, "RetryPolicy", no_sleep_policy)
 
 
 @pytest.fixture
@@ -61,8 +63,6 @@ def connectwise(monkeypatch):
     from .sandbox_client import SandboxConnectWise
     sandbox = SandboxConnectWise()
     sandbox.route_every_session(monkeypatch)
-    # The clients a module builds itself would really sleep between retries and settle re-reads.
-    monkeypatch.setattr(transport, "RetryPolicy", no_sleep_policy)
     return sandbox
 
 
