@@ -69,9 +69,9 @@ test: venv
 	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory sanity
 
+# One invocation: setup (500 companies) then billing (1,000), both reports printed together at the end.
 bench: venv
-	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -m tests.bench.setup_bench
-	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -m tests.bench.billing_bench
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -m tests.bench
 
 build: venv
 	$(BIN)/ansible-galaxy collection build --force --output-path build .

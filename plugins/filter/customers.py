@@ -35,6 +35,8 @@ CONNECTION_VARIABLES = (("connectwise_site", "CW_SITE"), ("connectwise_company_i
 NAME_VARIABLES = ("connectwise_management_solution_name", "connectwise_agreement_type_name",
                   "connectwise_agreement_name")
 SOLUTION_NAME_MAX = 30
+# The references of the preflight's modules that name objects the setup itself creates.
+CREATED_BY_THE_SETUP = ("integration", "agreement_type", "product")
 
 
 def _allowed():
@@ -194,6 +196,37 @@ def agreement_companies(records, existing=None, default_start_date=None):
     return entries
 
 
+def agreement_plan(records, agreements=None, start_date="", today=""):
+    """What the setup's agreement steps need, computed once from the preflight's agreements.
+
+    ``agreements`` are the agreements ``agreement_info`` read for the declared companies.
+    ``companies`` are the agreement module's entries: without ``start_date`` (the role's
+    ``connectwise_agreement_start_date``), a new agreement gets the first day of the month before
+    ``today``. ``unconfirmed`` are the identifiers without an agreement: a company that has one
+    exists, so only these still need reading before the first write to refuse an unknown customer.
+    """
+    existing = set()
+    for agreement in agreements or []:
+        identifier = ((agreement or {}).get("company") or {}).get("identifier")
+        if identifier:
+            existing.add(to_text(identifier).casefold())
+    default_start_date = "" if start_date or not records else first_of_previous_month(today)
+    return {"companies": agreement_companies(records, existing, default_start_date),
+            "unconfirmed": [r["identifier"] for r in records if r["identifier"].casefold() not in existing]}
+
+
+def result_or_prediction(result, prediction, state="present"):
+    """A task's registered result, or its preflight's prediction when the task was skipped.
+
+    ``connectwise_state=present`` skips an object's task when its check-mode preflight, given the
+    same options, predicted no change; the summary then reports what the preflight found. A
+    teardown has no such preflight (a prediction left by an earlier setup in the play is stale).
+    """
+    if (result or {}).get("operation") is not None or state != "present":
+        return result or {}
+    return prediction or {}
+
+
 def first_of_previous_month(today=None):
     """``YYYY-MM-01`` of the month before ``today`` (YYYY-MM-DD; empty = the real UTC date)."""
     if today in (None, ""):
@@ -284,11 +317,15 @@ def name_conflicts(settings, solution_name):
 
 
 def unresolved_references(preflights):
-    """The references the modules found missing in check mode, except the integration made in this run."""
+    """The references the modules found missing in check mode, except the objects made in this run.
+
+    The setup creates the agreement type, the product and the integration before the
+    cross-reference that refers to them, so on a first run they are missing in its preflight.
+    """
     missing = []
     for result in preflights:
         for ref in (result or {}).get("unresolved") or []:
-            if ref.get("option") != "integration":
+            if ref.get("option") not in CREATED_BY_THE_SETUP:
                 missing.append('%s "%s" (%s)' % (ref.get("label"), ref.get("name"), ref.get("path")))
     return missing
 
@@ -299,6 +336,8 @@ class FilterModule(object):
             "customers": customers,
             "unknown_customers": unknown_customers,
             "agreement_companies": agreement_companies,
+            "agreement_plan": agreement_plan,
+            "result_or_prediction": result_or_prediction,
             "first_of_previous_month": first_of_previous_month,
             "billing_customers": billing_customers,
             "in_auto_window": in_auto_window,

@@ -384,17 +384,25 @@ def bench(args, sandbox, tmpdir):
 
     bound_first = lower_bound(args.companies, first["writes"], args.parallel, args.latency_ms)
     bound_second = lower_bound(args.companies, second["writes"], args.parallel, args.latency_ms)
-    print(report(args, startup, first, second, bound_first, bound_second, naive, small), flush=True)
     return {"settings": vars(args), "ansible_startup_s": startup, "bulk_first": first, "bulk_second": second,
-            "bound_first": bound_first, "bound_second": bound_second, "naive": naive, "bulk_small": small}
+            "bound_first": bound_first, "bound_second": bound_second, "naive": naive, "bulk_small": small,
+            "report": report(args, startup, first, second, bound_first, bound_second, naive, small)}
 
 
 def main(argv=None):
-    args = parse_args(argv)
+    """Run the benchmark and print its report; the exit status."""
+    numbers, status = run(parse_args(argv))
+    if numbers:
+        print(numbers["report"], flush=True)
+    return status
+
+
+def run(args):
+    """(numbers with the Markdown ``report``, or None; exit status)."""
     if not os.path.isdir(LINK):
         print("the collection link %s is missing: run `make collection-link` (or `make venv`)" % LINK,
               file=sys.stderr)
-        return 2
+        return None, 2
     started = time.monotonic()
     log("sandbox: generating %d companies, latency %g ms" % (args.companies, args.latency_ms))
     sandbox = Sandbox(fixture=generate_fixture(companies=args.companies, with_agreements=True, with_usage=True),
@@ -404,7 +412,7 @@ def main(argv=None):
             numbers = bench(args, sandbox, tmpdir)
     except BenchFailure as exc:
         print("BENCH FAILED: %s" % exc, file=sys.stderr)
-        return 1
+        return None, 1
     finally:
         sandbox.stop()
     numbers["total_s"] = time.monotonic() - started
@@ -412,7 +420,7 @@ def main(argv=None):
     if args.json:
         with open(args.json, "w") as handle:
             json.dump(numbers, handle, indent=2, sort_keys=True)
-    return 0
+    return numbers, 0
 
 
 if __name__ == "__main__":

@@ -176,7 +176,7 @@ class SandboxApp:
     # ----------------------------------------------------------------- state
     @staticmethod
     def _empty_stats():
-        return {"requests": 0, "writes": 0, "by_method": {}, "by_api": {}}
+        return {"requests": 0, "writes": 0, "by_method": {}, "by_api": {}, "seconds": 0.0}
 
     def reset(self, fixture=None, today=KEEP):
         """Reload a fixture (default: the one the sandbox started with); clear journal, faults, stats.
@@ -201,7 +201,7 @@ class SandboxApp:
         with self.lock:
             self.journal = []
 
-    def _record(self, api, request, path, body, response):
+    def _record(self, api, request, path, body, response, seconds):
         with self.lock:
             self.seq += 1
             entry = {"seq": self.seq, "api": api, "method": request.method, "path": path,
@@ -214,12 +214,14 @@ class SandboxApp:
             stats["writes"] += request.method in WRITE_METHODS
             stats["by_method"][request.method] = stats["by_method"].get(request.method, 0) + 1
             stats["by_api"][api] = stats["by_api"].get(api, 0) + 1
+            stats["seconds"] += seconds
 
     # ----------------------------------------------------------------- entry point
     def handle(self, request):
         """Answer one request: control API, or fault check + latency + API call + journal."""
         if request.path == "/_sandbox" or request.path.startswith("/_sandbox/"):
             return self._control(request)
+        started = time.perf_counter()
         api, path, action = self._classify(request)
         effect = self.faults.effect_for(api, request.method, path)
         delay = self.latency_ms + effect.latency_ms
@@ -238,7 +240,7 @@ class SandboxApp:
             response = action(request, body)
         response.drop = effect.drop_after_commit and not effect.status
         self._record(api, request, path, body if not body_problem else request.body.decode("utf-8", "replace"),
-                     response)
+                     response, time.perf_counter() - started)
         return response
 
     @staticmethod

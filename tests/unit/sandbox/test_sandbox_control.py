@@ -93,6 +93,19 @@ def test_latency_rule_and_global_latency(api, sb):
     assert requests.post(f"{sb.url}/_sandbox/latency", json={"ms": 0}, timeout=5).status_code == 200
 
 
+def test_stats_sum_the_time_spent_answering(api, sb):
+    """The benchmarks compare a run's wall time with the time its requests took in the sandbox."""
+    assert sb.stats()["seconds"] == 0
+    sb.set_latency(60)
+    try:
+        api.get("company/companies/1")
+        api.get("company/companies/2")
+    finally:
+        sb.set_latency(0)
+    requests.get(f"{sb.url}/_sandbox/stats", timeout=5)   # control calls take no part
+    assert 0.12 <= sb.stats()["seconds"] < 5
+
+
 def test_invalid_fault_rules_are_refused(sb):
     response = requests.post(f"{sb.url}/_sandbox/faults", json={"rules": [{"path": "(", "status": 500}]}, timeout=5)
     assert response.status_code == 400
