@@ -109,6 +109,8 @@ class CompanySettings:
     template: str
     pricing: object
     skip: bool = False
+    # The ``companies`` key as the user wrote it (None for the defaults), for messages naming the entry.
+    identifier: object = None
 
 
 @dataclasses.dataclass
@@ -242,7 +244,7 @@ def _company_settings(identifier, raw, defaults):
                          {} if cost is not None else base.cost_per_unit_by_destination)
     return CompanySettings(agreement=values.get("agreement") or defaults.agreement,
                            product=values.get("product") or defaults.product, mode=mode, template=template,
-                           pricing=pricing, skip=bool(values.get("skip")))
+                           pricing=pricing, skip=bool(values.get("skip")), identifier=identifier)
 
 
 def _overrides(companies, defaults):
@@ -292,7 +294,8 @@ def _check_prices_can_come(config):
                          "or cost_per_gb")
     from_source = config.mbs.get("total_cost_is") or "price"
     missing_side, option = ("cost", "cost_per_gb") if from_source == "price" else ("price", "price_per_gb")
-    for identifier, settings in [(None, config.defaults)] + sorted(config.overrides.items()):
+    for settings in config.all_settings:
+        identifier = settings.identifier
         if settings.skip or settings.mode == "quantity_only":
             continue
         rate = settings.pricing.cost_per_unit if missing_side == "cost" else settings.pricing.price_per_unit
