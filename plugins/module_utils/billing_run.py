@@ -709,13 +709,13 @@ class History:
     def bill(self):
         job, result = self.job, self.job.result
         line = self._line()
-        if not (line.no_usage and not self.config.send_zero):
-            # Only an addition has an effective date: a month without usage only stops earlier ones.
-            effective = bc.effective_date(self.period, job.agreement.get("billStartDate"),
-                                          self.config.effective_date_policy)
+        idle = line.no_usage and not self.config.send_zero
+        # Only an addition has an effective date: a month without usage only stops earlier ones.
+        effective = None if idle else bc.effective_date(self.period, job.agreement.get("billStartDate"),
+                                                         self.config.effective_date_policy)
         additions = self.read()
         winner, duplicates = bc.period_winner(self.period_additions(additions), self.period)
-        if line.no_usage and not self.config.send_zero:
+        if idle:
             if winner is not None:
                 result["addition_id"] = winner.get("id")
                 result["warnings"].append("addition %s of %s from an earlier run was left as it is"
