@@ -39,8 +39,7 @@ TICKETS = Resource("tickets", "service/tickets", "ticket", {
     "type": ref("ticketTypes"), "contact": ref("contacts"), "priority": ref(),
 })
 
-ENGINE_TABLES = dict(RESOURCES, **{res.table: res for res in (WIDGETS, MEMBERS, INTEGRATIONS, CHILDREN,
-                                                               TICKET_TYPES, TICKETS)})
+ENGINE_TABLES = dict(RESOURCES, **{res.table: res for res in (WIDGETS, MEMBERS, INTEGRATIONS, CHILDREN, TICKET_TYPES, TICKETS)})
 
 
 def seed_company(cw, company_id, identifier):

@@ -38,7 +38,6 @@ CONTACT = Ref(CONTACTS, match=FULL_NAME, within=("company", "company/id"), label
 TYPE = Ref(TYPES, label="ticket type")
 
 
-
 def ticket(company_ref):
     return Resource(
         name="ticket",

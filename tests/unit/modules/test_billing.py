@@ -43,9 +43,8 @@ PRODUCT_ID = 5
 PRODUCT_COST, PRODUCT_PRICE = 0.02, 0.1
 
 
-@pytest.fixture(autouse=True)
-def slept(monkeypatch):
-    """The pauses of every retry policy the module builds, recorded instead of slept (a run stays fast)."""
+def record_pauses(monkeypatch):
+    """The pauses of every retry policy built from now on, recorded instead of slept (a module run stays fast)."""
     pauses = []
     init = transport.RetryPolicy.__init__
 
@@ -57,8 +56,7 @@ def slept(monkeypatch):
     return pauses
 
 
-@pytest.fixture
-def bare(connectwise):
+def after_setup(connectwise):
     """ConnectWise after the setup role (agreement type 3, product 5), with no customer yet."""
     demo = load_fixture("demo")["connectwise"]
     tables = dict((table, demo[table]) for table in REFERENCE_TABLES)
@@ -69,12 +67,26 @@ def bare(connectwise):
     return connectwise
 
 
+def with_acme(connectwise):
+    """AcmeCorp and its agreement 12, billed from 2026-01-01."""
+    add_company(connectwise, ACME)
+    add_agreement(connectwise, 12, ACME)
+    return connectwise
+
+
+@pytest.fixture(autouse=True)
+def slept(monkeypatch):
+    return record_pauses(monkeypatch)
+
+
+@pytest.fixture
+def bare(connectwise):
+    return after_setup(connectwise)
+
+
 @pytest.fixture
 def cw(bare):
-    """``bare`` with AcmeCorp and its agreement 12, billed from 2026-01-01."""
-    add_company(bare, ACME)
-    add_agreement(bare, 12, ACME)
-    return bare
+    return with_acme(bare)
 
 
 def add_company(cw, company):

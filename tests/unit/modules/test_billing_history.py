@@ -14,7 +14,7 @@ from tests.sandbox import rules
 from ansible_collections.mbs.connectwise.plugins.modules import billing
 
 from ..sandbox_client import run_module
-from .test_billing import (  # noqa: F401 (bare, cw and slept are fixtures)
+from .test_billing import (
     ACME,
     ADDITIONS,
     ADDITIONS_G,
@@ -30,13 +30,28 @@ from .test_billing import (  # noqa: F401 (bare, cw and slept are fixtures)
     add_agreement,
     add_company,
     additions,
+    after_setup,
     args,
-    bare,
-    cw,
     posted,
+    record_pauses,
     seed_mbs,
-    slept,
+    with_acme,
 )
+
+
+@pytest.fixture(autouse=True)
+def slept(monkeypatch):
+    return record_pauses(monkeypatch)
+
+
+@pytest.fixture
+def bare(connectwise):
+    return after_setup(connectwise)
+
+
+@pytest.fixture
+def cw(bare):
+    return with_acme(bare)
 
 
 def writes(cw):
