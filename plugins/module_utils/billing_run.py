@@ -711,8 +711,7 @@ class History:
         line = self._line()
         idle = line.no_usage and not self.config.send_zero
         # Only an addition has an effective date: a month without usage only stops earlier ones.
-        effective = None if idle else bc.effective_date(self.period, job.agreement.get("billStartDate"),
-                                                         self.config.effective_date_policy)
+        effective = None if idle else bc.effective_date(self.period, job.agreement.get("billStartDate"), self.config.effective_date_policy)
         additions = self.read()
         winner, duplicates = bc.period_winner(self.period_additions(additions), self.period)
         if idle:
