@@ -505,6 +505,18 @@ def test_unknown_outcome_and_not_found_posts_exactly_once_more(cw):
     assert result["results"][0]["addition_id"] == stored["id"]
 
 
+def test_a_gateway_timeout_is_waited_out_over_twice_the_timeout_before_a_second_post(cw, slept):
+    # A 504 from a gateway: ConnectWise may still be working on the POST, so it is looked for again
+    # and again over twice the timeout before the POST is sent once more.
+    cw.refuse = lambda method, path, body: (504, {"message": "Gateway Timeout"}) if len(posted(cw)) == 1 else None
+    result, failed = run_module(billing, args(timeout=10))
+    assert not failed, result
+    assert posted(cw) == [CREATED, CREATED] and len(additions(cw)) == 1
+    assert sum(slept) == 20 and len(slept) > 1
+    # the first read, one re-read after the 504 and one after each pause, the re-read after the write
+    assert len(conditions(cw, ADDITIONS)) == 1 + 1 + len(slept) + 1
+
+
 def test_unknown_outcome_every_time_fails_after_bounded_attempts(cw):
     cw.app.faults.add([{"method": "POST", "path": "additions", "status": 503}])
     result, failed = run_module(billing, args())
