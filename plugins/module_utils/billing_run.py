@@ -884,9 +884,15 @@ class History:
                 additions = [a for a in additions if a is not addition]
                 continue
             changes = {"cancelledDate": bc.cw_datetime(step[2])}
-            self.run.diff_entry(job, addition, changes, label="cancel")
             if not self.check_mode:
-                self.client.patch_fields(self.path, addition["id"], changes)
+                try:
+                    self.client.patch_fields(self.path, addition["id"], changes)
+                except NotFoundError:
+                    # A duplicate of its month, removed meanwhile by the run that settled that month:
+                    # nothing left to cancel (the next round's re-read no longer has it).
+                    additions = [a for a in additions if a is not addition]
+                    continue
+            self.run.diff_entry(job, addition, changes, label="cancel")
             if addition.get("id") != job.result["addition_id"] and addition.get("id") not in job.result["cancelled"]:
                 job.result["cancelled"].append(addition.get("id"))
             additions = [dict(a, **changes) if a is addition else a for a in additions]
