@@ -320,3 +320,27 @@ def test_a_quantity_only_company_needs_no_rate_when_the_default_has_it(cw):
     quantity_only = dict((k, v) for k, v in CREATED.items() if k not in ("unitCost", "unitPrice"))
     assert posted(cw, ADDITIONS) == [quantity_only]
     assert posted(cw, ADDITIONS_G) == [dict(CREATED, quantity=100, unitPrice=0.075)]
+
+
+# ---------------------------------------------------------------- overlapping runs of consecutive months
+
+
+def test_an_earlier_months_duplicate_removed_by_its_own_run_is_not_cancelled_again(cw):
+    # Two runs of October left two marked additions; while November's run cancels them, the October
+    # run that settles its month removes the duplicate first: there is nothing left to cancel.
+    add_addition(cw, 301, marker="2026-10")
+    add_addition(cw, 305, marker="2026-10")
+
+    def october_run_removes_its_duplicate(method, path, body):
+        if method == "PATCH" and path == ADDITIONS + "/305":
+            cw.store.delete("additions", 305, 12)
+        return None
+
+    cw.refuse = october_run_removes_its_duplicate
+    november = [{"company": "AcmeCorp", "used_bytes": 600 * GIB}]
+    result, failed = run_module(billing, args(period="2026-11", today="2026-12-02", usage=november))
+    assert not failed, result["msg"]
+    line = result["results"][0]
+    assert (line["action"], line["cancelled"]) == ("created", [301])
+    assert cw.get(ADDITIONS, 301)["cancelledDate"] == "2026-10-31T00:00:00Z"
+    assert sorted(a["id"] for a in additions(cw)) == [301, line["addition_id"]]
