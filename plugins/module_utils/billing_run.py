@@ -104,6 +104,8 @@ class CompanySettings:
     template: str
     pricing: object
     skip: bool = False
+    # The ``companies`` key as the user wrote it (None for the defaults), for messages naming the entry.
+    identifier: object = None
 
 
 @dataclasses.dataclass
@@ -237,7 +239,7 @@ def _company_settings(identifier, raw, defaults):
                          {} if cost is not None else base.cost_per_unit_by_destination)
     return CompanySettings(agreement=values.get("agreement") or defaults.agreement,
                            product=values.get("product") or defaults.product, mode=mode, template=template,
-                           pricing=pricing, skip=bool(values.get("skip")))
+                           pricing=pricing, skip=bool(values.get("skip")), identifier=identifier)
 
 
 def _overrides(companies, defaults):
@@ -287,7 +289,8 @@ def _check_prices_can_come(config):
                          "or cost_per_gb")
     from_source = config.mbs.get("total_cost_is") or "price"
     missing_side, option = ("cost", "cost_per_gb") if from_source == "price" else ("price", "price_per_gb")
-    for identifier, settings in [(None, config.defaults)] + sorted(config.overrides.items()):
+    for settings in config.all_settings:
+        identifier = settings.identifier
         if settings.skip or settings.mode == "quantity_only":
             continue
         rate = settings.pricing.cost_per_unit if missing_side == "cost" else settings.pricing.price_per_unit
@@ -701,13 +704,12 @@ class History:
     def bill(self):
         job, result = self.job, self.job.result
         line = self._line()
-        if not (line.no_usage and not self.config.send_zero):
-            # Only an addition has an effective date: a month without usage only stops earlier ones.
-            effective = bc.effective_date(self.period, job.agreement.get("billStartDate"),
-                                          self.config.effective_date_policy)
+        idle = line.no_usage and not self.config.send_zero
+        # Only an addition has an effective date: a month without usage only stops earlier ones.
+        effective = None if idle else bc.effective_date(self.period, job.agreement.get("billStartDate"), self.config.effective_date_policy)
         additions = self.read()
         winner, duplicates = bc.period_winner(self.period_additions(additions), self.period)
-        if line.no_usage and not self.config.send_zero:
+        if idle:
             if winner is not None:
                 result["addition_id"] = winner.get("id")
                 result["warnings"].append("addition %s of %s from an earlier run was left as it is"
@@ -877,9 +879,15 @@ class History:
                 additions = [a for a in additions if a is not addition]
                 continue
             changes = {"cancelledDate": bc.cw_datetime(step[2])}
-            self.run.diff_entry(job, addition, changes, label="cancel")
             if not self.check_mode:
-                self.client.patch_fields(self.path, addition["id"], changes)
+                try:
+                    self.client.patch_fields(self.path, addition["id"], changes)
+                except NotFoundError:
+                    # A duplicate of its month, removed meanwhile by the run that settled that month:
+                    # nothing left to cancel (the next round's re-read no longer has it).
+                    additions = [a for a in additions if a is not addition]
+                    continue
+            self.run.diff_entry(job, addition, changes, label="cancel")
             if addition.get("id") != job.result["addition_id"] and addition.get("id") not in job.result["cancelled"]:
                 job.result["cancelled"].append(addition.get("id"))
             additions = [dict(a, **changes) if a is addition else a for a in additions]

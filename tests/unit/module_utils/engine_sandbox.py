@@ -1,8 +1,8 @@
-"""Sandbox tables and seeds for the ensure engine's own tests (``test_ensure.py``).
+"""Sandbox tables and seeds for the ensure engine's own tests (``test_ensure.py``, ``test_ensure_many.py``).
 
 The engine is generic, so its tests describe resources of their own: a widget with a field of
-every kind, members found by identifier, integrations with nested children. The sandbox serves
-them next to ConnectWise's tables (``SandboxApp(resources=...)``) with the same validation,
+every kind, members found by identifier, integrations with nested children, service tickets. The
+sandbox serves them next to ConnectWise's tables (``SandboxApp(resources=...)``) with the same validation,
 conditions, paging and errors. The widget's references point at tables the sandbox stores as
 sent (as it does for ConnectWise references it does not model), because the engine compares a
 reference by its id whatever row it names.
@@ -28,7 +28,18 @@ CHILDREN = Resource("integrationChildren", "company/integrations/{parent}/crossR
     "id": ID, "integration": ref("integrations", read_only=True), "vendorLevel": s(255), "inactiveFlag": Field("bool"),
 }, parent_field="integration", parent_table="integrations")
 
-ENGINE_TABLES = dict(RESOURCES, **{res.table: res for res in (WIDGETS, MEMBERS, INTEGRATIONS, CHILDREN)})
+# Service tickets, for the engine's many-object tests (``test_ensure_many.py``): a row referring to a
+# company, to one of that company's contacts and to a type, as an agreement does, without the
+# agreement's rules.
+TICKET_TYPES = Resource("ticketTypes", "service/types", "type", {
+    "id": ID, "name": s(50, required=True),
+})
+TICKETS = Resource("tickets", "service/tickets", "ticket", {
+    "id": ID, "company": ref("companies", required=True), "summary": s(100, required=True),
+    "type": ref("ticketTypes"), "contact": ref("contacts"), "priority": ref(),
+})
+
+ENGINE_TABLES = dict(RESOURCES, **{res.table: res for res in (WIDGETS, MEMBERS, INTEGRATIONS, CHILDREN, TICKET_TYPES, TICKETS)})
 
 
 def seed_company(cw, company_id, identifier):

@@ -797,5 +797,3 @@ def test_agreement_cancelled_inside_period_is_billed_with_a_warning_naming_the_d
 def test_agreement_term_not_covering_gives_the_reason(row, text):
     covers, reason = bc.agreement_term(row, OCT)
     assert not covers and text in reason
-
-

@@ -3,7 +3,8 @@
 Bulk reads with per-item outcomes, task-level (shared) references, a reference matched within its
 parent (a contact by full name among its company's), create defaults taken from a referenced row,
 the one ``absent`` rule, and ``Many``/``exit_many`` turning entries and outcomes into a result.
-The ConnectWise is the in-memory ``FakeConnectWise``; its log says which reads were made.
+The ConnectWise is the sandbox in-process (``sandbox_client.SandboxConnectWise``, with service tickets
+from ``engine_sandbox.py``); its log says which reads were made.
 """
 
 import pytest
@@ -19,7 +20,8 @@ from ansible_collections.mbs.connectwise.plugins.module_utils.ensure import (
     Resource,
 )
 
-from ..modules.fake_connectwise import FakeConnectWise
+from ..sandbox_client import SandboxConnectWise
+from .engine_sandbox import ENGINE_TABLES
 
 COMPANIES = "company/companies"
 CONTACTS = "company/contacts"
@@ -35,36 +37,45 @@ CONTACT = Ref(CONTACTS, match=FULL_NAME, within=("company", "company/id"), label
               ambiguous="company {scope!r}: contact {value!r} is {count} contacts (ids {ids})")
 TYPE = Ref(TYPES, label="ticket type")
 
-TICKET = Resource(
-    name="ticket",
-    path=TICKETS,
-    key=("company", "summary"),
-    fields={
-        "company": Field("company", kind="ref", ref=COMPANY),
-        "summary": Field("summary", max_length=40),
-        "ticket_type": Field("type", kind="ref", ref=TYPE),
-        "contact": Field("contact", kind="ref", ref=CONTACT,
-                         create_default=FromRef("company", "defaultContact",
-                                                "company {row[identifier]!r} ({row[name]}) has no default contact")),
-        "priority": Field("priority"),
-    },
-    required_on_create=("ticket_type", "contact"),
-)
+
+def ticket(company_ref):
+    return Resource(
+        name="ticket",
+        path=TICKETS,
+        key=("company", "summary"),
+        fields={
+            "company": Field("company", kind="ref", ref=company_ref),
+            "summary": Field("summary", max_length=40),
+            "ticket_type": Field("type", kind="ref", ref=TYPE),
+            "contact": Field("contact", kind="ref", ref=CONTACT,
+                             create_default=FromRef("company", "defaultContact",
+                                                    "company {row[identifier]!r} ({row[name]}) has no default contact")),
+            "priority": Field("priority"),
+        },
+        required_on_create=("ticket_type", "contact"),
+    )
+
+
+TICKET = ticket(COMPANY)
 
 
 @pytest.fixture
-def cw(mocked):
-    fake = FakeConnectWise(mocked)
-    fake.add(TYPES, id=3, name="Backup")
-    return fake
+def cw():
+    sandbox = SandboxConnectWise(resources=ENGINE_TABLES)
+    sandbox.add(TYPES, id=3, name="Backup")
+    return sandbox
 
 
-def company(cw, identifier, default_contact=True):
-    row = cw.add(COMPANIES, identifier=identifier, name="%s Inc" % identifier)
+@pytest.fixture
+def client(cw):
+    return cw.client()
+
+
+def company(cw, identifier, default_contact=True, name=None):
+    row = cw.add(COMPANIES, identifier=identifier, name=name or "%s Inc" % identifier)
     if default_contact:
-        person = cw.add(CONTACTS, firstName="Default", lastName=identifier, company={"id": row["id"]})
-        row["defaultContact"] = {"id": person["id"], "name": "Default %s" % identifier}
-    return row
+        cw.add(CONTACTS, firstName="Default", lastName=identifier, company={"id": row["id"]}, defaultFlag=True)
+    return cw.get(COMPANIES, row["id"])  # with its default contact, as ConnectWise keeps it
 
 
 def items(*companies, **options):
@@ -73,6 +84,11 @@ def items(*companies, **options):
 
 def reads(cw, path):
     return [query for method, p, query in cw.calls("GET") if p == path]
+
+
+def sent_contacts(cw):
+    """The ``contact`` of every ticket created, as sent (ConnectWise answers it expanded, with its name)."""
+    return [body.get("contact") for method, path, body in cw.sent if method == "POST"]
 
 
 # ---- shared references --------------------------------------------------------------------------------
@@ -130,7 +146,8 @@ def test_a_contact_is_matched_among_its_own_companys_contacts_only(client, cw):
     mary = cw.add(CONTACTS, firstName="Mary", lastName="Smith", company={"id": acme["id"]})
     cw.add(CONTACTS, firstName="Mary", lastName="Smithson", company={"id": globex["id"]})
     outcomes = Engine(client, TICKET).ensure_many(items("Acme", "Globex", contact="Mary Smith"), bulk_key="company")
-    assert outcomes[0].operation == "create" and outcomes[0].object["contact"] == {"id": mary["id"]}
+    assert outcomes[0].operation == "create" and outcomes[0].object["contact"]["id"] == mary["id"]
+    assert sent_contacts(cw) == [{"id": mary["id"]}]
     assert outcomes[1].error == "company 'Globex': no contact 'Mary Smith'"
     assert len(cw.calls("POST")) == 1
 
@@ -140,7 +157,8 @@ def test_a_one_word_contact_name_is_a_first_or_last_name_but_must_be_the_whole_n
     cher = cw.add(CONTACTS, firstName="Cher", lastName=None, company={"id": acme["id"]})
     cw.add(CONTACTS, firstName="Cher", lastName="Horowitz", company={"id": acme["id"]})
     [outcome] = Engine(client, TICKET).ensure_many(items("Acme", contact="cher"), bulk_key="company")
-    assert outcome.error is None and outcome.object["contact"] == {"id": cher["id"]}
+    assert outcome.error is None and outcome.object["contact"]["id"] == cher["id"]
+    assert sent_contacts(cw) == [{"id": cher["id"]}]
 
 
 def test_an_ambiguous_contact_names_its_company_and_the_ids(client, cw):
@@ -154,9 +172,10 @@ def test_an_ambiguous_contact_names_its_company_and_the_ids(client, cw):
 
 
 def test_a_number_given_for_an_ids_reference_is_its_id_and_is_not_looked_up(client, cw):
-    company(cw, "Acme")
+    acme = company(cw, "Acme")
+    cw.add(CONTACTS, id=4711, firstName="Known", lastName="ById", company={"id": acme["id"]})
     [outcome] = Engine(client, TICKET).ensure_many(items("Acme", contact=" 4711 "), bulk_key="company")
-    assert outcome.object["contact"] == {"id": 4711}
+    assert outcome.object["contact"]["id"] == 4711 and sent_contacts(cw) == [{"id": 4711}]
     assert reads(cw, CONTACTS) == []
 
 
@@ -181,8 +200,11 @@ def test_check_mode_assumes_a_missing_collection_object_but_never_a_missing_comp
 
 
 def test_an_ambiguous_company_uses_the_declared_wording(client, cw):
-    first, second = company(cw, "Twin"), company(cw, "TWIN")
-    [outcome] = Engine(client, TICKET).ensure_many(items("twin"), bulk_key="company")
+    # ConnectWise keeps company identifiers unique, names not: two companies answer to one name
+    first, second = company(cw, "Twin1", name="Twin"), company(cw, "Twin2", name="TWIN")
+    by_name = Ref(COMPANIES, match="name", label="company", fields=("identifier", "defaultContact"),
+                  created_by_collection=False, missing=COMPANY.missing, ambiguous=COMPANY.ambiguous)
+    [outcome] = Engine(client, ticket(by_name)).ensure_many(items("twin"), bulk_key="company")
     assert outcome.error == "company 'twin': 2 of them (ids %d, %d)" % (first["id"], second["id"])
 
 
@@ -191,7 +213,8 @@ def test_an_ambiguous_company_uses_the_declared_wording(client, cw):
 def test_a_new_object_takes_the_default_from_the_referenced_row_read_with_it(client, cw):
     acme = company(cw, "Acme")
     [outcome] = Engine(client, TICKET).ensure_many(items("Acme"), bulk_key="company")
-    assert outcome.object["contact"] == {"id": acme["defaultContact"]["id"]}
+    assert outcome.object["contact"]["id"] == acme["defaultContact"]["id"]
+    assert sent_contacts(cw) == [{"id": acme["defaultContact"]["id"]}]
     assert len(reads(cw, COMPANIES)) == 1  # the default came with the bulk read: no read by id
 
 
@@ -206,7 +229,8 @@ def test_without_the_field_the_create_fails_with_the_declared_words_and_others_g
 
 def test_the_default_is_not_asked_for_an_existing_object(client, cw):
     bare = company(cw, "Bare", default_contact=False)
-    cw.add(TICKETS, company={"id": bare["id"]}, summary="Backup", type={"id": 3}, contact={"id": 5})
+    someone = cw.add(CONTACTS, firstName="Some", lastName="One", company={"id": bare["id"]})
+    cw.add(TICKETS, company={"id": bare["id"]}, summary="Backup", type={"id": 3}, contact={"id": someone["id"]})
     [outcome] = Engine(client, TICKET).ensure_many(items("Bare"), bulk_key="company")
     assert outcome.operation == "none" and outcome.error is None
 
@@ -214,7 +238,8 @@ def test_the_default_is_not_asked_for_an_existing_object(client, cw):
 def test_a_referenced_row_not_read_yet_is_read_by_its_id(client, cw):
     acme = company(cw, "Acme")
     outcome = Engine(client, TICKET).ensure(dict(items("x")[0], company={"id": acme["id"]}))
-    assert outcome.operation == "create" and outcome.object["contact"] == {"id": acme["defaultContact"]["id"]}
+    assert outcome.operation == "create" and outcome.object["contact"]["id"] == acme["defaultContact"]["id"]
+    assert sent_contacts(cw) == [{"id": acme["defaultContact"]["id"]}]
     assert ("GET", "%s/%d" % (COMPANIES, acme["id"]), {}) in cw.log
 
 

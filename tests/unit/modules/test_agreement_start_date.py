@@ -4,18 +4,16 @@ import pytest
 
 from ansible_collections.mbs.connectwise.plugins.modules import agreement
 
-from ..conftest import run_module
-from .fake_connectwise import FakeConnectWise
-from .test_agreement import AGREEMENTS, NAME, TYPES, add_agreement, add_company
+from ..sandbox_client import run_module
+from .test_agreement import AGREEMENTS, NAME, TYPE, TYPES, add_agreement, add_company
 
 BASE = {"name": NAME, "agreement_type": NAME}
 
 
 @pytest.fixture
-def cw(mocked):
-    fake = FakeConnectWise(mocked)
-    fake.add(TYPES, id=3, name=NAME)
-    return fake
+def cw(connectwise):
+    connectwise.add(TYPES, id=3, name=NAME, **TYPE)
+    return connectwise
 
 
 @pytest.mark.parametrize("today, start", [("2026-11-10", "2026-10-01T00:00:00Z"),
