@@ -40,7 +40,12 @@ def module_side(monkeypatch):
     """
     monkeypatch.setattr(_internal, "is_controller", False)
     # A module run builds its own client, whose retries and settle re-reads would really sleep.
-    monkeypatch.setattr(transport, "RetryPolicy", no_sleep_policy)
+    init = transport.RetryPolicy.__init__
+
+    def never_sleeping(self, *args, **kwargs):
+        kwargs.setdefault("sleep", lambda seconds: None)
+        init(self, *args, **kwargs)
+    monkeypatch.setattr(transport.RetryPolicy, "__init__", never_sleeping)
 
 
 @pytest.fixture
