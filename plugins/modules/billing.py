@@ -269,10 +269,12 @@ options:
     default: false
   parallel:
     description:
-      - How many agreements (and MSP360 companies) are processed at a time, 1 to 16. A value outside that
-        range is an error before any request.
+      - How many agreements are processed at a time (one request in flight each), 1 to 16. A value outside
+        that range is an error before any request.
+      - ConnectWise answers a client that sends too much with HTTP 429 and C(Retry-After); the module waits as
+        it says (with jitter), so a lower value only matters for a site that throttles hard.
     type: int
-    default: 4
+    default: 8
   allow_current_period:
     description:
       - A period after the current month (of O(today)) is always an error before any request. The current,
@@ -540,7 +542,7 @@ ARGUMENT_SPEC = dict(
     previous_additions=dict(type="str", choices=["cancel", "keep"], default="cancel"),
     absent_companies=dict(type="str", choices=["cancel", "keep"], default="cancel"),
     send_zero=dict(type="bool", default=False),
-    parallel=dict(type="int", default=4),
+    parallel=dict(type="int", default=8),
     allow_current_period=dict(type="bool", default=False),
     companies=dict(type="dict", default={}),
 )

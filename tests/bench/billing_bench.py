@@ -1,7 +1,7 @@
 """Billing benchmark (``make bench``): the ``mbs.connectwise.billing`` module against the sandbox.
 
     python -m tests.bench.billing_bench [--companies 1000] [--latency-ms 20] [--naive-companies 50]
-                                        [--parallel 4] [--period 2026-10] [--json PATH]
+                                        [--parallel 8] [--period 2026-10] [--json PATH]
 
 1. A sandbox in this process (free port) seeded with ``generate_fixture(companies=N)``:
    agreements, the ``OnlineBackup`` product and MSP360 usage of the month are there, every
@@ -45,8 +45,6 @@ BULK_PLAYBOOK = os.path.join(HERE, "billing_bulk.yml")
 NAIVE_PLAYBOOK = os.path.join(HERE, "billing_naive.yml")
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
 COST_PER_GB = "0.0059"
-# The module splits ``in (...)`` reads into chunks of this many values (URL length); the bound uses it too.
-IN_CHUNK = 100
 RUN_TIMEOUT = 900
 # The sandbox's date and the module's today: fixed, so the benchmark bills the same month on any day.
 BENCH_TODAY = "2026-11-10"
@@ -190,6 +188,7 @@ def bulk_run(sandbox, args, companies, tmpdir, label):
     if len(result["results"]) != companies:
         raise BenchFailure("%s: %d results for %d companies" % (label, len(result["results"]), companies))
     run = {"label": label, "companies": companies, "wall_s": wall, "counts": counts,
+           "written": sum(1 for r in result["results"] if r["action"] in ("created", "updated", "cancelled")),
            "module_requests": result.get("requests"), "changed": result.get("changed"),
            "longest_url": result.get("longest_url")}
     run.update(traffic(sandbox))
@@ -223,23 +222,44 @@ def ansible_startup(sandbox, tmpdir):
 
 
 # --------------------------------------------------------------------------- lower bound
-def lower_bound(companies, writes, parallel, latency_ms):
+def lower_bound(companies, writes, written, parallel, latency_ms):
     """The requests billing cannot avoid, and the time they take at ``latency_ms`` with ``parallel`` in flight.
 
-    ConnectWise: codebase discovery (1), companies and agreements read with ``in (...)``
-    lists of IN_CHUNK identifiers, the catalog (1); then per agreement one additions read and
-    one write per change, ``parallel`` at a time. MSP360: login, companies and one
+    ConnectWise: codebase discovery (1), the agreements of the name read page by page (1,000 a
+    page), the catalog (1); then per agreement one additions read, one write per change, and one
+    re-read of the additions of every agreement written (how overlapping runs find each other's
+    duplicates: issue 9), ``parallel`` at a time. MSP360: login, companies and one
     ``PUT /api/Billing`` with only ``Date`` for every company. Bulk reads are sequential rounds;
     per-agreement requests are ceil(n / parallel) rounds.
     """
-    chunks = math.ceil(companies / IN_CHUNK)
-    cw_bulk = 1 + 2 * chunks + 1
-    cw_per_agreement = companies + writes
+    cw_bulk = 1 + math.ceil(companies / 1000) + 1
+    cw_per_agreement = companies + writes + written
     mbs_bulk = 3
     requests = cw_bulk + cw_per_agreement + mbs_bulk
     rounds = cw_bulk + mbs_bulk + math.ceil(cw_per_agreement / parallel)
     return {"requests": requests, "connectwise": cw_bulk + cw_per_agreement, "mbs": mbs_bulk,
             "rounds": rounds, "seconds": rounds * latency_ms / 1000.0}
+
+
+def written(run):
+    """Agreements this run wrote to (each is re-read once after its writes)."""
+    return run["written"]
+
+
+# The targets of issue 10 for 1,000 companies at 20 ms: (what, limit, measured) rows of the report.
+def targets(first, second):
+    return [
+        ("MSP360 requests, first run", "<= 3", sum(first["mbs"].values()), sum(first["mbs"].values()) <= 3),
+        ("MSP360 requests, second run", "<= 3", sum(second["mbs"].values()), sum(second["mbs"].values()) <= 3),
+        ("requests, second run", "<= companies + writes + 10 = %d" % (second["companies"] + second["writes"] + 10),
+         second["requests"], second["requests"] <= second["companies"] + second["writes"] + 10),
+        ("requests, first run", "<= companies + writes + re-reads after writing + 10 = %d"
+         % (first["companies"] + first["writes"] + written(first) + 10), first["requests"],
+         first["requests"] <= first["companies"] + first["writes"] + written(first) + 10),
+        ("wall time, first run", "<= 15 s", "%.1f s" % first["wall_s"], first["wall_s"] <= 15),
+        ("wall time, second run (0 writes)", "<= 10 s", "%.1f s" % second["wall_s"],
+         second["wall_s"] <= 10 and not second["writes"]),
+    ]
 
 
 # --------------------------------------------------------------------------- output
@@ -279,11 +299,15 @@ def report(args, startup, first, second, bound_first, bound_second, naive, small
     out.append("Longest ConnectWise request URL: %s characters (ConnectWise's limit: 2,000)."
                % max(run.get("longest_url") or 0 for run in (first, second, small)))
     out.append("")
-    out.append("Bound: 1 codebase + 2 x ceil(N/%d) company/agreement reads + 1 catalog + 1 additions read per "
-               "agreement + 1 write per change (ConnectWise); login + companies + 1 billing read for the month "
-               "(MSP360); time = latency x (sequential bulk reads + per-item requests / parallel)."
-               % IN_CHUNK)
+    out.append("Bound: 1 codebase + ceil(N/1000) agreement pages + 1 catalog + 1 additions read per agreement + 1 "
+               "write per change + 1 re-read per agreement written (ConnectWise); login + companies + 1 billing "
+               "read for the month (MSP360); time = latency x (sequential bulk reads + per-item requests / parallel).")
     out.append("")
+    if args.companies == 1000 and args.latency_ms == 20:
+        out.append(markdown_table(["target (issue 10)", "limit", "measured", "met"],
+                                  [[what, limit, measured, "yes" if met else "NO"]
+                                   for what, limit, measured, met in targets(first, second)]))
+        out.append("")
     n = naive["companies"]
     rows = []
     for run in (naive, small):
@@ -294,8 +318,8 @@ def report(args, startup, first, second, bound_first, bound_second, naive, small
                                "writes", "s / company", "requests / company"], rows))
     out.append("")
     out.append("Naive / bulk per company: wall time x%.1f, requests x%.2f (same %d companies, same latency, "
-               "identical additions). The naive playbook ran %d uri module executions; it reads MSP360 usage "
-               "with one all-companies call, the module with one call per company."
+               "identical additions). The naive playbook ran %d uri module executions; both read the month's MSP360 "
+               "usage with one all-companies call."
                % (naive["wall_s"] / small["wall_s"], naive["requests"] / small["requests"], n, naive["module_runs"]))
     out.append("")
     out.append("Summary")
@@ -320,7 +344,7 @@ def parse_args(argv):
     parser.add_argument("--latency-ms", type=float, default=20, help="delay added to every API request (default 20)")
     parser.add_argument("--naive-companies", type=int, default=50,
                         help="companies of the naive-vs-bulk comparison (default 50)")
-    parser.add_argument("--parallel", type=int, default=4, help="the module's parallel option (default 4)")
+    parser.add_argument("--parallel", type=int, default=8, help="the module's parallel option (default 8, as the module)")
     parser.add_argument("--period", default="2026-10",
                         help="month billed, one of the fixture's 2026-08..2026-10 at BENCH_TODAY (default 2026-10)")
     parser.add_argument("--json", metavar="PATH", help="also write the numbers as JSON to PATH")
@@ -382,8 +406,8 @@ def bench(args, sandbox, tmpdir):
                               bulk_additions.get(first_diff), ", ".join(ADDITION_FIELDS)))
     log("  %.1f s, %d requests, %d writes" % (small["wall_s"], small["requests"], small["writes"]))
 
-    bound_first = lower_bound(args.companies, first["writes"], args.parallel, args.latency_ms)
-    bound_second = lower_bound(args.companies, second["writes"], args.parallel, args.latency_ms)
+    bound_first = lower_bound(args.companies, first["writes"], written(first), args.parallel, args.latency_ms)
+    bound_second = lower_bound(args.companies, second["writes"], written(second), args.parallel, args.latency_ms)
     return {"settings": vars(args), "ansible_startup_s": startup, "bulk_first": first, "bulk_second": second,
             "bound_first": bound_first, "bound_second": bound_second, "naive": naive, "bulk_small": small,
             "report": report(args, startup, first, second, bound_first, bound_second, naive, small)}
