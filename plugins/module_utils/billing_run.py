@@ -56,7 +56,7 @@ from ansible_collections.mbs.connectwise.plugins.module_utils import billing_com
 from ansible_collections.mbs.connectwise.plugins.module_utils import conditions as cond
 from ansible_collections.mbs.connectwise.plugins.module_utils.client import InputError
 from ansible_collections.mbs.connectwise.plugins.module_utils.identity import fold
-from ansible_collections.mbs.connectwise.plugins.module_utils.msp360 import DEFAULT_MBS_API_URL, MBSClient, MBSError
+from ansible_collections.mbs.connectwise.plugins.module_utils.msp360 import MBSClient, MBSError
 from ansible_collections.mbs.connectwise.plugins.module_utils.transport import ApiError, NotFoundError
 from ansible_collections.mbs.connectwise.plugins.module_utils.usage_sources import normalise_inline, read_usage_file
 
@@ -287,7 +287,7 @@ def _check_prices_can_come(config):
         raise InputError("cost_per_gb_by_destination needs usage records with a destination, which the MSP360 "
                          "billing API does not give; use usage_file or usage with a destination column, "
                          "or cost_per_gb")
-    from_source = config.mbs.get("total_cost_is") or "price"
+    from_source = config.mbs["total_cost_is"]
     missing_side, option = ("cost", "cost_per_gb") if from_source == "price" else ("price", "price_per_gb")
     for settings in config.all_settings:
         identifier = settings.identifier
@@ -346,13 +346,13 @@ def read_local_usage(config):
 
 def mbs_client(config):
     mbs = config.mbs
-    return MBSClient(mbs.get("url") or DEFAULT_MBS_API_URL, mbs["username"], mbs["password"],
-                     timeout=mbs.get("timeout") or 30, validate_certs=mbs.get("validate_certs", True) is not False)
+    return MBSClient(mbs["url"], mbs["username"], mbs["password"], timeout=mbs["timeout"],
+                     validate_certs=mbs["validate_certs"])
 
 
 def load_mbs_usage(config, client):
     """``(records, warnings)`` from the MSP360 API; MBSError when it cannot be read."""
-    return client.usage_for_period(config.period, total_cost_is=config.mbs.get("total_cost_is") or "price",
+    return client.usage_for_period(config.period, total_cost_is=config.mbs["total_cost_is"],
                                    with_destinations=any("{destinations}" in (s.template or "")
                                                          for s in config.all_settings))
 
