@@ -2,20 +2,19 @@
 
 import pytest
 
+from ansible_collections.mbs.connectwise.plugins.module_utils import resources
 from ansible_collections.mbs.connectwise.plugins.modules import agreement
 
-from ..conftest import run_module
-from .fake_connectwise import FakeConnectWise
-from .test_agreement import AGREEMENTS, NAME, TYPES, add_agreement, add_company
+from ..sandbox_client import run_module
+from .test_agreement import AGREEMENTS, NAME, TYPE, TYPES, add_agreement, add_company
 
 BASE = {"name": NAME, "agreement_type": NAME}
 
 
 @pytest.fixture
-def cw(mocked):
-    fake = FakeConnectWise(mocked)
-    fake.add(TYPES, id=3, name=NAME)
-    return fake
+def cw(connectwise):
+    connectwise.add(TYPES, id=3, name=NAME, **TYPE)
+    return connectwise
 
 
 @pytest.mark.parametrize("today, start", [("2026-11-10", "2026-10-01T00:00:00Z"),
@@ -59,7 +58,7 @@ def test_check_mode_predicts_the_default(cw):
 
 def test_without_today_the_default_is_the_first_of_the_month_before_the_utc_date(cw, monkeypatch):
     import datetime
-    monkeypatch.setattr(agreement, "utc_today", lambda: datetime.date(2026, 3, 15))
+    monkeypatch.setattr(resources, "utc_today", lambda: datetime.date(2026, 3, 15))
     add_company(cw, "Acme")
     result, failed = run_module(agreement, dict(BASE, company="Acme"))
     assert not failed and cw.sent[0][2]["startDate"] == "2026-02-01T00:00:00Z"
