@@ -52,11 +52,12 @@ class ConnectWiseModule(AnsibleModule):
                 self.fail_json(msg=str(exc))
         return self._client
 
-    def fail_from(self, exc, **result):
-        """One failure shape for every module: a readable message plus structured detail."""
+    def fail_from(self, exc, about=None, **result):
+        """One failure shape for every module: a readable message (naming ``about``) plus structured detail."""
+        msg = "%s: %s" % (about, exc) if about else str(exc)
         if isinstance(exc, ApiError):
-            self.fail_json(msg=str(exc), error=exc.to_result(), **result)
-        self.fail_json(msg=str(exc), **result)
+            self.fail_json(msg=msg, error=exc.to_result(), **result)
+        self.fail_json(msg=msg, **result)
 
     def exit_ensured(self, ensured):
         """Exit with what an ensure run returns (:class:`Ensured`): its warnings issued once, failed when it failed."""

@@ -15,6 +15,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.module_utils.errors import UnsupportedError
 
 from ansible_collections.mbs.connectwise.plugins.module_utils.client import InputError
 from ansible_collections.mbs.connectwise.plugins.module_utils.connectwise_module import (
@@ -69,12 +70,11 @@ class Declared:
 
         An unknown option or a bad value raises ``InputError`` naming this object and the option.
         """
-        if not isinstance(params, dict):
-            raise InputError("%s: must be a dictionary of the options of mbs.connectwise.%s, got %r"
-                             % (self.name, self.name, params))
         checked = ArgumentSpecValidator(self.options, **self.constraints).validate(params)
         if checked.error_messages:
-            raise InputError("%s: %s" % (self.name, "; ".join(checked.error_messages)))
+            raise InputError("%s: %s" % (self.name, "; ".join(
+                "Unsupported parameters: " + error.msg if isinstance(error, UnsupportedError) else error.msg
+                for error in checked.errors.errors)))
         return checked.validated_parameters
 
     def ensure(self, client, params, check_mode=False, diff=False):
