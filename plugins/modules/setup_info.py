@@ -60,6 +60,14 @@ options:
     description:
       - The options of M(mbs.connectwise.agreement) (without the connection options).
     type: dict
+  objects:
+    description:
+      - Whether the predictions carry the predicted objects (C(object) of each prediction and of each
+        agreement's entry in C(results)), as the modules return them.
+      - V(false) leaves them out (null): a play that reads only what would be done, such as the setup
+        role's preflight, spares Ansible hundreds of agreements' bytes. Everything else is unchanged.
+    type: bool
+    default: true
 notes:
   - At least one object is required. An unknown option or a bad value of an object fails before any
     request, naming the object and the option.
@@ -187,18 +195,27 @@ OBJECTS = (MANAGEMENT_SOLUTION_MODULE, AGREEMENT_TYPE_MODULE, PRODUCT_MODULE, AG
            MANAGED_DEVICES_INTEGRATION_MODULE, CROSS_REFERENCE_MODULE)
 
 
-def prediction(ensured):
-    """An object's prediction: its module's check-mode result, as that module would return it."""
+def prediction(ensured, objects=True):
+    """An object's prediction: its module's check-mode result, as that module would return it.
+
+    Without ``objects``, the predicted objects are left out (the rest is what the module returns).
+    """
     predicted = dict(ensured.result, warnings=ensured.warnings)
     if ensured.error is not None:
         predicted.update(failed=True, msg=ensured.error)
+    if not objects:
+        if "object" in predicted:
+            predicted["object"] = None
+        if "results" in predicted:
+            predicted["results"] = [dict(entry, object=None) for entry in predicted["results"]]
     return predicted
 
 
 def main():
     names = [declared.name for declared in OBJECTS]
-    module = ConnectWiseModule(argument_spec=dict((name, dict(type="dict")) for name in names),
-                               required_one_of=[names], supports_check_mode=True)
+    spec = dict((name, dict(type="dict")) for name in names)
+    spec["objects"] = dict(type="bool", default=True)
+    module = ConnectWiseModule(argument_spec=spec, required_one_of=[names], supports_check_mode=True)
     given = [(declared, module.params[declared.name]) for declared in OBJECTS
              if module.params[declared.name] is not None]
     try:
@@ -211,7 +228,7 @@ def main():
             ensured = declared.ensure(module.client, params, check_mode=True, diff=True)
         except (InputError, ApiError) as exc:
             module.fail_from(exc, about=declared.name, **predictions)
-        predictions[declared.name] = prediction(ensured)
+        predictions[declared.name] = prediction(ensured, module.params["objects"])
     module.exit_json(changed=False, **predictions)
 
 

@@ -198,3 +198,22 @@ def test_check_mode_changes_nothing_in_the_prediction(cw):
     real, _ = predict(cw)
     checked, failed = predict(cw, check_mode=True)
     assert not failed and checked == real and cw.writes() == []
+
+
+def test_without_objects_the_predictions_are_the_same_but_the_objects(cw):
+    set_up(cw)
+    [row] = cw.rows("procurement/catalog")
+    cw.client().patch_fields("procurement/catalog", row["id"], {"description": "Changed by hand"})
+    full, failed = predict(cw)
+    assert not failed, full["msg"]
+    lean, failed = predict(cw, dict(SETUP, objects=False))
+    assert not failed, lean["msg"]
+    for name in ORDER:
+        if name == "agreement":
+            assert [dict(r, object=None) for r in full[name]["results"]] == lean[name]["results"]
+            assert all(r["object"] is None for r in lean[name]["results"])
+            assert dict(lean[name], results=None) == dict(full[name], results=None)
+        else:
+            assert lean[name]["object"] is None and full[name]["object"] is not None
+            assert dict(lean[name], object=None) == dict(full[name], object=None)
+    assert lean["product"]["diff"] == full["product"]["diff"] and lean["product"]["operation"] == "update"
