@@ -13,6 +13,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import datetime
+import json
 from decimal import Decimal, InvalidOperation
 
 from ansible.errors import AnsibleFilterError
@@ -282,6 +283,35 @@ def name_conflicts(settings, solution_name):
     return found
 
 
+NAMES_MESSAGE = ("%s. The vendor's guide requires the management solution, the agreement type and the agreements to "
+                 "have the same name: set connectwise_solution_name alone, it names all three (and the managed devices "
+                 "integration).")
+
+
+def setup_input_problem(settings, hostvars=None, groups=None):
+    """The first reason the setup role refuses its input, before any request: a message, or ''.
+
+    In this order: the one name (:func:`name_conflicts`), the variables that need each other
+    (:func:`setup_input_problems`), the customers group (``groups``: the inventory's), then every
+    customer record (:func:`customers`, the group's hosts read from ``hostvars``).
+    """
+    conflicts = name_conflicts(settings, settings.get("connectwise_solution_name"))
+    if conflicts:
+        return NAMES_MESSAGE % "; ".join(conflicts)
+    problems = setup_input_problems(settings)
+    if problems:
+        return "Invalid input, nothing was sent to ConnectWise: %s" % "; ".join(problems)
+    group, groups = settings.get("connectwise_customers_group"), groups or {}
+    if group and group not in groups:
+        return ("connectwise_customers_group is %s, but the inventory has no such group (groups: %s). Nothing was "
+                "sent to ConnectWise." % (json.dumps(group), ", ".join(sorted(groups))))
+    try:
+        customers(settings.get("connectwise_customers"), hostvars, groups[group] if group else [])
+    except AnsibleFilterError as exc:
+        return to_text(exc.message)
+    return ""
+
+
 def unresolved_references(predictions):
     """The references the predictions found missing, except the objects made in this run.
 
@@ -300,6 +330,22 @@ def unresolved_references(predictions):
     return missing
 
 
+def preflight_problem(setup, records):
+    """Why the setup must stop before its first write, from ``setup_info``'s result: a message, or ''.
+
+    First what ConnectWise lacks (:func:`unresolved_references`), then the customers it has no
+    company for (:func:`unknown_customers` of the agreement prediction's ``missing_companies``).
+    """
+    missing = unresolved_references(setup)
+    if missing:
+        one = len(missing) == 1
+        return ("ConnectWise lacks %s. The vendor's guide selects %s but never creates %s: create %s in ConnectWise "
+                "(or change the role's variables) and run again. Nothing was written."
+                % (", ".join(missing), "this" if one else "these", "it" if one else "them", "it" if one else "them"))
+    agreement = (setup or {}).get("agreement") or {}
+    return unknown_customers(records, agreement.get("missing_companies"))
+
+
 class FilterModule(object):
     def filters(self):
         return {
@@ -309,7 +355,7 @@ class FilterModule(object):
             "result_or_prediction": result_or_prediction,
             "billing_customers": billing_customers,
             "in_auto_window": in_auto_window,
-            "setup_input_problems": setup_input_problems,
-            "name_conflicts": name_conflicts,
+            "setup_input_problem": setup_input_problem,
             "unresolved_references": unresolved_references,
+            "preflight_problem": preflight_problem,
         }

@@ -89,3 +89,63 @@ def test_the_missing_references_of_setup_info_each_once():
         'billing cycle "Monthly" (finance/billingCycles)',
         'product category "X" (procurement/categories)',
         'configuration type "Backup Stats" (company/configurations/types)']
+
+
+def test_the_preflight_stops_on_what_connectwise_lacks_first_then_on_unknown_customers():
+    customers = records("AcmeCorp", "Ghost")
+    login = {"option": "integrator_login", "label": "integrator login", "name": "Nobody", "path": "system/integratorlogins"}
+    stats = {"option": "configuration_type", "label": "configuration type", "name": "Backup Stats",
+             "path": "company/configurations/types"}
+    created = {"option": "product", "label": "product", "name": "OnlineBackup", "path": "procurement/catalog"}
+    fine = {"product": {"unresolved": []}, "cross_reference": {"unresolved": [created]},
+            "agreement": {"missing_companies": []}}
+    assert filters.preflight_problem(fine, customers) == ""
+    lacking = dict(fine, managed_devices_integration={"unresolved": [login]}, agreement={"missing_companies": ["Ghost"]})
+    assert filters.preflight_problem(lacking, customers) == (
+        'ConnectWise lacks integrator login "Nobody" (system/integratorlogins). The vendor\'s guide selects this but '
+        "never creates it: create it in ConnectWise (or change the role's variables) and run again. Nothing was written.")
+    both = dict(lacking, cross_reference={"unresolved": [created, stats]})
+    assert filters.preflight_problem(both, customers).startswith(
+        'ConnectWise lacks configuration type "Backup Stats" (company/configurations/types), integrator login "Nobody" '
+        "(system/integratorlogins). The vendor's guide selects these but never creates them: create them in")
+    unknown = dict(fine, agreement={"missing_companies": ["ghost"]})
+    assert filters.preflight_problem(unknown, customers) == filters.unknown_customers(customers, ["ghost"])
+    assert "'Ghost' (connectwise_customers[1])" in filters.preflight_problem(unknown, customers)
+    # Without customers setup_info predicts no agreements: nothing to stop on.
+    assert filters.preflight_problem({"product": {"unresolved": []}}, []) == ""
+
+
+SETTINGS = {"connectwise_site": "s", "connectwise_company_id": "c", "connectwise_public_key": "p",
+            "connectwise_private_key": "k", "connectwise_client_id": "i", "connectwise_solution_name": "MBS",
+            "connectwise_state": "present", "connectwise_integrator_login": "login", "connectwise_today": "",
+            "connectwise_agreement_start_date": "", "connectwise_agreement_bill_start_date": "",
+            "connectwise_customers_group": "", "connectwise_customers": ["AcmeCorp"]}
+
+
+def test_the_input_is_refused_with_the_first_problem_in_the_roles_order():
+    assert filters.setup_input_problem(SETTINGS, {}, {"all": []}) == ""
+    renamed = dict(SETTINGS, connectwise_agreement_name="Other", connectwise_private_key="")
+    assert filters.setup_input_problem(renamed, {}, {}) == (
+        'connectwise_agreement_name is "Other" but connectwise_solution_name is "MBS". The vendor\'s guide requires '
+        "the management solution, the agreement type and the agreements to have the same name: set "
+        "connectwise_solution_name alone, it names all three (and the managed devices integration).")
+    assert filters.setup_input_problem(dict(SETTINGS, connectwise_private_key="", connectwise_today="x"), {}, {}) == (
+        "Invalid input, nothing was sent to ConnectWise: connectwise_private_key is empty: set it, or the "
+        'CW_PRIVATE_KEY environment variable; connectwise_today is "x", not a date in the form YYYY-MM-DD (a calendar '
+        "date)")
+    assert filters.setup_input_problem(dict(SETTINGS, connectwise_customers_group="clients"), {},
+                                       {"all": [], "customers": []}) == (
+        'connectwise_customers_group is "clients", but the inventory has no such group (groups: all, customers). '
+        "Nothing was sent to ConnectWise.")
+    typo = dict(SETTINGS, connectwise_customers=["AcmeCorp", {"identifier": "Globex", "bill_start": "2026-10-01"}])
+    assert filters.setup_input_problem(typo, {}, {}).startswith(
+        "customer 'Globex' (connectwise_customers[1]): unknown key bill_start; the allowed keys are identifier,")
+
+
+def test_the_customers_of_the_group_are_checked_too():
+    hostvars = {"Initech": {"inventory_hostname": "Initech", "bill_start_date": "2026-13-01"}}
+    grouped = dict(SETTINGS, connectwise_customers_group="customers")
+    assert "customer 'Initech' (inventory host Initech): bill_start_date" in filters.setup_input_problem(
+        grouped, hostvars, {"customers": ["Initech"]})
+    hostvars["Initech"]["bill_start_date"] = "2026-10-15"
+    assert filters.setup_input_problem(grouped, hostvars, {"customers": ["Initech"]}) == ""
