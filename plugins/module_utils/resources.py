@@ -363,8 +363,8 @@ def _ensure_agreements(client, params, check_mode, diff):
     today = option_date(params["today"], "today") if params.get("today") else utc_today()
     engine = Engine(client, agreement_resource(today), check_mode)
     # An unknown agreement type fails the task at once, not each company with the same message.
-    ensured = ensure_many(engine, COMPANIES, params, lambda identifier, overrides: agreement_item(params, identifier,
-                                                                                                   overrides),
+    ensured = ensure_many(engine, COMPANIES, params,
+                          lambda identifier, overrides: agreement_item(params, identifier, overrides),
                           bulk_key="company", shared=("agreement_type",),
                           diff_label="agreement {name} of company {company}", diff=diff)
     # Read with the agreements (one bulk read): a caller tells an unknown customer from other failures.

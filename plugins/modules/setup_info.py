@@ -15,11 +15,11 @@ description:
   - Reads ConnectWise once for several objects of the backup vendor's billing setup and returns, per object,
     what its own module (M(mbs.connectwise.management_solution), M(mbs.connectwise.agreement_type),
     M(mbs.connectwise.product), M(mbs.connectwise.managed_devices_integration),
-    M(mbs.connectwise.cross_reference), M(mbs.connectwise.agreement)) would do now with the same options:
+    M(mbs.connectwise.cross_reference), M(mbs.connectwise.agreement)) would do now with the same options,
     exactly what that module returns in check mode, from the same code.
   - Never writes and always reports no change. A play runs it first, stops before any write when a
-    prediction shows a problem, and runs an object's own module only when its prediction is not V(none):
-    one module run instead of one per object when nothing has to change.
+    prediction shows a problem, and runs an object's own module only when its prediction is not V(none),
+    so one module runs instead of one per object when nothing has to change.
   - Each object is predicted against ConnectWise as it is now. An object that an earlier object of the
     setup creates (the integration of a cross-reference, the agreement type of the agreements) is
     predicted as its module predicts it in check mode, as a placeholder listed in C(unresolved).
@@ -64,7 +64,7 @@ options:
     description:
       - Whether the predictions carry the predicted objects (C(object) of each prediction and of each
         agreement's entry in C(results)), as the modules return them.
-      - V(false) leaves them out (null): a play that reads only what would be done, such as the setup
+      - V(false) leaves them out (null), so a play that reads only what would be done, such as the setup
         role's preflight, spares Ansible hundreds of agreements' bytes. Everything else is unchanged.
     type: bool
     default: true
@@ -72,7 +72,7 @@ notes:
   - At least one object is required. An unknown option or a bad value of an object fails before any
     request, naming the object and the option.
   - An error while predicting an object (a length limit, an ambiguous name, a refused request) fails the
-    module, naming the object. A company of O(agreement) that cannot get its agreement does not: it is
+    module, naming the object. A company of O(agreement) that cannot get its agreement does not; it is
     in that prediction's C(failed_companies), as its module would report it.
 """
 
