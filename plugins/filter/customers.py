@@ -13,6 +13,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import datetime
+import json
 from decimal import Decimal, InvalidOperation
 
 from ansible.errors import AnsibleFilterError
@@ -35,7 +36,7 @@ CONNECTION_VARIABLES = (("connectwise_site", "CW_SITE"), ("connectwise_company_i
 NAME_VARIABLES = ("connectwise_management_solution_name", "connectwise_agreement_type_name",
                   "connectwise_agreement_name")
 SOLUTION_NAME_MAX = 30
-# The references of the preflight's modules that name objects the setup itself creates.
+# The references of the setup's predictions that name objects the setup itself creates.
 CREATED_BY_THE_SETUP = ("integration", "agreement_type", "product")
 
 
@@ -181,63 +182,29 @@ def unknown_customers(records, missing):
                "; ".join("%r (%s)" % (r["identifier"], r["where"]) for r in unknown)))
 
 
-def agreement_companies(records, existing=None, default_start_date=None):
-    """The agreement module's ``companies`` entries; a new agreement without a start date gets the default."""
-    existing = set(to_text(e).casefold() for e in existing or [])
+def agreement_companies(records):
+    """The agreement module's ``companies`` entries: each customer's identifier, dates and contact."""
     entries = []
     for record in records:
         entry = {"identifier": record["identifier"]}
         for key in DATE_KEYS + ("contact",):
             if record.get(key) is not None:
                 entry[key] = record[key]
-        if default_start_date and "start_date" not in entry and record["identifier"].casefold() not in existing:
-            entry["start_date"] = default_start_date
         entries.append(entry)
     return entries
 
 
-def agreement_plan(records, agreements=None, start_date="", today=""):
-    """What the setup's agreement steps need, computed once from the preflight's agreements.
-
-    ``agreements`` are the agreements ``agreement_info`` read for the declared companies.
-    ``companies`` are the agreement module's entries: without ``start_date`` (the role's
-    ``connectwise_agreement_start_date``), a new agreement gets the first day of the month before
-    ``today``. ``unconfirmed`` are the identifiers without an agreement: a company that has one
-    exists, so only these still need reading before the first write to refuse an unknown customer.
-    """
-    existing = set()
-    for agreement in agreements or []:
-        identifier = ((agreement or {}).get("company") or {}).get("identifier")
-        if identifier:
-            existing.add(to_text(identifier).casefold())
-    default_start_date = "" if start_date or not records else first_of_previous_month(today)
-    return {"companies": agreement_companies(records, existing, default_start_date),
-            "unconfirmed": [r["identifier"] for r in records if r["identifier"].casefold() not in existing]}
-
-
 def result_or_prediction(result, prediction, state="present"):
-    """A task's registered result, or its preflight's prediction when the task was skipped.
+    """A task's registered result, or its prediction when the task was skipped.
 
-    ``connectwise_state=present`` skips an object's task when its check-mode preflight, given the
-    same options, predicted no change; the summary then reports what the preflight found. A
-    teardown has no such preflight (a prediction left by an earlier setup in the play is stale).
+    ``connectwise_state=present`` skips an object's task when ``setup_info``, given the same
+    options, predicted no change; the summary then reports the prediction. A teardown has no
+    such prediction (one left by an earlier setup in the play is stale).
     """
-    if (result or {}).get("operation") is not None or state != "present":
+    if (result or {}).get("operation") is not None or (result or {}).get("results") is not None \
+            or state != "present":
         return result or {}
     return prediction or {}
-
-
-def first_of_previous_month(today=None):
-    """``YYYY-MM-01`` of the month before ``today`` (YYYY-MM-DD; empty = the real UTC date)."""
-    if today in (None, ""):
-        day = datetime.datetime.now(datetime.timezone.utc).date()
-    else:
-        problem = check_date(today, "connectwise_today")
-        if problem:
-            raise AnsibleFilterError(problem)
-        day = datetime.datetime.strptime(to_text(today).strip(), "%Y-%m-%d").date()
-    last = day.replace(day=1) - datetime.timedelta(days=1)
-    return last.replace(day=1).isoformat()
 
 
 def in_auto_window(today, days, timezone="UTC"):
@@ -298,7 +265,7 @@ def setup_input_problems(settings):
             settings.get("connectwise_integrator_login") or "").strip():
         problems.append("connectwise_integrator_login is empty: give the user name of an existing integrator login "
                         "(System > Setup Tables > Integrator Login); the guide selects one, it never creates one")
-    for var in ("connectwise_agreement_start_date", "connectwise_agreement_bill_start_date"):
+    for var in ("connectwise_agreement_start_date", "connectwise_agreement_bill_start_date", "connectwise_today"):
         if settings.get(var):
             problem = check_date(settings[var], var)
             if problem:
@@ -316,18 +283,67 @@ def name_conflicts(settings, solution_name):
     return found
 
 
-def unresolved_references(preflights):
-    """The references the modules found missing in check mode, except the objects made in this run.
+NAMES_MESSAGE = ("%s. The vendor's guide requires the management solution, the agreement type and the agreements to "
+                 "have the same name: set connectwise_solution_name alone, it names all three (and the managed devices "
+                 "integration).")
 
-    The setup creates the agreement type, the product and the integration before the
-    cross-reference that refers to them, so on a first run they are missing in its preflight.
+
+def setup_input_problem(settings, hostvars=None, groups=None):
+    """The first reason the setup role refuses its input, before any request: a message, or ''.
+
+    In this order: the one name (:func:`name_conflicts`), the variables that need each other
+    (:func:`setup_input_problems`), the customers group (``groups``: the inventory's), then every
+    customer record (:func:`customers`, the group's hosts read from ``hostvars``).
     """
+    conflicts = name_conflicts(settings, settings.get("connectwise_solution_name"))
+    if conflicts:
+        return NAMES_MESSAGE % "; ".join(conflicts)
+    problems = setup_input_problems(settings)
+    if problems:
+        return "Invalid input, nothing was sent to ConnectWise: %s" % "; ".join(problems)
+    group, groups = settings.get("connectwise_customers_group"), groups or {}
+    if group and group not in groups:
+        return ("connectwise_customers_group is %s, but the inventory has no such group (groups: %s). Nothing was "
+                "sent to ConnectWise." % (json.dumps(group), ", ".join(sorted(groups))))
+    try:
+        customers(settings.get("connectwise_customers"), hostvars, groups[group] if group else [])
+    except AnsibleFilterError as exc:
+        return to_text(exc.message)
+    return ""
+
+
+def unresolved_references(predictions):
+    """The references the predictions found missing, except the objects made in this run.
+
+    ``predictions`` is ``setup_info``'s result (or a list of check-mode results). The setup creates
+    the agreement type, the product and the integration before the objects that refer to them, so
+    on a first run they are missing from those predictions.
+    """
+    if isinstance(predictions, dict):
+        predictions = [value for value in predictions.values() if isinstance(value, dict)]
     missing = []
-    for result in preflights:
+    for result in predictions or []:
         for ref in (result or {}).get("unresolved") or []:
-            if ref.get("option") not in CREATED_BY_THE_SETUP:
-                missing.append('%s "%s" (%s)' % (ref.get("label"), ref.get("name"), ref.get("path")))
+            described = '%s "%s" (%s)' % (ref.get("label"), ref.get("name"), ref.get("path"))
+            if ref.get("option") not in CREATED_BY_THE_SETUP and described not in missing:
+                missing.append(described)
     return missing
+
+
+def preflight_problem(setup, records):
+    """Why the setup must stop before its first write, from ``setup_info``'s result: a message, or ''.
+
+    First what ConnectWise lacks (:func:`unresolved_references`), then the customers it has no
+    company for (:func:`unknown_customers` of the agreement prediction's ``missing_companies``).
+    """
+    missing = unresolved_references(setup)
+    if missing:
+        one = len(missing) == 1
+        return ("ConnectWise lacks %s. The vendor's guide selects %s but never creates %s: create %s in ConnectWise "
+                "(or change the role's variables) and run again. Nothing was written."
+                % (", ".join(missing), "this" if one else "these", "it" if one else "them", "it" if one else "them"))
+    agreement = (setup or {}).get("agreement") or {}
+    return unknown_customers(records, agreement.get("missing_companies"))
 
 
 class FilterModule(object):
@@ -336,12 +352,10 @@ class FilterModule(object):
             "customers": customers,
             "unknown_customers": unknown_customers,
             "agreement_companies": agreement_companies,
-            "agreement_plan": agreement_plan,
             "result_or_prediction": result_or_prediction,
-            "first_of_previous_month": first_of_previous_month,
             "billing_customers": billing_customers,
             "in_auto_window": in_auto_window,
-            "setup_input_problems": setup_input_problems,
-            "name_conflicts": name_conflicts,
+            "setup_input_problem": setup_input_problem,
             "unresolved_references": unresolved_references,
+            "preflight_problem": preflight_problem,
         }

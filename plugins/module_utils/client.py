@@ -280,15 +280,26 @@ class ConnectWiseClient:
                                      page=PAGE_PLACEHOLDER)
             return len(self.transport.encoded_url(target, query))
 
-        chunk = []
+        # Encoding a URL costs far more than the rest of a bulk read's preparation, so a value's
+        # share is bounded first: its separator and literal, every character encoded as the longest
+        # (4 UTF-8 bytes, %XX each). The URL is encoded only when that bound crosses the limit; the
+        # chunks are the same as measuring every candidate.
+        chunk, bound = [], 0
         for value in sorted(set(values), key=str):
-            if chunk and (len(chunk) >= IN_CHUNK or length(chunk + [value]) > max_url_length):
-                yield chunk
-                chunk = []
-            if not chunk and length([value]) > max_url_length:
-                raise InputError("%s %r is too long to look up: its read would need a URL of %d characters "
-                                 "(ConnectWise's limit is %d)" % (field, value, length([value]), max_url_length))
+            if chunk:
+                size = bound + 12 * (1 + len(cond.quote(value)))
+                if len(chunk) < IN_CHUNK and size > max_url_length:
+                    size = length(chunk + [value])
+                if len(chunk) >= IN_CHUNK or size > max_url_length:
+                    yield chunk
+                    chunk = []
+            if not chunk:
+                size = length([value])
+                if size > max_url_length:
+                    raise InputError("%s %r is too long to look up: its read would need a URL of %d characters "
+                                     "(ConnectWise's limit is %d)" % (field, value, size, max_url_length))
             chunk.append(value)
+            bound = size
         if chunk:
             yield chunk
 

@@ -6,9 +6,10 @@
 Every module that talks to ConnectWise is a :class:`ConnectWiseModule`: it gets
 the documented connection options (with their ``CW_*`` environment fallbacks),
 one lazily built client, and one way of turning errors into ``fail_json``.
-An ensure module ends in :func:`run_ensure` (one object) or :func:`run_ensure_many`
-(one object or hundreds, see :class:`Many`): both turn the engine's outcomes into the
-module result the same way for every module.
+An ensure module is declared once in ``resources.py`` and run by :func:`run_declared`;
+:func:`ensure_one` (one object) and :func:`ensure_many` (one object or hundreds, see
+:class:`Many`) turn the engine's outcomes into the module result the same way for every
+module, and for ``setup_info``, which returns what several modules would do.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -51,64 +52,33 @@ class ConnectWiseModule(AnsibleModule):
                 self.fail_json(msg=str(exc))
         return self._client
 
-    def fail_from(self, exc, **result):
-        """One failure shape for every module: a readable message plus structured detail."""
+    def fail_from(self, exc, about=None, **result):
+        """One failure shape for every module: a readable message (naming ``about``) plus structured detail."""
+        msg = "%s: %s" % (about, exc) if about else str(exc)
         if isinstance(exc, ApiError):
-            self.fail_json(msg=str(exc), error=exc.to_result(), **result)
-        self.fail_json(msg=str(exc), **result)
+            self.fail_json(msg=msg, error=exc.to_result(), **result)
+        self.fail_json(msg=msg, **result)
 
-    def exit_outcome(self, outcome, diff_label=None, unresolved=None, **result):
-        """Exit with the shape every ensure module returns."""
-        if outcome.failed:
-            self.fail_json(msg=outcome.error, warnings=outcome.warnings, **result)
-        for warning in outcome.warnings:
+    def exit_ensured(self, ensured):
+        """Exit with what an ensure run returns (:class:`Ensured`): its warnings issued once, failed when it failed."""
+        for warning in ensured.warnings:
             self.warn(warning)
-        result.update(changed=outcome.changed, operation=outcome.operation, object=outcome.object,
-                      unresolved=list(unresolved or []))
-        if self._diff and outcome.changed:
-            result["diff"] = outcome.diff(diff_label)
-        self.exit_json(**result)
+        if ensured.error is not None:
+            self.fail_json(msg=ensured.error, **ensured.result)
+        self.exit_json(**ensured.result)
 
-    def exit_many(self, many, items, outcomes, warnings=(), diff_label=None):
-        """Exit with one result for many objects, failing when any of them failed.
 
-        ``results`` has one entry per item in the order given (the item's ``many.one``, its
-        ``operation``, ``id``, ``object``, ``converged`` and ``error``), ``counts`` counts
-        each operation and the failures, ``diff`` lists one before/after per changed object
-        (``diff_label`` is formatted with the item), and every warning is issued once. A
-        task that named one object also returns its ``operation`` and ``object``. Failures
-        are ``failed_<many.many>`` ({item: reason}); the results are returned with them.
-        """
-        results, diffs, failed = [], [], {}
-        counts = dict.fromkeys(OPERATIONS + ("failed",), 0)
-        warnings = list(warnings)
-        for item, outcome in zip(items, outcomes):
-            name = item[many.one]
-            warnings.extend(outcome.warnings)
-            entry = {many.one: name, "operation": "none", "id": None, "object": None, "error": outcome.error,
-                     "converged": None}
-            if outcome.failed:
-                counts["failed"] += 1
-                failed[name] = outcome.error
-            else:
-                entry.update(operation=outcome.operation, object=outcome.object, converged=outcome.converged,
-                             id=(outcome.object or {}).get("id"))
-                counts[outcome.operation] += 1
-                if outcome.changed:
-                    diffs.append(outcome.diff(diff_label.format(**item) if diff_label else None))
-            results.append(entry)
-        result = dict(changed=any(o.changed for o in outcomes if not o.failed), results=results, counts=counts)
-        if self.params.get(many.one) is not None and results:
-            result.update(operation=results[0]["operation"], object=results[0]["object"])
-        if self._diff and diffs:
-            result["diff"] = diffs
-        for warning in sorted(set(warnings)):
-            self.warn(warning)
-        if failed:
-            msg = next(iter(failed.values())) if len(items) == 1 else "%d of %d %s failed: %s" % (
-                len(failed), len(items), many.many, "; ".join("%s: %s" % pair for pair in failed.items()))
-            self.fail_json(msg=msg, **dict(result, **{"failed_" + many.many: failed}))
-        self.exit_json(**result)
+class Ensured:
+    """What an ensure module returns, before it exits: the same for the module and for ``setup_info``.
+
+    ``result`` is the module's result, ``warnings`` the messages it issues (each once), ``error``
+    the message it fails with (None: it does not fail; ``result`` is returned with the failure too).
+    """
+
+    def __init__(self, result, warnings=(), error=None):
+        self.result = result
+        self.warnings = list(warnings)
+        self.error = error
 
 
 class Many:
@@ -153,32 +123,78 @@ class Many:
         return entries
 
 
-def run_ensure_many(module, engine, many, item, bulk_key, shared=(), diff_label=None):
-    """Ensure the objects a :class:`Many` task names, and exit (see :meth:`ConnectWiseModule.exit_many`).
+def ensure_one(engine, params, diff=False):
+    """Ensure one object (``params`` are its options, ``state`` among them): an :class:`Ensured`.
 
-    ``item(identifier, overrides)`` gives one object's options for the engine. Every
-    object's input is checked before the first request: a bad value fails the task,
-    naming the object. ``bulk_key`` and ``shared`` are :meth:`Engine.ensure_many`'s.
+    The result has ``changed``, ``operation``, the ``object``, the ``unresolved`` references (check mode)
+    and, with ``diff``, the changed fields before and after. Input and API errors are raised.
     """
-    state = module.params.get("state", "present")
-    try:
-        items = [item(identifier, overrides) for identifier, overrides in many.entries(module.params)]
-        for one in items:
-            try:
-                engine.wanted_for(one, state)
-            except InputError as exc:
-                raise InputError("%s %r: %s" % (many.one, one[many.one], exc))
-        outcomes = engine.ensure_many(items, state, bulk_key=bulk_key, shared=shared)
-    except (InputError, ApiError) as exc:
-        module.fail_from(exc)
-    module.exit_many(many, items, outcomes, engine.warnings, diff_label)
+    outcome = engine.ensure(params, params.get("state", "present"))
+    result = dict(changed=outcome.changed, operation=outcome.operation, object=outcome.object,
+                  unresolved=list(engine.unresolved))
+    if diff and outcome.changed:
+        result["diff"] = outcome.diff("%s %s" % (engine.resource.name, " ".join(
+            str(params.get(k)) for k in engine.resource.key)))
+    return Ensured(result, outcome.warnings, outcome.error)
 
 
-def run_ensure(module, engine, params=None):
-    """Run one ensure for a module and exit; any error ends in ``fail_json``."""
+def ensure_many(engine, many, params, item, bulk_key, shared=(), diff_label=None, diff=False):
+    """Ensure the objects a :class:`Many` task names: an :class:`Ensured`.
+
+    ``item(identifier, overrides)`` gives one object's options for the engine. Every object's
+    input is checked before the first request: a bad value raises ``InputError`` naming the object.
+    ``bulk_key`` and ``shared`` are :meth:`Engine.ensure_many`'s.
+
+    ``results`` has one entry per item in the order given (the item's ``many.one``, its
+    ``operation``, ``id``, ``object``, ``converged`` and ``error``), ``counts`` counts each
+    operation and the failures, ``diff`` (with ``diff``) lists one before/after per changed object
+    (``diff_label`` is formatted with the item). A task that named one object also returns its
+    ``operation`` and ``object``. Failures are ``failed_<many.many>`` ({item: reason}): the
+    result then has an ``error``, and is returned with it.
+    """
+    state = params.get("state", "present")
+    items = [item(identifier, overrides) for identifier, overrides in many.entries(params)]
+    for one in items:
+        try:
+            engine.wanted_for(one, state)
+        except InputError as exc:
+            raise InputError("%s %r: %s" % (many.one, one[many.one], exc))
+    outcomes = engine.ensure_many(items, state, bulk_key=bulk_key, shared=shared)
+    results, diffs, failed = [], [], {}
+    counts = dict.fromkeys(OPERATIONS + ("failed",), 0)
+    warnings = list(engine.warnings)
+    for one, outcome in zip(items, outcomes):
+        name = one[many.one]
+        warnings.extend(outcome.warnings)
+        entry = {many.one: name, "operation": "none", "id": None, "object": None, "error": outcome.error,
+                 "converged": None}
+        if outcome.failed:
+            counts["failed"] += 1
+            failed[name] = outcome.error
+        else:
+            entry.update(operation=outcome.operation, object=outcome.object, converged=outcome.converged,
+                         id=(outcome.object or {}).get("id"))
+            counts[outcome.operation] += 1
+            if outcome.changed:
+                diffs.append(outcome.diff(diff_label.format(**one) if diff_label else None))
+        results.append(entry)
+    result = dict(changed=any(o.changed for o in outcomes if not o.failed), results=results, counts=counts)
+    if params.get(many.one) is not None and results:
+        result.update(operation=results[0]["operation"], object=results[0]["object"])
+    if diff and diffs:
+        result["diff"] = diffs
+    error = None
+    if failed:
+        result["failed_" + many.many] = failed
+        error = next(iter(failed.values())) if len(items) == 1 else "%d of %d %s failed: %s" % (
+            len(failed), len(items), many.many, "; ".join("%s: %s" % pair for pair in failed.items()))
+    return Ensured(result, sorted(set(warnings)), error)
+
+
+def run_declared(module, declared):
+    """Run an ensure module's declaration (:class:`resources.Declared`) and exit; any error ends in ``fail_json``."""
     try:
-        outcome = engine.ensure(params or module.params, module.params.get("state", "present"))
+        ensured = declared.ensure(module.client, module.params, module.check_mode, module._diff)
     except (InputError, ApiError) as exc:
         module.fail_from(exc)
-    module.exit_outcome(outcome, diff_label="%s %s" % (engine.resource.name, " ".join(
-        str(module.params.get(k)) for k in engine.resource.key)), unresolved=engine.unresolved)
+    module.exit_ensured(ensured)

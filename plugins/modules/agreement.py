@@ -239,6 +239,16 @@ object:
     startDate: "2026-10-01T00:00:00Z"
     billStartDate: "2026-10-01T00:00:00Z"
     noEndingDateFlag: true
+missing_companies:
+  description:
+    - The identifiers given that name no ConnectWise company (C(company/companies) C(identifier)), in the order
+      given, from the bulk read of the companies (no extra request). With O(state=present) each of them also fails
+      (see RV(failed_companies)).
+    - Lets a playbook tell an unknown customer from other failures without parsing their reasons.
+  returned: always
+  type: list
+  elements: str
+  sample: ["Ghost"]
 failed_companies:
   description: The identifiers of the companies that failed, with their reasons.
   returned: failure
@@ -251,111 +261,12 @@ diff:
   elements: dict
 """
 
-from ansible_collections.mbs.connectwise.plugins.module_utils.client import InputError
-from ansible_collections.mbs.connectwise.plugins.module_utils.connectwise_module import ConnectWiseModule, Many, run_ensure_many
-from ansible_collections.mbs.connectwise.plugins.module_utils.dates import first_of_previous_month, utc_today
-from ansible_collections.mbs.connectwise.plugins.module_utils.ensure import AGREEMENTS_PATH, CLEAR, FULL_NAME, Engine, Field
-from ansible_collections.mbs.connectwise.plugins.module_utils.ensure import FromRef, Ref, Referrer, Resource, option_date
-from ansible_collections.mbs.connectwise.plugins.module_utils.identity import fold
-
-OVERRIDES = ("start_date", "bill_start_date", "end_date", "contact")
-COMPANIES = Many(one="company", many="companies", key="identifier", overrides=OVERRIDES)
-# Companies and contacts are the customer's: a missing one is an error, in check mode too.
-COMPANY = Ref("company/companies", match="identifier", label="company", fields=("name", "defaultContact"),
-              created_by_collection=False,
-              missing="company {value!r}: no company with this identifier in ConnectWise ({path})",
-              ambiguous="company {value!r}: {count} companies have this identifier (ids {ids})")
-CONTACT = Ref("company/contacts", match=FULL_NAME, within=("company", "company/id"), label="contact", ids=True,
-              created_by_collection=False,
-              missing="company {scope!r}: no contact named {value!r} among its contacts ({path})",
-              ambiguous="company {scope!r}: contact {value!r} is ambiguous: {count} contacts match (ids {ids})")
-DEFAULT_CONTACT = FromRef("company", "defaultContact", "company {row[identifier]!r} ({row[name]}) has no default contact "
-                          "(defaultContact): give contact for it, or set the company's default contact in ConnectWise")
-
-
-def agreement_resource(today):
-    """The agreement; a new one without a start date starts on the first of the month before ``today``."""
-    return Resource(
-        name="agreement",
-        path=AGREEMENTS_PATH,
-        key=("company", "name"),
-        fields={
-            "company": Field("company", kind="ref", ref=COMPANY),
-            "name": Field("name", max_length=100),
-            "agreement_type": Field("type", kind="ref", ref=Ref("finance/agreements/types", label="agreement type")),
-            "contact": Field("contact", kind="ref", ref=CONTACT, create_default=DEFAULT_CONTACT),
-            "start_date": Field("startDate", kind="date", create_default=first_of_previous_month(today)),
-            "end_date": Field("endDate", kind="date"),
-            "no_ending_date": Field("noEndingDateFlag", kind="bool"),
-            "bill_start_date": Field("billStartDate", kind="date"),
-        },
-        required_on_create=("name", "agreement_type", "company", "contact"),
-        referrers=(Referrer(AGREEMENTS_PATH + "/{id}/additions", None, "agreement addition"),
-                   Referrer(AGREEMENTS_PATH, "parentAgreement/id", "child agreement")),
-    )
-
-
-def check_same_name(params):
-    """The guide's rule: agreement and agreement type share one name (unless allowed otherwise)."""
-    if params["state"] != "present" or params.get("allow_name_mismatch"):
-        return
-    if fold(params["name"]) != fold(params.get("agreement_type")):
-        raise InputError("name %r differs from agreement_type %r: the vendor's guide requires the management "
-                         "solution, the agreement type and the agreements to have the same name; give the same "
-                         "name, or set allow_name_mismatch: true" % (params["name"], params.get("agreement_type")))
-
-
-def item_params(params, identifier, overrides):
-    """One company's options for the engine: the task's options, its overrides, the end-date rule."""
-    item = {"company": identifier, "name": params["name"]}
-    if params["state"] == "absent":
-        return item
-    merged = dict({k: params.get(k) for k in OVERRIDES}, **overrides)
-    end_date, no_ending, where = merged["end_date"], params.get("no_ending_date"), "company %r" % identifier
-    if no_ending is None:
-        no_ending = end_date is None
-    elif no_ending and end_date is not None:
-        raise InputError("%s: no_ending_date is true but end_date %r is given; give one of them" % (where, end_date))
-    elif not no_ending and end_date is None:
-        raise InputError("%s: no_ending_date is false but no end_date is given" % where)
-    item.update(agreement_type=params["agreement_type"], start_date=merged["start_date"], no_ending_date=no_ending,
-                bill_start_date=merged["bill_start_date"], contact=merged["contact"],
-                # ConnectWise keeps an old endDate beside the flag unless it is cleared.
-                end_date=CLEAR if no_ending else end_date)
-    return item
+from ansible_collections.mbs.connectwise.plugins.module_utils.connectwise_module import ConnectWiseModule, run_declared
+from ansible_collections.mbs.connectwise.plugins.module_utils.resources import AGREEMENT_MODULE
 
 
 def main():
-    module = ConnectWiseModule(
-        argument_spec=dict(
-            company=dict(type="str"),
-            companies=dict(type="list", elements="raw"),
-            name=dict(type="str", required=True),
-            agreement_type=dict(type="str"),
-            start_date=dict(type="str"),
-            end_date=dict(type="str"),
-            no_ending_date=dict(type="bool"),
-            bill_start_date=dict(type="str"),
-            contact=dict(type="str"),
-            today=dict(type="str"),
-            allow_name_mismatch=dict(type="bool", default=False),
-            state=dict(type="str", choices=["present", "absent"], default="present"),
-        ),
-        mutually_exclusive=[("company", "companies")],
-        required_one_of=[("company", "companies")],
-        required_if=[("state", "present", ("agreement_type",))],
-        supports_check_mode=True,
-    )
-    params = module.params
-    try:
-        check_same_name(params)
-        today = option_date(params["today"], "today") if params["today"] else utc_today()
-    except InputError as exc:
-        module.fail_json(msg=str(exc))
-    engine = Engine(module.client, agreement_resource(today), module.check_mode)
-    # An unknown agreement type fails the task at once, not each company with the same message.
-    run_ensure_many(module, engine, COMPANIES, lambda identifier, overrides: item_params(params, identifier, overrides),
-                    bulk_key="company", shared=("agreement_type",), diff_label="agreement {name} of company {company}")
+    run_declared(ConnectWiseModule(**AGREEMENT_MODULE.module_arguments()), AGREEMENT_MODULE)
 
 
 if __name__ == "__main__":

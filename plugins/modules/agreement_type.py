@@ -173,71 +173,12 @@ diff:
   type: dict
 """
 
-from ansible_collections.mbs.connectwise.plugins.module_utils.connectwise_module import (
-    ConnectWiseModule,
-    run_ensure,
-)
-from ansible_collections.mbs.connectwise.plugins.module_utils.ensure import (
-    AGREEMENTS_PATH,
-    CROSS_REFERENCES_PATH,
-    DELETED_FIRST_SPEC,
-    INTEGRATIONS_PATH,
-    Engine,
-    Field,
-    Ref,
-    Referrer,
-    Resource,
-    deleted_first_predicate,
-)
-
-BILL_OPTIONS = ["Billable", "DoNotBill", "NoCharge", "NoDefault"]
-
-AGREEMENT_TYPE = Resource(
-    name="agreement type",
-    path="finance/agreements/types",
-    key=("name",),
-    fields={
-        "name": Field("name", max_length=50),
-        "bill_time": Field("billTime", create_default="DoNotBill"),
-        "bill_expenses": Field("billExpenses", create_default="DoNotBill"),
-        "bill_products": Field("billProducts", create_default="Billable"),
-        "employee_comp_rate": Field("employeeCompRate", create_default="Actual"),
-        "employee_comp_not_exceed": Field("employeeCompNotExceed", create_default="Billing"),
-        "invoicing_cycle": Field("invoicingCycle", create_default="CalendarYear"),
-        "billing_cycle": Field("billingCycle", kind="ref", create_default="Monthly",
-                               ref=Ref("finance/billingCycles", label="billing cycle")),
-        "prorate": Field("prorateFlag", kind="bool"),
-        "invoice_description": Field("invoiceDescription", max_length=4000),
-        "inactive": Field("inactiveFlag", kind="bool"),
-    },
-    required_on_create=("bill_time", "bill_expenses", "bill_products", "employee_comp_rate",
-                        "employee_comp_not_exceed", "invoicing_cycle"),
-    referrers=(Referrer(AGREEMENTS_PATH, "type/id", "agreement"),
-               Referrer(CROSS_REFERENCES_PATH, "agreementType/id", "cross-reference", parents=INTEGRATIONS_PATH)),
-)
+from ansible_collections.mbs.connectwise.plugins.module_utils.connectwise_module import ConnectWiseModule, run_declared
+from ansible_collections.mbs.connectwise.plugins.module_utils.resources import AGREEMENT_TYPE_MODULE
 
 
 def main():
-    module = ConnectWiseModule(
-        argument_spec=dict(
-            name=dict(type="str", required=True),
-            bill_time=dict(type="str", choices=BILL_OPTIONS),
-            bill_expenses=dict(type="str", choices=BILL_OPTIONS),
-            bill_products=dict(type="str", choices=BILL_OPTIONS),
-            employee_comp_rate=dict(type="str", choices=["Actual", "Hourly"]),
-            employee_comp_not_exceed=dict(type="str", choices=["Billing", "Amount", "Percent"]),
-            invoicing_cycle=dict(type="str", choices=["ContractYear", "CalendarYear"]),
-            billing_cycle=dict(type="str"),
-            prorate=dict(type="bool"),
-            invoice_description=dict(type="str"),
-            inactive=dict(type="bool"),
-            state=dict(type="str", choices=["present", "absent"], default="present"),
-            deleted_first=DELETED_FIRST_SPEC,
-        ),
-        supports_check_mode=True,
-    )
-    deleted_first = deleted_first_predicate(module.params["deleted_first"])
-    run_ensure(module, Engine(module.client, AGREEMENT_TYPE, module.check_mode, deleted_first=deleted_first))
+    run_declared(ConnectWiseModule(**AGREEMENT_TYPE_MODULE.module_arguments()), AGREEMENT_TYPE_MODULE)
 
 
 if __name__ == "__main__":

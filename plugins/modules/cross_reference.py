@@ -150,45 +150,12 @@ diff:
   type: dict
 """
 
-from ansible_collections.mbs.connectwise.plugins.module_utils.connectwise_module import (
-    ConnectWiseModule,
-    run_ensure,
-)
-from ansible_collections.mbs.connectwise.plugins.module_utils.ensure import Engine, Field, Parent, Ref, Resource
-
-CROSS_REFERENCE = Resource(
-    name="cross-reference",
-    path="company/managedDevicesIntegrations/{parent}/crossReferences",
-    key=("type", "level"),
-    parent=Parent("integration", Ref("company/managedDevicesIntegrations", label="managed devices integration")),
-    fields={
-        "type": Field("vendorType", max_length=255),
-        "level": Field("vendorLevel", max_length=255),
-        "agreement_type": Field("agreementType", kind="ref", ref=Ref("finance/agreements/types", label="agreement type")),
-        "product": Field("product", kind="ref", ref=Ref("procurement/catalog", match="identifier", label="product")),
-        "configuration_type": Field("configurationType", kind="ref",
-                                    ref=Ref("company/configurations/types", label="configuration type")),
-        "inactive": Field("inactiveFlag", kind="bool"),
-    },
-    required_on_create=(("agreement_type", "configuration_type"),),
-)
+from ansible_collections.mbs.connectwise.plugins.module_utils.connectwise_module import ConnectWiseModule, run_declared
+from ansible_collections.mbs.connectwise.plugins.module_utils.resources import CROSS_REFERENCE_MODULE
 
 
 def main():
-    module = ConnectWiseModule(
-        argument_spec=dict(
-            integration=dict(type="str", required=True),
-            type=dict(type="str", required=True),
-            level=dict(type="str", required=True),
-            agreement_type=dict(type="str"),
-            product=dict(type="str"),
-            configuration_type=dict(type="str"),
-            inactive=dict(type="bool"),
-            state=dict(type="str", choices=["present", "absent"], default="present"),
-        ),
-        supports_check_mode=True,
-    )
-    run_ensure(module, Engine(module.client, CROSS_REFERENCE, module.check_mode))
+    run_declared(ConnectWiseModule(**CROSS_REFERENCE_MODULE.module_arguments()), CROSS_REFERENCE_MODULE)
 
 
 if __name__ == "__main__":

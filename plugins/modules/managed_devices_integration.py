@@ -131,56 +131,12 @@ diff:
   type: dict
 """
 
-from ansible_collections.mbs.connectwise.plugins.module_utils.connectwise_module import (
-    ConnectWiseModule,
-    run_ensure,
-)
-from ansible_collections.mbs.connectwise.plugins.module_utils.ensure import (
-    CROSS_REFERENCES_OF,
-    DELETED_FIRST_SPEC,
-    Engine,
-    Field,
-    Ref,
-    Referrer,
-    Resource,
-    deleted_first_predicate,
-)
-
-MANAGED_DEVICES_INTEGRATION = Resource(
-    name="managed devices integration",
-    path="company/managedDevicesIntegrations",
-    key=("name",),
-    fields={
-        "name": Field("name", max_length=30),
-        "solution": Field("solution", max_length=30,
-                          create_default=lambda desired, resolved: desired.get("name")),
-        "integrator_login": Field("integratorLogin", kind="ref", ref=Ref(
-            "system/integratorlogins", match="username", label="integrator login")),
-        "login_by": Field("loginBy", create_default="Global"),
-        "default_billing_level": Field("defaultBillingLevel", create_default="Summary"),
-        "portal_url": Field("portalUrl", max_length=200),
-    },
-    referrers=(Referrer(CROSS_REFERENCES_OF, None, "cross-reference"),),
-)
+from ansible_collections.mbs.connectwise.plugins.module_utils.connectwise_module import ConnectWiseModule, run_declared
+from ansible_collections.mbs.connectwise.plugins.module_utils.resources import MANAGED_DEVICES_INTEGRATION_MODULE
 
 
 def main():
-    module = ConnectWiseModule(
-        argument_spec=dict(
-            name=dict(type="str", required=True),
-            solution=dict(type="str"),
-            integrator_login=dict(type="str"),
-            login_by=dict(type="str", choices=["Global", "Member"]),
-            default_billing_level=dict(type="str", choices=["Detail", "Summary"]),
-            portal_url=dict(type="str"),
-            state=dict(type="str", choices=["present", "absent"], default="present"),
-            deleted_first=DELETED_FIRST_SPEC,
-        ),
-        supports_check_mode=True,
-    )
-    deleted_first = deleted_first_predicate(module.params["deleted_first"])
-    engine = Engine(module.client, MANAGED_DEVICES_INTEGRATION, module.check_mode, deleted_first=deleted_first)
-    run_ensure(module, engine, module.params)
+    run_declared(ConnectWiseModule(**MANAGED_DEVICES_INTEGRATION_MODULE.module_arguments()), MANAGED_DEVICES_INTEGRATION_MODULE)
 
 
 if __name__ == "__main__":

@@ -111,36 +111,12 @@ diff:
   type: dict
 """
 
-from ansible_collections.mbs.connectwise.plugins.module_utils.connectwise_module import (
-    ConnectWiseModule,
-    run_ensure,
-)
-from ansible_collections.mbs.connectwise.plugins.module_utils.ensure import Engine, Field, Resource
-
-MANAGEMENT_SOLUTION = Resource(
-    name="management solution",
-    path="company/managementItSolutions",
-    key=("name",),
-    fields={
-        "name": Field("name", max_length=30),
-        "custom_solution_name": Field("managementSolutionName", max_length=30),
-    },
-    create_defaults={"managementItSolutionType": "Custom"},
-)
+from ansible_collections.mbs.connectwise.plugins.module_utils.connectwise_module import ConnectWiseModule, run_declared
+from ansible_collections.mbs.connectwise.plugins.module_utils.resources import MANAGEMENT_SOLUTION_MODULE
 
 
 def main():
-    module = ConnectWiseModule(
-        argument_spec=dict(
-            name=dict(type="str", required=True),
-            custom_solution_name=dict(type="str"),
-            state=dict(type="str", choices=["present", "absent"], default="present"),
-        ),
-        supports_check_mode=True,
-    )
-    params = dict(module.params)
-    params["custom_solution_name"] = params["custom_solution_name"] or params["name"]
-    run_ensure(module, Engine(module.client, MANAGEMENT_SOLUTION, module.check_mode), params)
+    run_declared(ConnectWiseModule(**MANAGEMENT_SOLUTION_MODULE.module_arguments()), MANAGEMENT_SOLUTION_MODULE)
 
 
 if __name__ == "__main__":

@@ -173,73 +173,12 @@ diff:
   type: dict
 """
 
-from ansible_collections.mbs.connectwise.plugins.module_utils.connectwise_module import (
-    ConnectWiseModule,
-    run_ensure,
-)
-from ansible_collections.mbs.connectwise.plugins.module_utils.ensure import (
-    AGREEMENTS_PATH,
-    CROSS_REFERENCES_PATH,
-    DELETED_FIRST_SPEC,
-    INTEGRATIONS_PATH,
-    Engine,
-    Field,
-    Ref,
-    Referrer,
-    Resource,
-    deleted_first_predicate,
-)
-
-PRODUCT = Resource(
-    name="product",
-    path="procurement/catalog",
-    key=("identifier",),
-    fields={
-        "identifier": Field("identifier", max_length=75),
-        "description": Field("description", max_length=60),
-        "customer_description": Field("customerDescription", max_length=6000),
-        "category": Field("category", kind="ref", ref=Ref("procurement/categories", label="product category")),
-        "subcategory": Field("subcategory", kind="ref", ref=Ref(
-            "procurement/subcategories", within=("category", "category/id"), label="product subcategory")),
-        "product_type": Field("type", kind="ref", ref=Ref("procurement/types", label="product type")),
-        "product_class": Field("productClass"),
-        "price": Field("price", kind="float"),
-        "cost": Field("cost", kind="float"),
-        "unit_of_measure": Field("unitOfMeasure", kind="ref",
-                                 ref=Ref("procurement/unitOfMeasures", label="unit of measure")),
-        "taxable": Field("taxableFlag", kind="bool"),
-        "inactive": Field("inactiveFlag", kind="bool"),
-    },
-    required_on_create=("description", "customer_description", "subcategory", "product_type"),
-    referrers=(Referrer(AGREEMENTS_PATH + "/{parent}/additions", "product/id", "agreement addition",
-                        parents=AGREEMENTS_PATH),
-               Referrer(CROSS_REFERENCES_PATH, "product/id", "cross-reference", parents=INTEGRATIONS_PATH)),
-)
+from ansible_collections.mbs.connectwise.plugins.module_utils.connectwise_module import ConnectWiseModule, run_declared
+from ansible_collections.mbs.connectwise.plugins.module_utils.resources import PRODUCT_MODULE
 
 
 def main():
-    module = ConnectWiseModule(
-        argument_spec=dict(
-            identifier=dict(type="str", required=True),
-            description=dict(type="str"),
-            customer_description=dict(type="str"),
-            category=dict(type="str"),
-            subcategory=dict(type="str"),
-            product_type=dict(type="str"),
-            product_class=dict(type="str", choices=["Agreement", "Bundle", "Inventory", "NonInventory", "Service"]),
-            price=dict(type="float"),
-            cost=dict(type="float"),
-            unit_of_measure=dict(type="str"),
-            taxable=dict(type="bool"),
-            inactive=dict(type="bool"),
-            state=dict(type="str", choices=["present", "absent"], default="present"),
-            deleted_first=DELETED_FIRST_SPEC,
-        ),
-        required_by=dict(subcategory=["category"]),
-        supports_check_mode=True,
-    )
-    deleted_first = deleted_first_predicate(module.params["deleted_first"])
-    run_ensure(module, Engine(module.client, PRODUCT, module.check_mode, deleted_first=deleted_first))
+    run_declared(ConnectWiseModule(**PRODUCT_MODULE.module_arguments()), PRODUCT_MODULE)
 
 
 if __name__ == "__main__":

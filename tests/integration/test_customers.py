@@ -80,13 +80,18 @@ def test_host_vars_become_records_without_ansibles_or_the_roles_variables():
         customer_filters.customers([], hostvars, ["Typo"])
 
 
-def test_default_start_date_applies_to_new_agreements_only():
-    records = customer_filters.customers(["AcmeCorp", "Globex", {"identifier": "Initech", "start_date": "2026-01-01"}])
-    start = customer_filters.first_of_previous_month("2027-01-20")
-    assert start == "2026-12-01"
-    entries = customer_filters.agreement_companies(records, ["acmecorp"], start)
-    assert entries == [{"identifier": "AcmeCorp"}, {"identifier": "Globex", "start_date": "2026-12-01"},
-                       {"identifier": "Initech", "start_date": "2026-01-01"}]
+def test_default_start_date_applies_to_new_agreements_only(ansible, sandbox):
+    """A new agreement without a start date starts on the first day of the month before connectwise_today
+    (the agreement module's create-only default); an existing one keeps its own; a customer's own date wins."""
+    first = ansible.playbook(SETUP, extra_vars={"connectwise_customers": ["AcmeCorp"], "connectwise_today": "2026-06-15"})
+    assert first.rc == 0, first
+    later = ansible.playbook(SETUP, extra_vars={"connectwise_today": "2027-01-20", "connectwise_customers": [
+        "AcmeCorp", "Globex", {"identifier": "Initech", "start_date": "2026-01-01"}]})
+    assert later.rc == 0, later
+    starts = {a["company"]["identifier"]: a["startDate"] for a in sandbox.store.rows("agreements")}
+    assert starts["Globex"] == "2026-12-01T00:00:00Z"
+    assert starts == {"AcmeCorp": "2026-05-01T00:00:00Z", "Globex": "2026-12-01T00:00:00Z",
+                      "Initech": "2026-01-01T00:00:00Z"}
 
 
 def test_report_keeps_exact_decimals_handles_cancelled_and_groups_digits():

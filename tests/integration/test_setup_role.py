@@ -331,7 +331,7 @@ def test_missing_backup_stats_configuration_type_is_named_before_any_write(ansib
     sandbox.reset(fixture=fixture)
     run = ansible.playbook(SETUP)
     assert run.rc != 0
-    failure = run.task(ROLE + "Preflight | stop before any write if ConnectWise lacks what the guide selects")
+    failure = run.task(ROLE + "Preflight | stop before any write if ConnectWise lacks what the guide selects or a customer's company")
     assert 'configuration type "Backup Stats" (company/configurations/types)' in failure["result"]["msg"]
     assert "Nothing was written" in failure["result"]["msg"]
     assert writes(sandbox) == []

@@ -86,3 +86,32 @@ def test_longest_url_counts_the_encoded_url_sent(mocked):
     client.get("company/companies", params={"conditions": 'name = "a b&c"'})
     assert client.longest_url == len(mocked.calls[0].request.url)
     assert "%26" in mocked.calls[0].request.url
+
+
+def measured_chunks(client, field, values, extra):
+    """The chunks of measuring every candidate's encoded URL: what ``in_chunks`` must give, only faster."""
+    target = client.api_path("company/companies")
+
+    def length(chunk):
+        return len(client.transport.encoded_url(target, {
+            "conditions": cond.all_of(cond.is_in(field, chunk), extra), "pageSize": 1000, "page": 999999}))
+
+    chunks, chunk = [], []
+    for value in sorted(set(values), key=str):
+        if chunk and (len(chunk) >= IN_CHUNK or length(chunk + [value]) > MAX_URL_LENGTH):
+            chunks.append(chunk)
+            chunk = []
+        chunk.append(value)
+    return chunks + [chunk]
+
+
+@pytest.mark.parametrize("values", [
+    ["C%05d" % n for n in range(500)],
+    list(range(1, 501)),
+    worst_case(150, 30),
+    ["Company %d %s" % (n, NASTY[:n % len(NASTY)] * (n % 7)) for n in range(400)],
+], ids=["identifiers", "ids", "worst-case", "mixed"])
+def test_chunks_are_those_of_measuring_every_candidate(values):
+    client = ConnectWiseClient(retry=no_sleep_policy(), **CONNECTION)
+    extra = cond.equals("name", "ManagedBackupService")
+    assert list(client.in_chunks("company/companies", "f", values, extra)) == measured_chunks(client, "f", values, extra)

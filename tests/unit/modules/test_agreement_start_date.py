@@ -2,6 +2,7 @@
 
 import pytest
 
+from ansible_collections.mbs.connectwise.plugins.module_utils import resources
 from ansible_collections.mbs.connectwise.plugins.modules import agreement
 
 from ..sandbox_client import run_module
@@ -57,7 +58,7 @@ def test_check_mode_predicts_the_default(cw):
 
 def test_without_today_the_default_is_the_first_of_the_month_before_the_utc_date(cw, monkeypatch):
     import datetime
-    monkeypatch.setattr(agreement, "utc_today", lambda: datetime.date(2026, 3, 15))
+    monkeypatch.setattr(resources, "utc_today", lambda: datetime.date(2026, 3, 15))
     add_company(cw, "Acme")
     result, failed = run_module(agreement, dict(BASE, company="Acme"))
     assert not failed and cw.sent[0][2]["startDate"] == "2026-02-01T00:00:00Z"
