@@ -20,7 +20,9 @@ description:
     The agreement type is not part of the key; it is compared, and an agreement of that name
     with another type is changed to O(agreement_type).
     Two agreements of one company with the same name (ConnectWise allows it) are ambiguous;
-    that company fails and nothing of it is changed.
+    that company fails and nothing of it is changed. Because an overlapping run (two AWX nodes,
+    a schedule and a manual run) may have created its own a moment ago and is about to remove it
+    (the lowest id wins), such a company is read again for up to twice O(timeout) before it fails.
   - With O(companies) one task ensures the agreements of many companies with a few bulk reads
     (companies, existing agreements and contacts are read with chunked C(in (...)) conditions,
     page by page) plus one write per created, changed or deleted agreement.
