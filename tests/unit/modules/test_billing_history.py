@@ -30,28 +30,16 @@ from .test_billing import (
     add_agreement,
     add_company,
     additions,
-    after_setup,
     args,
+    bare,
+    cw,
     posted,
-    record_pauses,
     seed_mbs,
-    with_acme,
+    slept,
 )
 
-
-@pytest.fixture(autouse=True)
-def slept(monkeypatch):
-    return record_pauses(monkeypatch)
-
-
-@pytest.fixture
-def bare(connectwise):
-    return after_setup(connectwise)
-
-
-@pytest.fixture
-def cw(bare):
-    return with_acme(bare)
+# The billing tests' fixtures, shared: imported, pytest finds them here (flake8 would call them unused).
+__all__ = ["bare", "cw", "slept"]
 
 
 def writes(cw):
