@@ -81,8 +81,15 @@ class Declared:
         return self.run(client, params, check_mode, diff)
 
 
-def _deleted_first(params):
-    return deleted_first_predicate(params.get("deleted_first"))
+def ensuring(resource):
+    """The run of a module that ensures the one ``resource`` its options declare.
+
+    ``deleted_first`` (the teardown's option) names the referring rows deleted with the object.
+    """
+    def run(client, params, check_mode, diff):
+        deleted_first = deleted_first_predicate(params.get("deleted_first"))
+        return ensure_one(Engine(client, resource, check_mode, deleted_first=deleted_first), params, diff)
+    return run
 
 
 # ---- management solution ----------------------------------------------------------------------------
@@ -102,7 +109,7 @@ MANAGEMENT_SOLUTION = Resource(
 def _ensure_management_solution(client, params, check_mode, diff):
     # The guide names the custom solution like the solution itself.
     params = dict(params, custom_solution_name=params.get("custom_solution_name") or params["name"])
-    return ensure_one(Engine(client, MANAGEMENT_SOLUTION, check_mode), params, diff)
+    return ensuring(MANAGEMENT_SOLUTION)(client, params, check_mode, diff)
 
 
 MANAGEMENT_SOLUTION_MODULE = Declared(
@@ -161,8 +168,7 @@ AGREEMENT_TYPE_MODULE = Declared(
         state=STATE,
         deleted_first=DELETED_FIRST_SPEC,
     ),
-    lambda client, params, check_mode, diff: ensure_one(
-        Engine(client, AGREEMENT_TYPE, check_mode, deleted_first=_deleted_first(params)), params, diff),
+    ensuring(AGREEMENT_TYPE),
 )
 
 
@@ -212,8 +218,7 @@ PRODUCT_MODULE = Declared(
         state=STATE,
         deleted_first=DELETED_FIRST_SPEC,
     ),
-    lambda client, params, check_mode, diff: ensure_one(
-        Engine(client, PRODUCT, check_mode, deleted_first=_deleted_first(params)), params, diff),
+    ensuring(PRODUCT),
     required_by=dict(subcategory=["category"]),
 )
 
@@ -249,8 +254,7 @@ MANAGED_DEVICES_INTEGRATION_MODULE = Declared(
         state=STATE,
         deleted_first=DELETED_FIRST_SPEC,
     ),
-    lambda client, params, check_mode, diff: ensure_one(
-        Engine(client, MANAGED_DEVICES_INTEGRATION, check_mode, deleted_first=_deleted_first(params)), params, diff),
+    ensuring(MANAGED_DEVICES_INTEGRATION),
 )
 
 
@@ -285,7 +289,7 @@ CROSS_REFERENCE_MODULE = Declared(
         inactive=dict(type="bool"),
         state=STATE,
     ),
-    lambda client, params, check_mode, diff: ensure_one(Engine(client, CROSS_REFERENCE, check_mode), params, diff),
+    ensuring(CROSS_REFERENCE),
 )
 
 
