@@ -56,7 +56,7 @@ from ansible_collections.mbs.connectwise.plugins.module_utils import billing_com
 from ansible_collections.mbs.connectwise.plugins.module_utils import conditions as cond
 from ansible_collections.mbs.connectwise.plugins.module_utils.client import InputError
 from ansible_collections.mbs.connectwise.plugins.module_utils.identity import fold
-from ansible_collections.mbs.connectwise.plugins.module_utils.msp360 import MBSClient, MBSError
+from ansible_collections.mbs.connectwise.plugins.module_utils.msp360 import NO_COMPANY, MBSClient, MBSError
 from ansible_collections.mbs.connectwise.plugins.module_utils.transport import ApiError, NotFoundError
 from ansible_collections.mbs.connectwise.plugins.module_utils.usage_sources import normalise_inline, read_usage_file
 
@@ -252,6 +252,14 @@ def _overrides(companies, defaults):
             raise InputError("companies: %r is given twice (identifiers match case-insensitively)" % identifier)
         overrides[key] = _company_settings(identifier, raw, defaults)
     return overrides
+
+
+def _mapping_hint(job):
+    """What makes an unmapped usage company billable (the roles set ``company_map`` from ``mbs_company``)."""
+    if job.result["usage_company"] == NO_COMPANY:
+        return "its MSP360 users have no company (the warnings name them): give them their company in MSP360"
+    return ("map the usage company to a ConnectWise identifier with company_map (the roles: the customer's "
+            "mbs_company)")
 
 
 def _company_map(mapping):
@@ -528,9 +536,8 @@ class BillingRun:
         for job in jobs:
             companies = known[fold(job.identifier)]
             if not companies:
-                self._finish(job, "skipped", "no ConnectWise company with identifier %r (usage company %s); map the "
-                                             "usage company to a ConnectWise identifier with company_map"
-                             % (job.identifier, job.result["usage_company"]))
+                self._finish(job, "skipped", "no ConnectWise company with identifier %r (usage company %s); %s"
+                             % (job.identifier, job.result["usage_company"], _mapping_hint(job)))
                 continue
             job.company = companies[0]
             job.result["company_name"] = job.company.get("name")

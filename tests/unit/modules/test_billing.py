@@ -651,6 +651,8 @@ def test_msp360_source_end_to_end(cw, warned):
     [token] = cw.app.mbs.tokens
     assert result["requests"]["mbs"] == {"POST": 1, "GET": 1, "PUT": 1}
     assert any("lost@example.test" in w and "no MSP360 company" in w for w in warned())
+    [no_company] = [r for r in result["results"] if r["company"] == "(no MSP360 company)"]
+    assert no_company["action"] == "skipped" and "give them their company in MSP360" in no_company["reason"]
     text = json.dumps(result) + json.dumps(warned())
     for secret in (MBS_PASSWORD, token, CONNECTION["private_key"]):
         assert secret not in text

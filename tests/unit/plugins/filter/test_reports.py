@@ -21,7 +21,7 @@ TEMPLATE = os.path.join(ROOT, "roles", "billing", "templates", "report.html.j2")
 GIB = 2 ** 30
 PERIOD = "2026-10"
 UNMAPPED = ("no ConnectWise company with identifier %r (usage company %s); map the usage company to a ConnectWise "
-            "identifier with company_map")
+            "identifier with company_map (the roles: the customer's mbs_company)")
 
 
 def result(company, action, used_bytes, price_per_gib=None, cost_per_gib=None, **fields):
