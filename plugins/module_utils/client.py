@@ -335,15 +335,24 @@ class ConnectWiseClient:
                     raise
 
     def _await_commit(self, find, lost):
-        found = find()
-        if found is not None or not lost.in_flight:
-            return found
-        for delay in self.transport.retry.settle_delays(self.transport.timeout):
-            self.transport.retry.sleep(delay)
-            found = find()
-            if found is not None:
-                return found
-        return None
+        if not lost.in_flight:
+            return find()
+        return self.poll(find, lambda found: found is not None)
+
+    def poll(self, read, done):
+        """``read()``, then again over the settle window (twice the timeout) until ``done(answer)``.
+
+        Returns the last answer: what ConnectWise holds once a request that may still be running
+        on the server (ours or another run's) has had the time to land.
+        """
+        answer = read()
+        retry = self.transport.retry
+        for delay in retry.settle_delays(self.transport.timeout):
+            if done(answer):
+                break
+            retry.sleep(delay)
+            answer = read()
+        return answer
 
     def patch(self, path, object_id, operations):
         return self._request("PATCH", "%s/%s" % (path, object_id), json=operations).json()

@@ -525,14 +525,7 @@ class Engine:
         read again over the client's settle window before it is called ambiguous. Duplicates
         made by hand stay, and are refused after the wait.
         """
-        found = read()
-        retry = self.client.transport.retry
-        for delay in retry.settle_delays(self.client.transport.timeout):
-            if not crowded(found):
-                break
-            retry.sleep(delay)
-            found = read()
-        return found
+        return self.client.poll(read, lambda found: not crowded(found))
 
     def single(self, matches, desired):
         if len(matches) > 1:
