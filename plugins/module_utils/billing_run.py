@@ -88,6 +88,10 @@ COMPANY_OVERRIDE_SPEC = dict(
 )
 
 
+# What --diff shows of an addition removed as a duplicate of its period.
+REMOVAL_DIFF_FIELDS = ("description", "quantity", "unitPrice", "effectiveDate", "cancelledDate")
+
+
 class BillsNothing(ValueError):
     """The configuration matches no agreement of any company with usage: a typo, not a quiet month."""
 
@@ -636,6 +640,13 @@ class BillingRun:
             header = "%s: %s addition %s" % (job.identifier, label or "update", existing.get("id"))
         job.diffs.append({"before_header": header, "after_header": header, "before": before, "after": after})
 
+    def diff_removal(self, job, addition, reason):
+        if not self.diff:
+            return
+        header = "%s: remove addition %s, %s" % (job.identifier, addition.get("id"), reason)
+        before = dict((key, addition[key]) for key in REMOVAL_DIFF_FIELDS if key in addition)
+        job.diffs.append({"before_header": header, "after_header": header, "before": before, "after": {}})
+
     # ------------------------------------------------------------------ entry point
     def run(self, records):
         """Bill ``records``; returns ``(results, changed, diffs)``. ApiError from the bulk reads."""
@@ -882,6 +893,7 @@ class History:
                         self.client.delete(self.path, addition["id"])
                     except NotFoundError:
                         pass  # the run that made it removed it first
+                self.run.diff_removal(job, addition, step[2])
                 job.result["removed"].append(addition.get("id"))
                 additions = [a for a in additions if a is not addition]
                 continue

@@ -500,7 +500,9 @@ longest_url:
   type: int
   sample: 1873
 diff:
-  description: Per-company before/after entries.
+  description:
+    - Per-company before/after entries, one per write (or predicted write in check mode) - a new addition,
+      a changed one, a cancel date set, a duplicate removed (its C(after) is empty).
   returned: diff mode
   type: list
   elements: dict

@@ -93,11 +93,14 @@ def test_an_unmarked_addition_of_an_earlier_month_is_not_the_periods(cw):
 def test_two_marked_additions_of_the_period_keep_the_lowest_id(cw, check_mode):
     add_addition(cw, 301, marker="2026-10")
     add_addition(cw, 305, marker="2026-10")
-    result, failed = run_module(billing, args(), check_mode=check_mode)
+    result, failed = run_module(billing, args(), check_mode=check_mode, diff=True)
     assert not failed, result
     line = result["results"][0]
     assert (line["action"], line["addition_id"], line["removed"]) == ("unchanged", 301, [305])
     assert result["changed"] is True
+    [removal] = result["diff"]
+    assert removal["before_header"].startswith("AcmeCorp: remove addition 305, a duplicate of 2026-10")
+    assert removal["before"]["description"].startswith("mbs.connectwise billing 2026-10") and removal["after"] == {}
     if check_mode:
         assert cw.writes() == [] and len(additions(cw)) == 2
         return
