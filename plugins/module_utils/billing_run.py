@@ -726,7 +726,7 @@ class History:
         # Only an addition has an effective date: a month without usage only stops earlier ones.
         effective = None if idle else bc.effective_date(self.period, job.agreement.get("billStartDate"), self.config.effective_date_policy)
         additions = self.read()
-        winner, duplicates = bc.period_winner(self.period_additions(additions), self.period)
+        winner, _duplicates = bc.period_winner(self.period_additions(additions), self.period)
         if idle:
             if winner is not None:
                 result["addition_id"] = winner.get("id")

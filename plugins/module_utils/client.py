@@ -193,10 +193,9 @@ class ConnectWiseClient:
     def _explain_version_refusal(self, exc):
         """ConnectWise refuses a retired API version with a bare 400; say what to change."""
         if exc.status == 400 and "does not support the api version" in (exc.api_message or "").lower():
-            exc.detail = ("the site refuses API version %s (sent in the Accept header): set the api_version "
-                          "option or the CW_API_VERSION environment variable to a supported version such as %s"
-                          % (self.api_version, DEFAULT_API_VERSION))
-            exc.args = (exc._compose(),)
+            return exc.with_detail("the site refuses API version %s (sent in the Accept header): set the api_version "
+                                   "option or the CW_API_VERSION environment variable to a supported version such as %s"
+                                   % (self.api_version, DEFAULT_API_VERSION))
         return exc
 
     def get(self, path, params=None):
@@ -329,10 +328,8 @@ class ConnectWiseClient:
                 if found is not None:
                     return found, True
                 if attempt == POST_ATTEMPTS:
-                    exc.detail = ("%s; nothing found on re-reading after %d attempts, so nothing was created"
-                                  % (exc.detail or "answer lost", attempt))
-                    exc.args = (exc._compose(),)
-                    raise
+                    raise exc.with_detail("%s; nothing found on re-reading after %d attempts, so nothing was created"
+                                          % (exc.detail or "answer lost", attempt))
 
     def _await_commit(self, find, lost):
         if not lost.in_flight:

@@ -66,6 +66,12 @@ class ApiError(Exception):
         self.detail = message
         super(ApiError, self).__init__(self._compose())
 
+    def with_detail(self, detail):
+        """The same error, its message ending with ``detail`` instead (what the caller learned after)."""
+        self.detail = detail
+        self.args = (self._compose(),)
+        return self
+
     def _compose(self):
         where = "%s %s" % (self.method, self.path)
         if self.status is not None:
