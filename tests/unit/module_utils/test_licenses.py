@@ -13,6 +13,7 @@ from decimal import Decimal
 
 import pytest
 
+from ansible_collections.mbs.connectwise.plugins.module_utils import license_counts as lc
 from ansible_collections.mbs.connectwise.plugins.module_utils import licenses as lic
 from ansible_collections.mbs.connectwise.plugins.module_utils.product_options import ProductOptionError
 
@@ -127,9 +128,9 @@ def test_msp360_date_forms():
     assert lic.parse_msp360_date("2026-08-28T11:07:01Z", "x") == datetime.date(2026, 8, 28)
     assert lic.parse_msp360_date("2026-08-28 11:07", "x") == datetime.date(2026, 8, 28)
     for bad in ("28/08/2026", "next week", "2026-13-01"):
-        with pytest.raises(lic.LicenseDataError, match=r"^where: %r is not a date-time" % bad):
+        with pytest.raises(lc.LicenseDataError, match=r"^where: %r is not a date-time" % bad):
             lic.parse_msp360_date(bad, "where")
-    with pytest.raises(lic.LicenseDataError, match="is not a date-time"):
+    with pytest.raises(lc.LicenseDataError, match="is not a date-time"):
         lic.parse_msp360_date(20260828, "where")
 
 
@@ -196,13 +197,13 @@ def test_no_licenses_counts_nothing():
      r"^MSP360 license 1\.DateExpired: 'soon' is not a date-time"),
 ])
 def test_a_license_that_is_not_what_msp360_documents_is_an_error(raw, message):
-    with pytest.raises(lic.LicenseDataError, match=message):
+    with pytest.raises(lc.LicenseDataError, match=message):
         lic.count_licenses([raw], USERS, PERIOD, PRODUCTS)
 
 
 def test_a_license_listed_twice_is_an_error_not_a_double_count():
     first = a_license()
-    with pytest.raises(lic.LicenseDataError, match=r"^MSP360 license 2 \(ID %s\) is MSP360 license 1 \(ID %s\) again"
+    with pytest.raises(lc.LicenseDataError, match=r"^MSP360 license 2 \(ID %s\) is MSP360 license 1 \(ID %s\) again"
                        % (first["ID"].upper(), first["ID"])):
         lic.count_licenses([first, dict(first, ID=first["ID"].upper())], USERS, PERIOD, PRODUCTS)
 
@@ -215,7 +216,7 @@ def test_a_license_listed_twice_is_an_error_not_a_double_count():
     ([{"ID": "u1", "Company": 3}], r"^MSP360 user 1\.Company: 3 is not a string$"),
 ])
 def test_bad_users_are_errors(users, message):
-    with pytest.raises(lic.LicenseDataError, match=message):
+    with pytest.raises(lc.LicenseDataError, match=message):
         lic.count_licenses([], users, PERIOD, PRODUCTS)
 
 
@@ -298,12 +299,12 @@ def test_unmapped_types_report_or_fail_before_any_write():
     licenses = [a_license(LicenseType="Exchange"), a_license(LicenseType="Exchange", UserID="u-globex"),
                 a_license(LicenseType="Exchange", UserID="U-ACME-2"), a_license(LicenseType=None), a_license()]
     counts = lic.count_licenses(licenses, USERS, PERIOD, PRODUCTS)
-    assert list(lic.unmapped_types(counts)) == ["(no license type)", "Exchange"]
-    warnings = lic.check_unmapped_license_types(counts, "report")
+    assert list(lc.unmapped_types(counts)) == ["(no license type)", "Exchange"]
+    warnings = lc.check_unmapped_license_types(counts, "report")
     assert warnings == ["licenses not billed for 2026-09 because no license_products entry maps their type: "
                         "'(no license type)': 1 (Acme 1); 'Exchange': 3 (Acme 2, Globex 1)"]
-    with pytest.raises(lic.UnmappedLicenseTypes) as failed:
-        lic.check_unmapped_license_types(counts, "fail")
+    with pytest.raises(lc.UnmappedLicenseTypes) as failed:
+        lc.check_unmapped_license_types(counts, "fail")
     assert "'Exchange': 3 (Acme 2, Globex 1)" in str(failed.value)
     assert "unmapped_license_types: report" in str(failed.value) and "Nothing was sent." in str(failed.value)
 
@@ -311,11 +312,11 @@ def test_unmapped_types_report_or_fail_before_any_write():
 def test_an_unmapped_trial_or_pool_license_does_not_fail_the_run():
     licenses = [a_license(LicenseType="Exchange", IsTrial=True), a_license(LicenseType="Branding", UserID=None)]
     counts = lic.count_licenses(licenses, USERS, PERIOD, PRODUCTS)
-    assert lic.check_unmapped_license_types(counts, "fail") == []
-    assert lic.check_unmapped_license_types(counts, "report") == []
+    assert lc.check_unmapped_license_types(counts, "fail") == []
+    assert lc.check_unmapped_license_types(counts, "report") == []
 
 
 def test_unmapped_policy_is_checked():
-    assert lic.check_unmapped_policy("fail") == "fail"
+    assert lc.check_unmapped_policy("fail") == "fail"
     with pytest.raises(ValueError, match=r"^unmapped_license_types 'warn' is not one of report, fail$"):
-        lic.check_unmapped_license_types(lic.count_licenses([], [], PERIOD, PRODUCTS), "warn")
+        lc.check_unmapped_license_types(lic.count_licenses([], [], PERIOD, PRODUCTS), "warn")
