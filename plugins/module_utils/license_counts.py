@@ -55,11 +55,13 @@ class LicenseDataError(ValueError):
 class UnmappedLicenseTypes(ValueError):
     """``unmapped_license_types: fail`` and licenses that would bill are of an unmapped type."""
 
+
 def check_unmapped_policy(policy):
     """The ``unmapped_license_types`` option's value, or ValueError naming it."""
     if policy not in UNMAPPED_POLICIES:
         raise ValueError("unmapped_license_types %r is not one of %s" % (policy, ", ".join(UNMAPPED_POLICIES)))
     return policy
+
 
 # ---------------------------------------------------------------------------
 # the counts
@@ -173,6 +175,7 @@ def tally(period, source, classified, reasons):
                            not_billed=tuple(NotBilled(reason, tuple(by_reason[reason])) for reason in reasons))
     counts.reconcile()
     return counts
+
 
 # ---------------------------------------------------------------------------
 # unmapped types

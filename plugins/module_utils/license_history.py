@@ -311,7 +311,7 @@ def count_history_rows(rows, period, products, source, date_order=None):
             seats.add(seat)
         entry = None if reason else products.entry_for(_cell(row, "Type"))
         item = lc.LicenseItem(ref=ref, license_type=_cell(row, "Type"), company=_cell(row, "Company"),
-                               user=_cell(row, "User"), endpoint=_cell(row, "Endpoint"))
+                              user=_cell(row, "User"), endpoint=_cell(row, "Endpoint"))
         classified.append((item, reason, products.terms(entry.product).product if entry else None))
     return lc.tally(period, source, classified, HISTORY_REASONS)
 

@@ -23,7 +23,7 @@ Which licenses count, and why the others do not
     The license's own state comes first, then its link to a customer, then the configuration,
     so ``unmapped_type`` holds exactly the licenses that would be billed if their type were
     mapped: that is what ``unmapped_license_types: fail`` refuses
-    (:func:`check_unmapped_license_types`), and a free trial of a type nobody bills does not.
+    (:func:`license_counts.check_unmapped_license_types`), and a free trial of a type nobody bills does not.
 
 Dates
     ``DateExpired`` is read as the calendar date it is written with (``2026-08-28T23:30:00+02:00``
@@ -138,6 +138,7 @@ def parse_license_products(entries, name="license_products"):
                      for key, terms in merged.items())
     return LicenseProducts(entries=tuple(checked), products=products, _by_type=by_type)
 
+
 # ---------------------------------------------------------------------------
 # MSP360 dates
 
@@ -198,12 +199,12 @@ class MSPUser:
     company: object
 
 
-def _optional_text(raw, key, ref, error=LicenseDataError):
+def _optional_text(raw, key, ref):
     value = raw.get(key)
     if value is None:
         return None
     if not isinstance(value, str):
-        raise error("%s.%s: %r is not a string" % (ref, key, value))
+        raise LicenseDataError("%s.%s: %r is not a string" % (ref, key, value))
     return value.strip() or None
 
 
@@ -265,6 +266,11 @@ def read_users(raw_users, name="MSP360 user"):
                                        company=_optional_text(raw, "Company", ref))
     return users
 
+
+# ---------------------------------------------------------------------------
+# counting
+
+
 def _classify(item, user, products, period):
     """The reason ``item`` (a checked :class:`License` of ``user``) is not billed, or None; in precedence order."""
     if item.is_trial:
@@ -285,7 +291,7 @@ def _classify(item, user, products, period):
 
 
 def count_licenses(licenses, users, period, products):
-    """MSP360 licenses -> :class:`LicenseCounts` for ``period``.
+    """MSP360 licenses -> :class:`license_counts.LicenseCounts` for ``period``.
 
     ``licenses``: ``GET api/Licenses`` (dicts, or :class:`License`); ``users``: ``GET api/Users``;
     ``period``: ``YYYY-MM`` or Period; ``products``: :func:`parse_license_products`' result.
@@ -301,7 +307,7 @@ def count_licenses(licenses, users, period, products):
         reason = _classify(item, user, products, period)
         product = None if reason else products.terms(products.entry_for(item.license_type).product).product
         classified.append((lc.LicenseItem(ref=item.ref, license_type=item.license_type,
-                                       company=user.company if user else None,
-                                       user=item.user or (user.email if user else None), endpoint=item.computer,
-                                       license_id=item.license_id, number=item.number), reason, product))
+                                          company=user.company if user else None,
+                                          user=item.user or (user.email if user else None), endpoint=item.computer,
+                                          license_id=item.license_id, number=item.number), reason, product))
     return lc.tally(period, "MSP360 licenses of %s (a snapshot at run time)" % period, classified, API_REASONS)

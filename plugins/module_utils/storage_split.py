@@ -165,8 +165,8 @@ def _destinations(raw, ref):
         where = "%s.Destinations[%d]" % (ref, index)
         if not isinstance(item, dict):
             raise StorageDataError("%s: is %s, not a destination" % (where, type(item).__name__))
-        names.append(tuple(fold(_text_field(item, key, where)) for key in ("Destination", "DestinationDisplayName",
-                                                                            "DestinationID")))
+        keys = ("Destination", "DestinationDisplayName", "DestinationID")
+        names.append(tuple(fold(_text_field(item, key, where)) for key in keys))
     return tuple(names)
 
 

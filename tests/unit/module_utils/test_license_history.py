@@ -141,10 +141,10 @@ def test_columns_match_case_insensitively_in_any_order_and_without_the_optional_
     (HEADER + ",Colour", r"^license_history_file row 1: unknown column 'Colour'; the usage-history export has Type, "),
     (HEADER.replace("Deactivated", "Deactivation"),
      r"^license_history_file row 1: unknown column 'Deactivation'; did you mean 'Deactivated'\?"),
-    ("Type,Company,User,Endpoint,Status,Activated", r"^license_history_file row 1: the usage-history export's column "
-                                                   r"Deactivated is missing$"),
-    ("Type,Company,User,Endpoint", r"^license_history_file row 1: the usage-history export's columns Status, Activated, "
-                                   r"Deactivated are missing$"),
+    ("Type,Company,User,Endpoint,Status,Activated",
+     r"^license_history_file row 1: the usage-history export's column Deactivated is missing$"),
+    ("Type,Company,User,Endpoint",
+     r"^license_history_file row 1: the usage-history export's columns Status, Activated, Deactivated are missing$"),
     (HEADER + ",type", r"^license_history_file row 1: columns 'Type' and 'type' are both Type$"),
 ])
 def test_bad_headers_are_refused_on_row_1(header, message):
@@ -205,8 +205,10 @@ def test_date_forms(text, expected):
     assert (moment.year, moment.month, moment.day, moment.hour, moment.minute) == expected
 
 
-@pytest.mark.parametrize("order, expected", [("month_first", datetime.date(2026, 3, 4)),
-                                              ("day_first", datetime.date(2026, 4, 3))])
+@pytest.mark.parametrize("order, expected", [
+    ("month_first", datetime.date(2026, 3, 4)),
+    ("day_first", datetime.date(2026, 4, 3)),
+])
 def test_an_ambiguous_date_is_read_with_the_date_order(order, expected):
     assert lh.parse_history_date("03/04/2026", "x", order).date() == expected
     assert lh.parse_history_date("03-04-2026", "x", order).date() == expected

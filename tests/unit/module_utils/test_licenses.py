@@ -246,6 +246,8 @@ def test_license_products_parse_exactly():
     assert products.entry_for(" server ").product == "SRV"
     assert products.entry_for("Exchange") is None
     assert products.terms("desk").unit_price == D(7)
+    with pytest.raises(KeyError):
+        products.terms("NOT-A-PRODUCT")
     assert lic.parse_license_products([]).products == () and lic.parse_license_products(None).entries == ()
 
 
@@ -307,6 +309,13 @@ def test_unmapped_types_report_or_fail_before_any_write():
         lc.check_unmapped_license_types(counts, "fail")
     assert "'Exchange': 3 (Acme 2, Globex 1)" in str(failed.value)
     assert "unmapped_license_types: report" in str(failed.value) and "Nothing was sent." in str(failed.value)
+
+
+def test_unmapped_types_spelled_two_ways_are_one():
+    licenses = [a_license(LicenseType="Exchange"), a_license(LicenseType=" EXCHANGE", UserID="U-ACME-2")]
+    counts = lic.count_licenses(licenses, USERS, PERIOD, PRODUCTS)
+    assert [(name, len(items)) for name, items in lc.unmapped_types(counts).items()] == [("Exchange", 2)]
+    assert lc.check_unmapped_license_types(counts, "report")[0].endswith("'Exchange': 2 (Acme 2)")
 
 
 def test_an_unmapped_trial_or_pool_license_does_not_fail_the_run():
