@@ -12,7 +12,7 @@ prorated one the prorated amount, on the next invoice when added mid-cycle).
 """
 
 import requests
-from sandbox_helpers import assert_field_error
+from sandbox_helpers import assert_field_error, billing_fixture
 
 INVOICES = "finance/invoices"
 INVOICED = "Since this period has already been invoiced"
@@ -171,3 +171,17 @@ def test_bad_invoice_calls_are_refused_naming_what_to_send(billing, sandbox):
         {"op": "replace", "path": "billingCycle", "value": {"id": weekly["id"]}}])
     refused = invoice(sandbox, agreement=agreement["id"], period="2026-11")
     assert refused.status_code == 400 and "Weekly" in refused.json()["message"]
+
+
+def test_a_fixture_may_hold_invoices_of_its_own(sandbox):
+    """Invoices made before the sandbox started: rows as the API reads them (validated like a POST),
+    without lines; invoicing goes on from the agreement's next invoice date."""
+    data = billing_fixture()
+    data["connectwise"]["agreements"][0]["nextInvoiceDate"] = "2026-11-01T00:00:00Z"
+    data["connectwise"]["invoices"] = [{"type": "Agreement", "applyToType": "Agreement", "applyToId": 1,
+                                        "company": {"identifier": "AcmeCorp"}, "date": "2026-10-01T00:00:00Z",
+                                        "subtotal": 0.0, "total": 0.0}]
+    sandbox.reset(data, today="2026-12-02")
+    [made] = sandbox.invoice(period="2026-11")
+    assert made["date"] == "2026-11-01T00:00:00Z" and sandbox.invoice_lines(1) == []
+    assert [row["id"] for row in sandbox.store.rows("invoices")] == [1, made["id"]]

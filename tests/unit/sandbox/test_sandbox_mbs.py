@@ -106,6 +106,15 @@ def _get(sb, auth, path):
     return requests.get(f"{sb.mbs_url}/{path}", headers=auth, timeout=5)
 
 
+def test_users_in_msp360_s_shape(sb, auth):
+    """mbs-api.md, "Companies and users": GET api/Users -> {ID, Email, FirstName, LastName, Company (the
+    company name), Enabled, SpaceUsed, DestinationList}; a license's company is its user's."""
+    users = _get(sb, auth, "api/Users").json()
+    assert users and all(set(u) == {"ID", "Email", "FirstName", "LastName", "Company", "Enabled", "SpaceUsed",
+                                    "DestinationList"} for u in users)
+    assert all(set(d) == {"AccountID", "Destination"} for u in users for d in u["DestinationList"])
+
+
 def test_licenses_in_msp360_s_license_shape(sb, auth):
     licenses = _get(sb, auth, "api/Licenses").json()
     assert licenses and all(set(lic) == LICENSE_KEYS for lic in licenses)
