@@ -9,6 +9,7 @@ wins: those differences are listed in ``SCHEMA_WINS`` with the reason, nowhere e
 """
 
 import ast
+import datetime
 import functools
 import inspect
 import re
@@ -31,7 +32,7 @@ MODELS = {
     "contacts": "Contact", "managementItSolutions": "ManagementItSolution", "agreementTypes": "AgreementType",
     "catalog": "CatalogItem", "agreements": "Agreement", "additions": "Addition",
     "managedDevicesIntegrations": "ManagedDevicesIntegration",
-    "crossReferences": "ManagedDevicesIntegrationCrossReference",
+    "crossReferences": "ManagedDevicesIntegrationCrossReference", "invoices": "Invoice",
 }
 # (model, field): why the sandbox follows connectwise-api.md instead of pyconnectwise 0.6.1.2.
 SCHEMA_WINS = {
@@ -119,11 +120,15 @@ def api_get(sandbox, path):
 
 @pytest.fixture
 def billed(ansible, sandbox):
-    """A sandbox after a setup and a billing run: every resource of the table holds rows."""
+    """A sandbox after a setup, a billing run and the billed month's agreement invoicing: every
+    resource of the table holds rows (the demo's companies carry custom fields, its contacts
+    communication items)."""
     sandbox.clear_journal()
     assert ansible.playbook("playbooks/setup.yml").rc == 0
     run = ansible.playbook("playbooks/billing.yml")
     assert run.rc == 0, run
+    billed_month = (sandbox.today.replace(day=1) - datetime.timedelta(days=1)).strftime("%Y-%m")
+    assert sandbox.invoice(period=billed_month)
     return sandbox
 
 
@@ -175,6 +180,11 @@ def test_the_checker_finds_what_it_must():
     assert problems(agreement, {"name": "x", "type": {"id": 3, "bogus": 1}}, "a")
     assert problems(manage.CatalogItem, {"identifier": "x" * 75, "description": "d", "customerDescription": "c"},
                     "c") == []
+    invoice = {"type": "Agreement", "applyToType": "Agreement", "applyToId": 7, "company": {"id": 1}, "total": 9.5}
+    assert problems(manage.Invoice, invoice, "i") == []
+    assert problems(manage.Invoice, dict(invoice, applyToType="Agreements"), "i")
+    assert problems(manage.Invoice, dict(invoice, invoiceNumber="x" * 16), "i")
+    assert problems(manage.Invoice, {"applyToType": "Agreement"}, "i")   # type is required
     # what the sandbox returned before it was checked against the schema: a billing cycle
     # without identifier and billingOptions
     missing = problems(manage.BillingCycle, {"id": 1, "name": "Monthly"}, "b")

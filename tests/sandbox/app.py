@@ -13,14 +13,12 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field as dc_field
-from urllib.parse import quote, urlencode
 
-from .clock import Clock, rebase
-from .conditions import ConditionError, parse
+from . import invoicing, lists
+from .clock import Clock, parse_day, rebase
 from .errors import STATUS_CODES, ApiError, not_found
 from .faults import Faults, FaultRuleError
 from .fixtures import generate_fixture, load_fixture
-from . import rules
 from .mbs import MbsError, MbsService
 from .store import FixtureError, Store
 
@@ -33,12 +31,12 @@ CODEBASE = "v4_6_release/"
 # (plain application/json) is served the current one, as ConnectWise does.
 OLDEST_API_VERSION = (2024, 1)
 _ACCEPT_VERSION_RE = re.compile(r"version\s*=\s*([0-9]{4})\.([0-9]{1,2})")
-DEFAULT_PAGE_SIZE = 25
 MAX_PAGE_SIZE = 1000
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 API_RE = re.compile(r"^/(?P<codebase>[^/]+)/apis/3\.0/(?P<resource>.+?)/?$")
 COMPANYINFO_RE = re.compile(r"^/login/companyinfo/(?P<company>[^/]+)/?$")
 SECRET_KEY_RE = re.compile(r"password|secret|token", re.IGNORECASE)
+INVOICE_LINES_RE = re.compile(r"^/invoices/(\d+)/lines$")
 KEEP = object()  # reset(today=KEEP): leave the clock as it is
 
 
@@ -98,58 +96,6 @@ def _query_dict(pairs):
         else:
             out[key] = value
     return out
-
-
-def _trim(obj, paths):
-    """Keep only the ``fields`` asked for; nested paths keep their nesting."""
-    out = {}
-    for path in paths:
-        source, target = obj, out
-        for depth, segment in enumerate(path):
-            if not isinstance(source, dict) or segment not in source or not isinstance(target, dict):
-                break
-            if depth == len(path) - 1:
-                target[segment] = source[segment]
-            else:
-                source = source[segment]
-                target = target.setdefault(segment, {})
-    return out
-
-
-def _positive_int(request, name, default):
-    text = request.param(name)
-    if text is None or text == "":
-        return default
-    if not re.fullmatch(r"\d+", text.strip()) or int(text) < 1:
-        raise ApiError(400, f"{name} must be a positive integer, not {text!r}", "InvalidObject")
-    return int(text)
-
-
-def _order(text):
-    """``name asc, id desc`` -> [(("name",), False), (("id",), True)]."""
-    if not text or not text.strip():
-        return []
-    order = []
-    for part in text.split(","):
-        words = part.split()
-        if not words or len(words) > 2 or (len(words) == 2 and words[1].lower() not in ("asc", "desc")):
-            raise ApiError(400, f"orderBy is invalid: {part.strip()!r}; use 'field asc' or 'field desc'",
-                           "InvalidObject")
-        order.append((tuple(words[0].split("/")), len(words) == 2 and words[1].lower() == "desc"))
-    return order
-
-
-def _link_header(request, page, last_page):
-    """ConnectWise's paging links: first/prev from page 2 on, next/last while more pages exist."""
-    def url(number):
-        pairs = [(k, v) for k, v in request.query if k.lower() != "page"] + [("page", str(number))]
-        return f"{request.scheme}://{request.host}{request.raw_path}?{urlencode(pairs, quote_via=quote)}"
-    links = []
-    if page > 1:
-        links += [f'<{url(1)}>; rel="first"', f'<{url(min(page - 1, last_page))}>; rel="prev"']
-    if page < last_page:
-        links += [f'<{url(page + 1)}>; rel="next"', f'<{url(last_page)}>; rel="last"']
-    return ", ".join(links)
 
 
 class SandboxApp:
@@ -338,16 +284,20 @@ class SandboxApp:
         self._authenticate(request.headers)
         table, parent, tail = self.route(resource)
         method = request.method
+        if method != "GET" and not self.store.resources[table].api_writes:
+            raise ApiError(405, f"{method} {resource}: the sandbox makes {table} itself (agreement invoicing: "
+                                "POST /_sandbox/invoice); the API only reads them", "MethodNotAllowed")
         if tail == "count" and method == "GET":
-            return Response(200, {"count": len(self._select(request, table, parent, ordered=False))})
+            return Response(200, {"count": len(lists.select(self.store, request, table, parent, ordered=False))})
         if tail is None and method == "GET":
-            return self._list(request, table, parent)
+            items, headers = lists.read_page(self.store, request, table, parent, self.max_page_size)
+            return Response(200, items, headers)
         if tail is None and method == "POST":
-            return Response(201, self.store.create(table, body, parent))
+            return Response(201, lists.trim(self.store.create(table, body, parent), lists.fields(request)))
         if tail not in (None, "count"):
             row_id = int(tail)
             if method == "GET":
-                return Response(200, self.store.get(table, row_id, parent))
+                return Response(200, lists.trim(self.store.get(table, row_id, parent), lists.fields(request)))
             if method == "PUT":
                 return Response(200, self.store.replace(table, row_id, body, parent))
             if method == "PATCH":
@@ -367,29 +317,6 @@ class SandboxApp:
                 return table, parent, match.group("tail")
         raise not_found(f"resource {resource!r}")
 
-    def _select(self, request, table, parent, ordered=True):
-        text = request.param("conditions")
-        try:
-            where = parse(text) if text is not None and text.strip() else None
-            order = _order(request.param("orderBy")) if ordered else []
-            return self.store.select(table, parent, where, order)
-        except ConditionError as exc:
-            raise ApiError(400, f"conditions is invalid: {exc}", "InvalidObject") from exc
-
-    def _list(self, request, table, parent):
-        page = _positive_int(request, "page", 1)
-        page_size = min(_positive_int(request, "pageSize", DEFAULT_PAGE_SIZE), self.max_page_size)
-        fields = [tuple(f.strip().split("/")) for f in (request.param("fields") or "").split(",") if f.strip()]
-        with self.store.lock:
-            rows = self._select(request, table, parent)
-            start = (page - 1) * page_size
-            items = [self.store.render(table, row) for row in rows[start:start + page_size]]
-        if fields:
-            items = [_trim(item, fields) for item in items]
-        last_page = max(1, -(-len(rows) // page_size))
-        link = _link_header(request, page, last_page)
-        return Response(200, items, {"Link": link} if link else {})
-
     # ----------------------------------------------------------------- MSP360
     def _mbs(self, request, body, sub):
         try:
@@ -399,6 +326,11 @@ class SandboxApp:
         return Response(status, result)
 
     # ----------------------------------------------------------------- control API
+    def handle_control(self, method, path, body=None):
+        """A control call without HTTP (the ``Sandbox`` helpers); ``path`` follows ``/_sandbox``."""
+        payload = json.dumps(body).encode("utf-8") if body is not None else b""
+        return self._control(Request(method, "/_sandbox" + path, [], {}, payload))
+
     def _control(self, request):
         try:
             return self._control_call(request)
@@ -410,6 +342,9 @@ class SandboxApp:
         if problem:
             raise ApiError(400, problem)
         route = (request.method, request.path.rstrip("/")[len("/_sandbox"):])
+        lines = INVOICE_LINES_RE.match(route[1]) if route[0] == "GET" else None
+        if lines:
+            return self._control_invoice_lines(int(lines.group(1)))
         handler = self._control_routes().get(route)
         if handler is None:
             raise not_found(f"control endpoint {request.method} {request.path}")
@@ -433,18 +368,29 @@ class SandboxApp:
         }
 
     def _control_invoice(self, body):
-        """Mark an agreement invoiced through a day, as running its invoice in ConnectWise would."""
-        if not isinstance(body, dict) or not isinstance(body.get("agreement"), int) or \
-                not isinstance(body.get("through"), str):
-            raise ApiError(400, 'invoice body must be {"agreement": <id>, "through": "YYYY-MM-DD"}')
+        """Agreement invoicing: ``{"period": "YYYY-MM"}`` or ``{"through": "YYYY-MM-DD"}``, optionally
+        ``"agreement": <id>`` (default every agreement) and ``"date"`` (the invoice date; default each
+        cycle's first day). Answers the invoices made and the agreements with nothing outstanding."""
+        if not isinstance(body, dict) or not isinstance(body.get("agreement", 0), int):
+            raise ApiError(400, 'invoice body must be {"period": "YYYY-MM"} or {"through": "YYYY-MM-DD"}, with '
+                                '"agreement": <id> to invoice one agreement')
+        try:
+            through = invoicing.through_of(body)
+            invoice_date = parse_day(body["date"], "date") if body.get("date") is not None else None
+            made, skipped = invoicing.run(self.store, body.get("agreement"), through, invoice_date)
+        except LookupError as exc:
+            raise not_found(str(exc)) from exc
+        except ValueError as exc:
+            raise ApiError(400, str(exc)) from exc
         with self.store.lock:
-            try:
-                agreement = rules.invoice_through(self.store, body["agreement"], body["through"])
-            except ValueError as exc:
-                raise ApiError(400, f"through: {exc}") from exc
-            if agreement is None:
-                raise not_found(f"agreement {body['agreement']}")
-            return Response(200, self.store.render("agreements", agreement))
+            return Response(200, {"invoices": [self.store.render("invoices", row) for row in made],
+                                  "skipped": skipped})
+
+    def _control_invoice_lines(self, invoice_id):
+        found = invoicing.lines(self.store, invoice_id)
+        if found is None:
+            raise not_found(f"invoice {invoice_id}")
+        return Response(200, {"invoice": invoice_id, "lines": found})
 
     def stats_snapshot(self):
         with self.lock:

@@ -7,7 +7,8 @@ can fix it: ``Sandbox(today="2027-01-02")``, ``reset(today=...)``, ``POST /_sand
 or ``python -m tests.sandbox --today``. Without one it is the real UTC date.
 
 A fixture may say which date its dates were written for (``"as_of": "2026-12-01"``). Loaded at
-another date, every date in it moves by the whole number of months between the two, so the
+another date, every date in it (ConnectWise dates, MSP360 usage months, license expiry and
+account creation dates) moves by the whole number of months between the two, so the
 demo's usage months (written as 2026-09..2026-11) are always the three months before the
 sandbox's today, and billing "the previous month" finds usage and agreements on any date.
 A fixture without ``as_of`` is loaded as written.
@@ -24,6 +25,8 @@ DATETIME_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(T.*)?$")
 # ConnectWise fields that hold calendar dates (the ones a month shift must move).
 DATE_FIELDS = ("startDate", "endDate", "billStartDate", "effectiveDate", "cancelledDate", "dateCancelled",
                "nextInvoiceDate")
+# MSP360 rows with dates: (fixture list, field).
+MBS_DATE_FIELDS = (("licenses", "DateExpired"), ("accounts", "DateCreated"))
 
 
 def parse_day(text, what="today"):
@@ -112,5 +115,9 @@ def rebase(fixture, today):
     mbs = fixture.get("mbs") or {}
     if mbs.get("usage"):
         mbs["usage"] = {shift_month(month, months): rows for month, rows in mbs["usage"].items()}
+    for table, name in MBS_DATE_FIELDS:
+        for row in mbs.get(table) or []:
+            if row.get(name):
+                row[name] = shift_date(row[name], months)
     fixture["as_of"] = shift_date(as_of, months)
     return fixture

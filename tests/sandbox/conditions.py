@@ -12,7 +12,8 @@ ConnectWise refuses). Grammar::
                 | not contains | not like | not in
     value      := STRING | NUMBER | DATE | true | false | null | "(" value ("," value)* ")"
 
-Strings are double-quoted with ``\\"`` and ``\\\\`` as the only escapes; dates are
+Strings are double-quoted, or single-quoted as in the guide's own search samples, with ``\\"``,
+``\\'`` and ``\\\\`` as the only escapes; dates are
 ``[2026-10-01T00:00:00Z]`` or ``[2026-10-01]``. Keywords are case-insensitive, and string
 comparison is case-insensitive like SQL Server's default collation. A comparison whose
 field is null is false except ``= null`` (SQL semantics).
@@ -76,17 +77,19 @@ def parse_datetime(text):
 
 
 def _read_string(text, start):
-    """Read a quoted string starting at ``text[start] == '"'``; return (value, end)."""
+    """Read a string quoted with ``text[start]`` (``"`` or ``'``); return (value, end)."""
+    quote = text[start]
     out = []
     i = start + 1
     while i < len(text):
         char = text[i]
-        if char == '"':
+        if char == quote:
             return "".join(out), i + 1
         if char == "\\":
             nxt = text[i + 1:i + 2]
-            if nxt not in ('"', "\\"):
-                raise ConditionError(f"invalid escape sequence '\\{nxt}' in string at position {i}; only \\\" and \\\\ are allowed")
+            if nxt not in ('"', "'", "\\"):
+                raise ConditionError(f"invalid escape sequence '\\{nxt}' in string at position {i}; only \\\", \\' "
+                                     "and \\\\ are allowed")
             out.append(nxt)
             i += 2
             continue
@@ -100,7 +103,7 @@ def tokenize(text):
     tokens = []
     pos = 0
     while pos < len(text):
-        if text[pos] == '"':
+        if text[pos] in "\"'":
             value, end = _read_string(text, pos)
             tokens.append(Token("string", value, pos))
             pos = end
@@ -257,12 +260,28 @@ def fields_of(node):
     return [path for part in node.parts for path in fields_of(part)]
 
 
+def map_fields(node, rename):
+    """The same tree with each comparison's field replaced by ``rename(field)`` (canonical names)."""
+    if isinstance(node, Comparison):
+        return Comparison(rename(node.field), node.op, node.value)
+    return Logical(node.op, tuple(map_fields(part, rename) for part in node.parts))
+
+
 def evaluate(node, lookup):
     """True when the tree matches; ``lookup(path)`` returns a field's value (None if absent)."""
     if isinstance(node, Logical):
         results = (evaluate(part, lookup) for part in node.parts)
         return all(results) if node.op == "and" else any(results)
     return compare(lookup(node.field), node.op, node.value)
+
+
+def evaluate_any(node, lookup_all):
+    """``evaluate`` where a field names an array's members: ``lookup_all(path)`` returns the value of
+    ``path`` in each member, and a comparison is true when one of them matches (``childConditions``)."""
+    if isinstance(node, Logical):
+        results = (evaluate_any(part, lookup_all) for part in node.parts)
+        return all(results) if node.op == "and" else any(results)
+    return any(compare(value, node.op, node.value) for value in lookup_all(node.field))
 
 
 def _pair(actual, expected):

@@ -9,10 +9,18 @@ Fixture shape (``fixture["mbs"]``)::
      "usage": {"2026-10": [{"UserId", "AverageSpace", "CurrentSpace", "TotalVolumeRestore",
                             "PlanCost", "StorageCost", "RestoreCost", "TotalCost",
                             "Details": [{"Computer", "SizeBackup", "SizeRestore", "Prefix",
-                                         "AccountID", "Destination"}]}]}}
+                                         "AccountID", "Destination"}]}]},
+     "licenses": [{"ID", "Number", "ComputerName", "OperatingSystem", "IsTrial", "IsTaken",
+                   "LicenseType", "DateExpired", "Transaction", "User", "UserID"}],
+     "accounts": [{"ResellerAccountID", "AccountID", "DateCreated", "DisplayName", "StorageType",
+                   "Destinations": [{"DestinationID", "AccountID", "Destination",
+                                     "DestinationDisplayName"}]}]}
 
 Billing rows are built from the usage of the month joined with the user, so the company
-name a row carries is the user's ``Company`` (empty for a user outside any company).
+name a row carries is the user's ``Company`` (empty for a user outside any company). A
+month's ``Details`` are what ``PUT api/Billing/Details`` answers for the user: bytes per
+computer and storage account (``AccountID`` joins ``GET api/Accounts``). Licenses and
+accounts are served as the fixture holds them, in MSP360's own shapes (``mbs-api.md``).
 """
 
 import copy
@@ -68,6 +76,8 @@ class MbsService:
             self.companies = copy.deepcopy(data.get("companies", []))
             self.users = copy.deepcopy(data.get("users", []))
             self.usage = copy.deepcopy(data.get("usage", {}))
+            self.licenses = copy.deepcopy(data.get("licenses", []))
+            self.accounts = copy.deepcopy(data.get("accounts", []))
             self.tokens = set()
 
     def expire_tokens(self):
@@ -92,6 +102,8 @@ class MbsService:
             return self._company(path.split("/", 2)[2])
         if route == ("GET", "api/users"):
             return copy.deepcopy(self.users)
+        if method == "GET" and path.split("/")[:2] in (["api", "licenses"], ["api", "accounts"]):
+            return self._listed(path)
         if route == ("GET", "api/billing"):
             return self._billing(_month_of(None, self.clock), None)
         if route == ("PUT", "api/billing"):
@@ -131,6 +143,20 @@ class MbsService:
             if str(company.get("Id")).lower() == company_id.lower():
                 return copy.deepcopy(company)
         raise MbsError(404, f"Company '{company_id}' not found.")
+
+    def _listed(self, path):
+        """``GET api/Licenses``, ``api/Accounts`` and one of them by id (``ID`` / ``AccountID``)."""
+        parts = path.split("/")
+        rows, key, what = (self.licenses, "ID", "License") if parts[1] == "licenses" else \
+            (self.accounts, "AccountID", "Account")
+        if len(parts) == 2:
+            return copy.deepcopy(rows)
+        if len(parts) == 3 and parts[2]:
+            for row in rows:
+                if str(row.get(key)).lower() == parts[2]:
+                    return copy.deepcopy(row)
+            raise MbsError(404, f"{what} '{parts[2]}' not found.")
+        raise MbsError(404, f"No HTTP resource was found that matches the request URI '{path}'.")
 
     def _billing(self, month, company_name):
         """A ``Billing`` object for one month, all users or the users of one company."""

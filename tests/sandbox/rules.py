@@ -6,9 +6,10 @@ effective date against its agreement's billing start, side effects of a default 
 is here, one small function per rule, dispatched by table name.
 """
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 
+from . import invoicing
 from .errors import field_error
 
 # Agreement fields a new agreement takes from its agreement type when not sent.
@@ -128,12 +129,14 @@ def _addition_check(store, res, row, current, errors):
 
 
 def invoice_through(store, agreement_id, day):
-    """Mark an agreement invoiced through ``day`` (``YYYY-MM-DD``): its next invoice date is the day after."""
+    """Run agreement invoicing for one agreement through ``day`` (``YYYY-MM-DD``), as ConnectWise's
+    Agreement Invoicing does with that Thru Date: every outstanding cycle starting on or before it is
+    invoiced (``invoicing.py``) and the next invoice date moves past them, so an addition effective
+    before it is refused unless the agreement prorates. Returns the agreement row, or None."""
     agreement = store.tables["agreements"].get(agreement_id)
     if agreement is None:
         return None
-    following = datetime.strptime(day, "%Y-%m-%d") + timedelta(days=1)
-    agreement["nextInvoiceDate"] = following.strftime("%Y-%m-%dT00:00:00Z")
+    invoicing.invoice_agreement(store, agreement, datetime.strptime(day, "%Y-%m-%d").date())
     return agreement
 
 
@@ -182,17 +185,24 @@ def check(store, res, row, current, errors):
 
 
 # ------------------------------------------------------------------ computed fields and side effects
-def _money(quantity, rate):
-    """quantity x rate exactly (Decimal), returned as a JSON number."""
-    return float(Decimal(repr(quantity or 0.0)) * Decimal(repr(rate or 0.0)))
+def _decimal(value):
+    return Decimal(repr(value or 0.0))
+
+
+def billed_quantity(row):
+    """An addition's quantity less what the agreement includes (``lessIncluded``), never below 0."""
+    return max(Decimal(0), _decimal(row.get("quantity")) - _decimal(row.get("lessIncluded")))
 
 
 def compute(store, res, row):
-    """Read-only fields ConnectWise computes: an addition's extended price, cost and margin."""
+    """Read-only fields ConnectWise computes for an addition: ``billedQuantity`` (quantity less
+    ``lessIncluded``) and the extended price, cost and margin of that billed quantity."""
     if res.table == "additions":
-        row["extPrice"] = _money(row.get("quantity"), row.get("unitPrice"))
-        row["extCost"] = _money(row.get("quantity"), row.get("unitCost"))
-        row["margin"] = float(Decimal(repr(row["extPrice"])) - Decimal(repr(row["extCost"])))
+        billed = billed_quantity(row)
+        row["billedQuantity"] = float(billed)
+        row["extPrice"] = float(billed * _decimal(row.get("unitPrice")))
+        row["extCost"] = float(billed * _decimal(row.get("unitCost")))
+        row["margin"] = float(_decimal(row["extPrice"]) - _decimal(row["extCost"]))
 
 
 def _set_default_contact(store, company_id, contact_id):
@@ -223,8 +233,9 @@ def agreement_status(store, row):
 
     It follows the dates, not the stored value: Cancelled once cancelled (``cancelledFlag``, or a
     ``dateCancelled`` on or before today), Expired once ``endDate`` has passed (unless
-    ``noEndingDateFlag``), otherwise Active, or Inactive when that was set. Computed at each read so
-    it changes as the sandbox clock moves.
+    ``noEndingDateFlag``), Inactive while ``startDate`` is still ahead (ConnectWise: "Active when
+    Start Date is today or in the past"), otherwise Active, or Inactive when that was set.
+    Computed at each read so it changes as the sandbox clock moves.
     """
     today = store.clock.midnight()
     cancelled = row.get("dateCancelled")
@@ -233,11 +244,23 @@ def agreement_status(store, row):
     end = row.get("endDate")
     if end and not row.get("noEndingDateFlag") and end < today:
         return "Expired"
-    return "Inactive" if row.get("agreementStatus") == "Inactive" else "Active"
+    start = row.get("startDate")
+    if (start and start > today) or row.get("agreementStatus") == "Inactive":
+        return "Inactive"
+    return "Active"
 
 
-def derived(store, table, row):
-    """Fields whose value depends on the read day: ``{name: value}`` to show instead of the stored one."""
-    if table == "agreements":
-        return {"agreementStatus": agreement_status(store, row)}
-    return {}
+def _addition_status(store, row):
+    """An addition reads its agreement's status (ConnectWise has no status of the addition's own)."""
+    agreement = store.tables["agreements"].get(row.get("agreementId"))
+    return agreement_status(store, agreement) if agreement is not None else row.get("agreementStatus")
+
+
+# Fields whose value depends on the read day or on another row, by table: shown instead of the stored one.
+DERIVED = {"agreements": {"agreementStatus": agreement_status}, "additions": {"agreementStatus": _addition_status}}
+
+
+def derived(store, table, row, names=None):
+    """``{name: value}`` of the derived fields of ``row`` (only ``names`` when given)."""
+    of_table = DERIVED.get(table, {})
+    return {name: rule(store, row) for name, rule in of_table.items() if names is None or name in names}

@@ -24,7 +24,9 @@ class Field:
     ``target`` table is resolved and checked; a ``ref`` without one (department, currency,
     ...) names a table the sandbox does not model and is stored as sent. ``on_delete`` says
     what deleting the referenced row does to this field: ``restrict`` refuses the delete,
-    ``clear`` empties the field, ``cascade`` deletes the referring row too.
+    ``clear`` empties the field, ``cascade`` deletes the referring row too. A ``list`` names the
+    keys of its members in ``items`` (what ``childConditions`` may compare). A ``bool`` never set
+    reads ``false``, as ConnectWise returns it.
     """
 
     kind: str
@@ -36,6 +38,7 @@ class Field:
     on_delete: str = "restrict"
     read_only: bool = False
     write_only: bool = False
+    items: tuple = ()
 
 
 def s(max_length=None, **kw):
@@ -53,11 +56,21 @@ def ref(target=None, **kw):
     return Field("ref", target=target, **kw)
 
 
+def array(*items, **kw):
+    """An array field whose members are objects with the keys ``items``."""
+    return Field("list", items=tuple(items), **kw)
+
+
 B = Field("bool")
 F = Field("float")
 D = Field("datetime")
 ID = Field("int", read_only=True)
 OPAQUE = ref()
+# CustomFieldValue (ConnectWise's schema): what customFieldConditions compare.
+CUSTOM_FIELD_KEYS = ("id", "caption", "type", "entryMethod", "numberOfDecimals", "value")
+CUSTOM_FIELDS = array(*CUSTOM_FIELD_KEYS)
+INVOICE_TYPES = ("Agreement", "CreditMemo", "DownPayment", "Miscellaneous", "Progress", "Standard")
+APPLY_TO_TYPES = ("All", "Agreement", "Project", "ProjectPhase", "SalesOrder", "Ticket")
 
 
 @dataclass(frozen=True)
@@ -68,7 +81,8 @@ class Resource:
     the keys of a reference to this resource (besides ``id``) to the fields they come from
     (a tuple of fields is joined with a space). ``unique`` lists the field groups
     ConnectWise refuses duplicates of (compared case-insensitively, as SQL Server does).
-    ``parent_field`` links a nested resource to the row in its URL.
+    ``parent_field`` links a nested resource to the row in its URL. ``api_writes`` False: the API
+    only reads it (the sandbox makes its rows itself, as agreement invoicing makes invoices).
     """
 
     table: str
@@ -80,6 +94,7 @@ class Resource:
     unique: tuple = ()
     parent_field: str | None = None
     parent_table: str | None = None
+    api_writes: bool = True
 
 
 RESOURCES = {r.table: r for r in (
@@ -114,12 +129,14 @@ RESOURCES = {r.table: r for r in (
     Resource("companies", "company/companies", "company", {
         "id": ID, "identifier": s(30, required=True), "name": s(50, required=True),
         "addressLine1": s(50), "city": s(50), "country": OPAQUE, "currency": OPAQUE, "site": OPAQUE,
-        "status": ref("companyStatuses"), "types": Field("list"), "deletedFlag": B,
+        "status": ref("companyStatuses"), "types": array("id", "name", "_info"), "deletedFlag": B,
+        "customFields": CUSTOM_FIELDS,
         "defaultContact": ref("contacts", on_delete="clear"), "billingContact": ref("contacts", on_delete="clear"),
     }, key="identifier", display={"identifier": "identifier", "name": "name"}, unique=(("identifier",),)),
     Resource("contacts", "company/contacts", "contact", {
         "id": ID, "firstName": s(30), "lastName": s(30), "company": ref("companies", on_delete="cascade"),
-        "defaultFlag": B, "inactiveFlag": B,
+        "defaultFlag": B, "inactiveFlag": B, "customFields": CUSTOM_FIELDS,
+        "communicationItems": array("id", "type", "value", "extension", "defaultFlag", "domain", "communicationType"),
     }, display={"name": ("firstName", "lastName")}),
     Resource("managementItSolutions", "company/managementItSolutions", "managementItSolution", {
         "id": ID, "name": s(30, required=True),
@@ -161,7 +178,8 @@ RESOURCES = {r.table: r for r in (
         "autoInvoiceFlag": B, "billAmount": F,
         "billExpenses": e(BILL_OPTIONS, required_on_update=True), "billProducts": e(BILL_OPTIONS, required_on_update=True),
         "billTime": e(BILL_OPTIONS, required_on_update=True), "billStartDate": D, "billingCycle": ref("billingCycles"),
-        "cancelledFlag": B, "currency": OPAQUE, "customerPO": s(50), "dateCancelled": D, "department": OPAQUE,
+        "cancelledFlag": B, "currency": OPAQUE, "customFields": CUSTOM_FIELDS, "customerPO": s(50), "dateCancelled": D,
+        "department": OPAQUE,
         "employeeCompNotExceed": e(("Billing", "Amount", "Percent")),
         "employeeCompRate": e(("Actual", "Hourly"), required_on_update=True), "endDate": D,
         "invoiceDescription": s(), "invoicingCycle": e(INVOICING_CYCLES, required_on_update=True), "location": OPAQUE,
@@ -172,8 +190,8 @@ RESOURCES = {r.table: r for r in (
     Resource("additions", "finance/agreements/{parent}/additions", "addition", {
         "id": ID, "agreementId": Field("int", read_only=True),
         "billCustomer": e(("Billable", "DoNotBill", "NoCharge"), required=True),
-        "product": ref("catalog", required=True), "agreementStatus": e(AGREEMENT_STATUSES), "billedQuantity": F,
-        "cancelledDate": D, "customFields": Field("list"), "description": s(), "effectiveDate": D,
+        "product": ref("catalog", required=True), "agreementStatus": e(AGREEMENT_STATUSES),
+        "billedQuantity": Field("float", read_only=True), "cancelledDate": D, "customFields": CUSTOM_FIELDS, "description": s(), "effectiveDate": D,
         "extCost": Field("float", read_only=True), "extPrice": Field("float", read_only=True),
         "extendedProrateCost": F, "extendedProratePrice": F, "invoiceDescription": s(6000), "invoiceGrouping": OPAQUE,
         "lessIncluded": F, "margin": Field("float", read_only=True), "opportunity": OPAQUE, "prorateCost": F,
@@ -194,6 +212,11 @@ RESOURCES = {r.table: r for r in (
         "product": ref("catalog"), "vendorLevel": s(255), "vendorType": s(255),
     }, unique=(("managedDevicesIntegration", "vendorType", "vendorLevel"),),
         parent_field="managedDevicesIntegration", parent_table="managedDevicesIntegrations"),
+    Resource("invoices", "finance/invoices", "invoice", {
+        "id": ID, "invoiceNumber": s(15, read_only=True), "type": e(INVOICE_TYPES, required=True),
+        "applyToType": e(APPLY_TO_TYPES), "applyToId": Field("int"), "company": ref("companies", required=True),
+        "billToCompany": ref("companies"), "date": D, "subtotal": F, "salesTax": F, "total": F, "balance": F,
+    }, key="invoiceNumber", display={"identifier": "invoiceNumber"}, api_writes=False),
 )}
 
 # Order in which a fixture's tables are loaded: every table after the tables it references.
@@ -201,5 +224,6 @@ LOAD_ORDER = (
     "companyStatuses", "billingCycles", "unitOfMeasures", "categories", "subcategories", "productTypes",
     "configurationTypes", "integratorLogins", "companies", "contacts", "managementItSolutions",
     "agreementTypes", "catalog", "agreements", "additions", "managedDevicesIntegrations", "crossReferences",
+    "invoices",
 )
 assert set(LOAD_ORDER) == set(RESOURCES)

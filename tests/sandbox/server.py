@@ -175,11 +175,27 @@ class Sandbox:
         return self.app.faults.describe()
 
     def invoice_through(self, agreement_id, day):
-        """Mark an agreement invoiced through ``day``: ConnectWise then refuses additions before the next day
-        (unless the agreement prorates)."""
+        """Invoice an agreement's outstanding cycles through ``day`` (``YYYY-MM-DD``): ConnectWise then
+        refuses additions before its next invoice date (unless the agreement prorates)."""
         with self.app.store.lock:
             if rules.invoice_through(self.app.store, agreement_id, day) is None:
                 raise KeyError("no agreement %s" % agreement_id)
+
+    def invoice(self, period=None, agreement=None, through=None, date=None):
+        """Agreement invoicing, as ``POST /_sandbox/invoice``: the invoices made, rendered."""
+        body = {key: value for key, value in (("period", period), ("agreement", agreement), ("through", through),
+                                               ("date", date)) if value is not None}
+        response = self.app.handle_control("POST", "/invoice", body)
+        if response.status != 200:
+            raise ValueError(response.body["message"])
+        return response.body["invoices"]
+
+    def invoice_lines(self, invoice_id):
+        """The lines of an invoice (ConnectWise has no endpoint for them)."""
+        response = self.app.handle_control("GET", "/invoices/%d/lines" % invoice_id, None)
+        if response.status != 200:
+            raise KeyError(response.body["message"])
+        return response.body["lines"]
 
     def set_latency(self, ms):
         self.app.latency_ms = ms

@@ -9,37 +9,22 @@ spanning several fields are in ``rules.py``.
 """
 
 import copy
-import re
 import threading
 from dataclasses import dataclass, field as dc_field
-from datetime import datetime
 
 from . import rules
 from .clock import Clock
-from .conditions import ConditionError, evaluate, fields_of
+from .coerce import COERCERS, apply_operations
 from .errors import ApiError, field_error, invalid_object, not_found
+from .query import Selection, order_path
 from .schema import LOAD_ORDER, RESOURCES
 
 API_ACTOR = "SandboxAPI"
 FIXTURE_ACTOR = "SandboxFixture"
-INPUT_DATETIME_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(?:\.\d+)?Z?$")
 
 
 class FixtureError(ValueError):
     """A fixture row that ConnectWise would refuse; the message names the table and row."""
-
-
-def normalize_datetime(value):
-    """``2026-10-01T00:00:00Z`` / ``2026-10-01T00:00:00`` -> ``2026-10-01T00:00:00Z``; else None."""
-    match = INPUT_DATETIME_RE.match(value) if isinstance(value, str) else None
-    if not match:
-        return None
-    text = f"{match.group(1)}T{match.group(2)}Z"
-    try:
-        datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ")
-    except ValueError:
-        return None
-    return text
 
 
 def _fold(value):
@@ -126,11 +111,12 @@ class Store:
         return row.get(source)
 
     def render(self, table, row):
-        """A row as the API returns it: null fields omitted, references expanded, _info last."""
+        """A row as the API returns it: null fields omitted, flags ``false`` when never set,
+        references expanded, _info last."""
         res = self.resources[table]
         out = {"id": row["id"]}
         for name, spec in res.fields.items():
-            value = row.get(name)
+            value = _stored(spec, row.get(name))
             if name == "id" or spec.write_only or value is None:
                 continue
             if spec.kind == "ref" and spec.target:
@@ -141,10 +127,11 @@ class Store:
         return out
 
     def value_at(self, table, row, path):
-        """The value a condition or orderBy path names (``company/identifier``, ``_info/lastUpdated``)."""
+        """The value a canonical condition or orderBy path names (``company/identifier``,
+        ``_info/lastUpdated``; see ``query.field_path``)."""
         first, rest = path[0], path[1:]
-        value = rules.derived(self, table, row).get(first, row.get(first))
         spec = self.resources[table].fields.get(first)
+        value = rules.derived(self, table, row, (first,)).get(first, _stored(spec, row.get(first)))
         if spec is not None and spec.kind == "ref" and spec.target and isinstance(value, dict) and rest:
             value = self.reference(spec.target, value["id"])
         elif spec is not None and spec.kind == "ref" and spec.target and not rest:
@@ -152,22 +139,6 @@ class Store:
         for segment in rest:
             value = value.get(segment) if isinstance(value, dict) else None
         return value
-
-    def check_path(self, table, path):
-        """Refuse a condition/orderBy path naming no field, as ConnectWise does (400)."""
-        res = self.resources[table]
-        first = path[0]
-        if first == "_info":
-            return
-        spec = res.fields.get(first)
-        if spec is None:
-            raise ConditionError(f"unknown field {'/'.join(path)!r} for {res.label}")
-        if len(path) > 1 and spec.kind == "ref" and spec.target:
-            allowed = {"id", "_info", *self.resources[spec.target].display}
-            if path[1] not in allowed or (len(path) > 2 and path[1] != "_info"):
-                raise ConditionError(f"unknown field {'/'.join(path)!r}: {first} has {sorted(allowed)}")
-        elif len(path) > 1 and spec.kind not in ("ref", "list"):
-            raise ConditionError(f"field {first!r} of {res.label} has no sub-field {path[1]!r}")
 
     def _parent_rows(self, table, parent_id):
         res = self.resources[table]
@@ -189,14 +160,14 @@ class Store:
             raise not_found(f"{res.label} {row_id}")
         return row
 
-    def select(self, table, parent_id=None, where=None, order=()):
-        """Rows matching a parsed conditions tree, sorted by [(path, descending)], default id asc."""
-        for path in (fields_of(where) if where is not None else []) + [path for path, _descending in order]:
-            self.check_path(table, path)
+    def select(self, table, parent_id=None, where=None, order=(), children=None, custom=None):
+        """Rows matching parsed ``conditions`` (``where``), ``childConditions`` and
+        ``customFieldConditions`` trees, sorted by [(path, descending)], default id asc.
+        Field names may be in any case (``query.py``); an unknown one is a ConditionError."""
+        selection = Selection(self, table, where, children, custom)
+        order = [(order_path(self, table, path), descending) for path, descending in order]
         with self.lock:
-            rows = self._parent_rows(table, parent_id)
-            if where is not None:
-                rows = [row for row in rows if evaluate(where, lambda path, row=row: self.value_at(table, row, path))]
+            rows = [row for row in self._parent_rows(table, parent_id) if selection.matches(row)]
             rows.sort(key=lambda row: row["id"])
             for path, descending in reversed(order):
                 rows.sort(key=lambda row, path=path: _sort_key(self.value_at(table, row, path)), reverse=descending)
@@ -235,6 +206,15 @@ class Store:
             rules.after_commit(self, res, row)
             return self.render(table, row)
 
+    def add_generated(self, table, row, actor=API_ACTOR):
+        """Store a row ConnectWise makes itself (an invoice of agreement invoicing), unvalidated."""
+        with self.lock:
+            row = dict(row, id=self._new_id(table, None))
+            now = self.clock.now()
+            row["_info"] = {"lastUpdated": now, "updatedBy": actor, "dateEntered": now, "enteredBy": actor}
+            self.tables[table][row["id"]] = row
+            return row
+
     def replace(self, table, row_id, body, parent_id=None, actor=API_ACTOR):
         """PUT: the body is the whole new object (omitted fields become empty)."""
         with self.lock:
@@ -247,7 +227,7 @@ class Store:
         with self.lock:
             current = self._row(table, row_id, parent_id)
             draft = {k: copy.deepcopy(v) for k, v in current.items() if k not in ("id", "_info")}
-            _apply_operations(res, draft, operations)
+            apply_operations(res, draft, operations)
             return self._commit(table, current, self._build(res, draft, current, parent_id), actor)
 
     def delete(self, table, row_id, parent_id=None):
@@ -330,7 +310,7 @@ class Store:
         """One field's value in stored form; appends an InvalidField error when it is not valid."""
         if value is None:
             return None
-        problem, result = _COERCERS[spec.kind](self, spec, value)
+        problem, result = COERCERS[spec.kind](self, spec, value)
         if problem:
             errors.append(field_error(res.label, name, f"{name} {problem}"))
         return result
@@ -366,10 +346,7 @@ class Store:
                 if current is not None and other["id"] == current["id"]:
                     continue
                 if tuple(_fold(other.get(name)) for name in group) == values:
-                    shown = [name for name in group if name != res.parent_field]
-                    desc = ", ".join(f"{name} {row.get(name)!r}" for name in shown)
-                    errors.append(field_error(res.label, shown[0], f"A {res.label} with {desc} already exists "
-                                                                   f"(id {other['id']})"))
+                    errors.append(_duplicate(res, group, row, other))
                     break
 
     def _referrers(self, table, row_id):
@@ -397,6 +374,24 @@ class Store:
                 plan.blockers.append((ref_table, ref_id, ref_field))
 
 
+def _stored(spec, value):
+    """A stored value as read: a flag never set is ``false`` (ConnectWise returns and matches it so)."""
+    if value is None and spec is not None and spec.kind == "bool":
+        return False
+    return value
+
+
+def _duplicate(res, group, row, other):
+    """ConnectWise's field error for a duplicate: code ``ObjectExists`` (a company's own wording)."""
+    shown = [name for name in group if name != res.parent_field]
+    if res.table == "companies":
+        message = "Company ID already in use."
+    else:
+        desc = ", ".join(f"{name} {row.get(name)!r}" for name in shown)
+        message = f"A {res.label} with {desc} already exists (id {other['id']})"
+    return field_error(res.label, shown[0], message, "ObjectExists")
+
+
 def _sort_key(value):
     """Sort None first, then booleans, numbers, strings (case-insensitive), like SQL Server."""
     if value is None:
@@ -408,91 +403,3 @@ def _sort_key(value):
     if isinstance(value, str):
         return (3, value.casefold())
     return (4, str(value))
-
-
-def _coerce_str(store, spec, value):
-    if not isinstance(value, str):
-        return "must be a string", None
-    if spec.max_length is not None and len(value) > spec.max_length:
-        return f"is {len(value)} characters long; the maximum is {spec.max_length}", value
-    return None, value
-
-
-def _coerce_int(store, spec, value):
-    ok = isinstance(value, int) and not isinstance(value, bool)
-    return (None, value) if ok else ("must be an integer", None)
-
-
-def _coerce_float(store, spec, value):
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-    return (None, float(value)) if ok else ("must be a number", None)
-
-
-def _coerce_bool(store, spec, value):
-    return (None, value) if isinstance(value, bool) else ("must be true or false", None)
-
-
-def _coerce_datetime(store, spec, value):
-    text = normalize_datetime(value)
-    return (None, text) if text else (f"must be a date-time like 2026-10-01T00:00:00Z, not {value!r}", None)
-
-
-def _coerce_enum(store, spec, value):
-    for choice in spec.choices:
-        if isinstance(value, str) and value.casefold() == choice.casefold():
-            return None, choice
-    return f"must be one of {', '.join(spec.choices)}, not {value!r}", None
-
-
-def _coerce_ref(store, spec, value):
-    if not isinstance(value, dict):
-        return "must be a reference object such as {\"id\": 1}", None
-    if spec.target is None:
-        return None, copy.deepcopy(value)
-    row_id, problem = store.resolve(spec.target, value)
-    return (problem, None) if problem else (None, {"id": row_id})
-
-
-def _coerce_list(store, spec, value):
-    return (None, copy.deepcopy(value)) if isinstance(value, list) else ("must be a list", None)
-
-
-_COERCERS = {
-    "str": _coerce_str, "int": _coerce_int, "float": _coerce_float, "bool": _coerce_bool,
-    "datetime": _coerce_datetime, "enum": _coerce_enum, "ref": _coerce_ref, "list": _coerce_list,
-}
-PATCH_OPS = ("replace", "add", "remove")
-
-
-def _patch_error(res, path, message):
-    return invalid_object(res.label, [field_error(res.label, path or "path", message)])
-
-
-def _apply_operations(res, draft, operations):
-    """Apply JSON-patch style operations (replace/add/remove, nested path with '/') to a draft row."""
-    if not isinstance(operations, list) or not operations:
-        raise ApiError(400, "PATCH body must be a non-empty JSON array of operations", "InvalidObject")
-    for operation in operations:
-        if not isinstance(operation, dict):
-            raise ApiError(400, "each PATCH operation must be an object with op, path and value", "InvalidObject")
-        op = str(operation.get("op", "")).lower()
-        path = operation.get("path")
-        if op not in PATCH_OPS:
-            raise _patch_error(res, path, f"op {operation.get('op')!r} is not one of {', '.join(PATCH_OPS)}")
-        if not isinstance(path, str) or not path.strip("/"):
-            raise _patch_error(res, None, "path is required")
-        if op != "remove" and "value" not in operation:
-            raise _patch_error(res, path, f"op {op} needs a value")
-        _apply_one(res, draft, path.strip("/").split("/"), None if op == "remove" else operation["value"])
-
-
-def _apply_one(res, draft, segments, value):
-    spec = res.fields.get(segments[0])
-    if spec is None or spec.read_only:
-        what = "is read-only" if spec is not None else f"is not a field of {res.label}"
-        raise _patch_error(res, "/".join(segments), f"path {'/'.join(segments)!r} {what}")
-    if len(segments) > 1:
-        # ConnectWise cannot patch a location inside an object (``type/id``, ``company/identifier``):
-        # it answers 200 and changes nothing (its guide: replace the whole reference instead).
-        return
-    draft[segments[0]] = copy.deepcopy(value)

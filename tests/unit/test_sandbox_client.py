@@ -1,9 +1,12 @@
 """The in-process route from the collection's client to the sandbox (``sandbox_client.py``)."""
 
 import pytest
+import yaml
 
 from ansible_collections.mbs.connectwise.plugins.module_utils.transport import AuthenticationError, OutcomeUnknown
 from ansible_collections.mbs.connectwise.plugins.modules import company_info
+
+from tests.sandbox.fixtures import load_fixture
 
 from .sandbox_client import SandboxConnectWise, SeedError, run_module
 
@@ -56,3 +59,23 @@ def test_refuse_answers_instead_of_the_sandbox_and_after_runs_once_it_committed(
 def test_a_seed_connectwise_would_refuse_fails_naming_why():
     with pytest.raises(SeedError, match="name is required"):
         SandboxConnectWise().add(COMPANIES, identifier="Acme")
+
+
+def test_the_documented_company_info_example_reads_every_active_company_not_deleted(monkeypatch):
+    """company_info's EXAMPLES ``status/name = "Active" and deletedFlag = false`` against the demo
+    companies: ConnectWise reads a flag never set as false (connectwise-api.md, line 46), so the example
+    returns each active company, and leaves out a deleted one and an inactive one."""
+    [example] = [task for task in yaml.safe_load(company_info.EXAMPLES)
+                 if "conditions" in task["mbs.connectwise.company_info"]]
+    conditions = example["mbs.connectwise.company_info"]["conditions"]
+    assert conditions == 'status/name = "Active" and deletedFlag = false'
+    cw = SandboxConnectWise(fixture=load_fixture("demo"))
+    cw.route_every_session(monkeypatch)
+    demo = [c["identifier"] for c in cw.rows(COMPANIES)]
+    result, failed = run_module(company_info, {"conditions": conditions})
+    assert not failed and [c["identifier"] for c in result["companies"]] == demo and len(demo) == 7
+    cw.store.patch("companies", 2, [{"op": "replace", "path": "deletedFlag", "value": True}])
+    cw.store.patch("companies", 3, [{"op": "replace", "path": "status", "value": {"name": "Inactive"}}])
+    result, failed = run_module(company_info, {"conditions": conditions})
+    assert not failed and [c["identifier"] for c in result["companies"]] == [i for i in demo if i not in
+                                                                              ("Globex", "Initech")]

@@ -19,7 +19,7 @@ def sandbox():
 
 @pytest.fixture
 def sb(sandbox):
-    sandbox.reset("demo")
+    sandbox.reset("demo", today=TODAY)
     return sandbox
 
 
@@ -33,7 +33,7 @@ def api(sb):
 @pytest.fixture
 def billing(sandbox):
     """A sandbox holding billing_fixture(); returns the Api."""
-    sandbox.reset(billing_fixture())
+    sandbox.reset(billing_fixture(), today=TODAY)
     client = Api(sandbox)
     yield client
     client.session.close()

@@ -87,3 +87,28 @@ def test_command_line_prints_url_and_credentials():
     finally:
         process.terminate()
         process.wait(timeout=5)
+
+
+def test_generate_licenses_and_storage_accounts_for_a_bench():
+    data = generate_fixture(1000, licenses_per_company=10, accounts=3)
+    assert data == generate_fixture(1000, licenses_per_company=10, accounts=3)
+    licenses, users = data["mbs"]["licenses"], {u["ID"]: u for u in data["mbs"]["users"]}
+    assert len(licenses) == 10000 and len({lic["ID"] for lic in licenses}) == 10000
+    counted = [lic for lic in licenses if lic["UserID"] and not lic["IsTrial"] and lic["DateExpired"] is None]
+    assert len(counted) == 7000 and all(lic["UserID"] in users and lic["IsTaken"] for lic in counted)
+    assert sum(lic["IsTrial"] for lic in licenses) == sum(lic["UserID"] is None for lic in licenses) == 1000
+    assert {lic["DateExpired"] for lic in licenses} == {None, "2026-08-20T00:00:00+00:00"}
+    accounts = {a["AccountID"] for a in data["mbs"]["accounts"]}
+    assert len(accounts) == 3
+    for rows in data["mbs"]["usage"].values():
+        for row in rows:
+            assert sum(d["SizeBackup"] for d in row["Details"]) == row["AverageSpace"]
+            assert {d["AccountID"] for d in row["Details"]} <= accounts
+    two = [u for u in users.values() if len(u["DestinationList"]) == 2]
+    assert len(two) == 250
+    # without the options: no licenses, one account per destination the usage names, usage as before
+    plain = generate_fixture(20)
+    assert plain["mbs"]["licenses"] == []
+    named = {a["AccountID"] for a in plain["mbs"]["accounts"]}
+    assert {d["AccountID"] for rows in plain["mbs"]["usage"].values() for r in rows for d in r["Details"]} <= named
+    assert plain["mbs"]["usage"] == generate_fixture(20, licenses_per_company=4)["mbs"]["usage"]

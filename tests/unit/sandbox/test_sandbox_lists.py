@@ -20,14 +20,18 @@ def test_three_pages_with_link_headers(api):
     assert set(_links(second)) == {"first", "prev", "next", "last"}
     seen += [c["id"] for c in second.json()]
     third = api.session.get(_links(second)["next"], timeout=5)
-    assert "next" not in _links(third) and set(_links(third)) == {"first", "prev"}
+    # rel="last" on the last page too (connectwise-api.md, "Details that the sandbox must get right")
+    assert "next" not in _links(third) and set(_links(third)) == {"first", "prev", "last"}
+    assert _links(third)["last"].endswith("page=3")
     seen += [c["id"] for c in third.json()]
     assert seen == list(range(1, 8))
 
 
-def test_single_page_has_no_link_header(api):
+def test_a_single_page_links_only_itself_as_last(api):
+    """ConnectWise always gives rel="last", also when one page holds everything (connectwise-api.md)."""
     response = api.get("company/companies", params={"pageSize": 1000})
-    assert "Link" not in response.headers and len(response.json()) == 7
+    assert set(_links(response)) == {"last"} and _links(response)["last"].endswith("page=1")
+    assert len(response.json()) == 7
 
 
 def test_link_uses_the_host_the_client_used(api, sb):
