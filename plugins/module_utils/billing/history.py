@@ -19,7 +19,7 @@ import datetime
 import re
 from collections import namedtuple
 
-from ansible_collections.mbs.connectwise.plugins.module_utils.billing.numbers import round_money, to_decimal
+from ansible_collections.mbs.connectwise.plugins.module_utils.billing.numbers import round_money, round_quantity, to_decimal
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing.periods import as_date, parse_period, period_of
 from ansible_collections.mbs.connectwise.plugins.module_utils.dates import parse_cw_date
 from ansible_collections.mbs.connectwise.plugins.module_utils.identity import fold
@@ -200,8 +200,8 @@ def addition_amount(addition, field="unitPrice"):
 
 
 def addition_quantity(addition):
-    """The addition's quantity as a Decimal (0 when it has none or it is not a number)."""
+    """The addition's quantity as a 2-decimal Decimal, as billing writes it (0 when it has none or it is not a number)."""
     try:
-        return to_decimal(addition.get("quantity") or 0, "quantity", allow_negative=True)
+        return round_quantity(to_decimal(addition.get("quantity") or 0, "quantity", allow_negative=True))
     except ValueError:
-        return to_decimal(0)
+        return round_quantity(0)

@@ -24,6 +24,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import dataclasses
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -99,21 +100,42 @@ def plan_line(usage, mode=DEFAULT_MODE, unit=DEFAULT_UNIT, pricing=None):
     price = raw_price(usage, unit, pricing)
     if mode == "total":
         total_cost, total_price = round_money(cost), round_money(price)
-        return Line(quantity=round_quantity(1), unit_cost=round_unit(total_cost), unit_price=round_unit(total_price),
+        line = Line(quantity=round_quantity(1), unit_cost=round_unit(total_cost), unit_price=round_unit(total_price),
                     total_cost=total_cost, total_price=total_price, **common)
-
-    # average_cost
-    warnings = []
-    if used_quantity == 0:
-        unit_cost = unit_price = round_unit(0)
-        for side, raw in (("cost", cost), ("price", price)):
-            if round_money(raw) != 0:
-                warnings.append("total %s %s cannot be billed per %s: the quantity rounds to 0.00 %s"
-                                % (side, round_money(raw), unit, unit))
+    elif used_quantity == 0:
+        zero = round_unit(0)
+        line = Line(quantity=used_quantity, unit_cost=zero, unit_price=zero, total_cost=round_money(0),
+                    total_price=round_money(0), **common)
     else:
         unit_cost = round_unit(EXACT.divide(cost, used_quantity))
         unit_price = round_unit(EXACT.divide(price, used_quantity))
-    return Line(quantity=used_quantity, unit_cost=unit_cost, unit_price=unit_price,
-                total_cost=round_money(EXACT.multiply(used_quantity, unit_cost)),
-                total_price=round_money(EXACT.multiply(used_quantity, unit_price)),
-                warnings=tuple(warnings), **common)
+        line = Line(quantity=used_quantity, unit_cost=unit_cost, unit_price=unit_price,
+                    total_cost=round_money(EXACT.multiply(used_quantity, unit_cost)),
+                    total_price=round_money(EXACT.multiply(used_quantity, unit_price)), **common)
+    return dataclasses.replace(line, warnings=rounding_warnings(line, cost, price))
+
+
+def rounding_warnings(line, cost, price):
+    """Money lost (or made up) by rounding: a quantity and its money that do not both round to 0 or both not.
+
+    ``cost`` and ``price`` are the raw totals. A positive quantity whose total rounds to 0.00 while the
+    raw total does not (a unit value too small for 4 decimals: absurd usage, a wrong rate), and money
+    with a quantity of 0.00 (nothing to bill it on, or in ``total`` mode billed without storage).
+    """
+    warnings = []
+    unit = line.unit
+    for side, raw, total in (("cost", cost, line.total_cost), ("price", price, line.total_price)):
+        if line.used_quantity == 0 and round_money(raw) != 0:
+            if line.mode == "total":
+                warnings.append("total %s %s is billed for 0.00 %s of storage" % (side, round_money(raw), unit))
+            else:
+                warnings.append("total %s %s cannot be billed per %s: the quantity rounds to 0.00 %s"
+                                % (side, round_money(raw), unit, unit))
+        elif line.used_quantity != 0 and raw != 0 and total == 0:
+            if line.mode == "total":
+                lost = "the total %s %s rounds to 0.00" % (side, format(raw, ".3g"))
+            else:
+                lost = "the %s per %s (%s) rounds to 0.0000" % (side, unit, format(EXACT.divide(raw, line.used_quantity), ".3g"))
+            warnings.append("%s %s bills a total %s of 0.00: %s; check the usage and the rates"
+                            % (line.used_quantity, unit, side, lost))
+    return tuple(warnings)

@@ -25,7 +25,7 @@ from ansible_collections.mbs.connectwise.plugins.module_utils.billing.effective_
     invoiced_effective_date,
 )
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing.invoice_text import render_invoice_description
-from ansible_collections.mbs.connectwise.plugins.module_utils.billing.numbers import ZERO
+from ansible_collections.mbs.connectwise.plugins.module_utils.billing.numbers import ZERO, round_unit, to_decimal
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing.outcome import Correction
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing.payloads import addition_changes, addition_fields
 from ansible_collections.mbs.connectwise.plugins.module_utils.dates import cw_datetime, parse_cw_date
@@ -87,11 +87,18 @@ def _sum(values):
     return sum(given, ZERO) if given else None
 
 
+def _unit_value(addition, field="unitPrice"):
+    try:
+        return round_unit(to_decimal(addition.get(field), field, allow_negative=True))
+    except ValueError:
+        return "-"
+
+
 def _describe(addition):
     period = history.addition_period(addition)
     return "%s (%s, %s x %s = %s a month)" % (
         addition.get("id"), period.label if period else "?", history.addition_quantity(addition),
-        addition.get("unitPrice", "-"), _money(history.addition_amount(addition)))
+        _unit_value(addition), _money(history.addition_amount(addition)))
 
 
 def bills_usage(bill, config):
