@@ -293,6 +293,8 @@ options:
       - The previous billed month is the latest month before the period whose addition the run reads (one that still
         billed into the period); without one the check does not apply. Usage is compared by quantity; in
         O(cost_mode=total) the total price is compared.
+      - A company using less than 100 GiB in the period is not judged by growth (a first month of a few days'
+        backups followed by a full month grows tenfold; O(max_company_usage) still applies).
       - A number above 1. V(0) turns the check off. Per company in O(companies).
     type: raw
     default: "10"

@@ -32,6 +32,8 @@ from ansible_collections.mbs.connectwise.plugins.module_utils.dates import cw_da
 
 BILL, IDLE, CORRECT = "bill", "idle", "correct"
 TENTH = Decimal("0.1")
+# Below this a month is not judged by its growth (documented with max_growth): 100 GiB.
+GROWTH_FLOOR_BYTES = 100 * 2 ** 30
 
 
 @dataclasses.dataclass(frozen=True)
@@ -246,9 +248,14 @@ def _lowering(plan, bill, winner):
 
 
 def check_growth(bill, previous):
-    """ValueError naming the values and the option when the usage grew more than the bound allows."""
+    """ValueError naming the values and the option when the usage grew more than the bound allows.
+
+    A month under :data:`GROWTH_FLOOR_BYTES` is not judged by growth: a customer whose first month was a
+    few days of backups grows tenfold in its first full month, and small amounts are not where a wrong
+    number hurts.
+    """
     factor = bill.settings.bounds.max_growth
-    if factor is None or previous is None:
+    if factor is None or previous is None or bill.used_bytes < GROWTH_FLOOR_BYTES:
         return
     line, period, option = bill.line, history.addition_period(previous), bill.settings.bounds.max_growth_option
     if line.mode == "total":

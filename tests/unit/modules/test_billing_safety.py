@@ -444,3 +444,11 @@ def test_a_newline_in_a_company_name_never_starts_a_line_of_output(cw, warned):
     for text in texts:
         assert "\n" not in text and "\r" not in text
     assert MARKER  # the marker never carries a name
+
+
+def test_a_small_company_is_not_judged_by_its_growth(cw):
+    # a first month of a few days' backups, then the first full month: twenty times more, and plausible
+    add_addition(cw, 280, effective="2026-09-01T00:00:00Z", quantity=4.0, marker="2026-09")
+    result, failed = run_module(billing, args(usage=[{"company": "AcmeCorp", "used_bytes": 80 * GIB}]))
+    assert not failed, result["msg"]
+    assert by_company(result)["AcmeCorp"]["action"] == "created"
