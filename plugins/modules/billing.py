@@ -584,6 +584,31 @@ totals:
     - C(not_in_usage) - companies a partial source does not list, left as they are.
   returned: always
   type: dict
+  contains:
+    companies:
+      description: Companies in RV(results).
+      type: int
+    counts:
+      description: Companies per action, and C(cancelled) - earlier additions cancelled.
+      type: dict
+    total_cost:
+      description: Total cost of the billed companies.
+      type: str
+    total_price:
+      description: Total price of the billed companies.
+      type: str
+    quantity:
+      description: Storage billed, per unit.
+      type: dict
+    unmapped:
+      description: The usage of companies ConnectWise has no company for, in bytes, quantity and money.
+      type: dict
+    corrected:
+      description: The months corrected to 0 and what they no longer bill a month.
+      type: dict
+    not_in_usage:
+      description: Companies a partial source does not list, left as they are.
+      type: int
   sample:
     companies: 3
     counts: {created: 1, updated: 0, unchanged: 1, skipped: 1, failed: 0, cancelled: 1}
@@ -608,6 +633,20 @@ refused:
     - Nothing was written. Check the usage; run again with O(confirm_mass_change=true) only when it is right.
   returned: when the safety checks stop the run
   type: dict
+  contains:
+    rule:
+      description: C(empty month) or C(mass change).
+      type: str
+    changes:
+      description: What the run would have done, one entry per company.
+      type: list
+      elements: dict
+    companies_billing:
+      description: Companies whose agreements bill the product (a mass change only).
+      type: int
+    share_limit:
+      description: O(mass_change_share) as the run read it (a mass change only).
+      type: str
   sample:
     rule: empty month
     changes:

@@ -69,7 +69,7 @@ def test_bad_input_is_refused(extra, text):
 
 def test_company_cost_override_replaces_destination_rates():
     config = build_config(params(cost_per_gb_by_destination={"Wasabi": "0.005"},
-                                    companies={"Acme": {"cost_per_gb": "0.03", "cost_mode": "total"}}))
+                                 companies={"Acme": {"cost_per_gb": "0.03", "cost_mode": "total"}}))
     acme = config.settings_for("ACME")
     assert acme.mode == "total" and acme.pricing.cost_rate("Wasabi") == Decimal("0.03")
     assert acme.pricing.price_per_unit == Decimal("0.10")
