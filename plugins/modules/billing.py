@@ -655,7 +655,7 @@ refused:
         change: cancel
         additions: [280]
         total_price: "25.00"
-        what: "cancel 280 (2026-10, 500.00 x 0.05 = 25.00 a month) (no usage in 2026-11)"
+        what: "cancel addition 280 (2026-10: 500.00 GiB x 0.0500 = 25.00 a month) - no usage in 2026-11"
 requests:
   description: HTTP requests sent, by API and method (retries included); for benchmarks.
   returned: always

@@ -262,7 +262,7 @@ def test_history_edges_late_charge_backfill_and_company_map(ansible, sandbox):
     assert run.rc == 0, run
     result = run.task("Bill the period")["result"]["results"][0]
     assert result["invoiced_moved"] is True
-    assert any("2026-10 was invoiced already" in w and "8.00 x 0.0500 = 0.40 a month" in w and "credit the customer 0.40"
+    assert any("2026-10 was invoiced already" in w and "(2026-09: 8.00 GiB x 0.0500 = 0.40 a month)" in w and "credit the customer 0.40"
                in w for w in result["warnings"]), result["warnings"]
 
     # a month billed after the next one ended is one-time, though no later month has an addition

@@ -86,7 +86,7 @@ def check_renames(bills, unmapped, config):
             "appears: %s%s. If %s is one of them renamed (in MSP360 or in ConnectWise), map it: company_map: "
             "{%r: %r} (the roles: mbs_company: %r on the customer %s) and run again. Nothing was written for %s; "
             "if it really left, run again with %s to stop its billing"
-            % (shown(bill.identifier), config.period.label, plural(len(ranked), "a company", "companies"),
+            % (shown(bill.identifier), config.period.label, plural(len(ranked), "company", "companies"),
                ", ".join(names), " and %d more" % more if more > 0 else "", shown(bill.identifier),
                shown(example), shown(bill.identifier), shown(example), shown(bill.identifier),
                shown(bill.identifier), CONFIRM))

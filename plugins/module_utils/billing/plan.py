@@ -96,10 +96,11 @@ def _unit_value(addition, field="unitPrice"):
         return "-"
 
 
-def _describe(addition):
+def _describe(addition, unit):
+    """``addition 301 (2026-10: 100.00 GiB x 0.1000 = 10.00 a month)``: an addition as an invoice shows it."""
     period = history.addition_period(addition)
-    return "%s (%s, %s x %s = %s a month)" % (
-        addition.get("id"), period.label if period else "?", history.addition_quantity(addition),
+    return "addition %s (%s: %s %s x %s = %s a month)" % (
+        addition.get("id"), period.label if period else "?", history.addition_quantity(addition), unit,
         _unit_value(addition), _money(history.addition_amount(addition)))
 
 
@@ -164,7 +165,7 @@ def _idle(bill, additions, winner, duplicates, config):
     if stopped and plan.change is None:
         plan.change = Change("cancel", tuple(a.get("id") for a in stopped),
                              _sum(history.addition_amount(a) for a in stopped),
-                             "cancel %s (%s)" % (", ".join(_describe(a) for a in stopped), why))
+                             "cancel %s - %s" % (", ".join(_describe(a, bill.unit) for a in stopped), why))
     return plan
 
 
@@ -177,8 +178,8 @@ def _correct(plan, bill, winner, policy, why):
     if how == "zeroed":
         plan.changes = {"quantity": ZERO}
     plan.change = Change("remove" if how == "removed" else "zero", (winner.get("id"),), plan.correction.total_price,
-                         "%s the addition of %s %s (%s)" % ("remove" if how == "removed" else "set to 0",
-                                                            bill.period.label, _describe(winner), why))
+                         "%s %s - %s" % ("remove" if how == "removed" else "set to 0 the quantity of",
+                                         _describe(winner, bill.unit), why))
 
 
 # ---------------------------------------------------------------------------
@@ -224,7 +225,8 @@ def _zeroing(plan, bill, additions):
     if stopping:
         plan.change = Change("zero", tuple(a.get("id") for a in stopping),
                              _sum(history.addition_amount(a) for a in stopping),
-                             "bill %s at 0 after %s" % (bill.period.label, ", ".join(_describe(a) for a in stopping)))
+                             "bill %s at 0 after %s" % (bill.period.label,
+                                                       ", ".join(_describe(a, bill.unit) for a in stopping)))
 
 
 def _lowering(plan, bill, winner):
@@ -242,8 +244,8 @@ def _lowering(plan, bill, winner):
         plan.correction = Correction(winner.get("id"), "zeroed", history.addition_quantity(winner), before,
                                      history.addition_amount(winner, "unitCost"))
     plan.change = Change("lower", (winner.get("id"),), amount,
-                         "lower the addition of %s %s to %s x %s = %s" % (
-                             bill.period.label, _describe(winner), bill.line.quantity,
+                         "lower %s to %s %s x %s = %s" % (
+                             _describe(winner, bill.unit), bill.line.quantity, bill.unit,
                              _money(bill.line.unit_price), _money(after)))
 
 
@@ -299,5 +301,5 @@ def invoiced_twice_warning(additions, bill, effective):
     invoiced = _sum(history.addition_amount(a) for a in open_then)
     return ("%s was invoiced already (the agreement is invoiced through %s) with %s still open on it, so this "
             "one-time charge of %s bills %s a second time: credit the customer %s on the next invoice, or bill only "
-            "the difference by hand" % (period.label, through.isoformat(), ", ".join(_describe(a) for a in open_then),
+            "the difference by hand" % (period.label, through.isoformat(), ", ".join(_describe(a, bill.unit) for a in open_then),
                                         _money(bill.line.total_price), period.label, _money(invoiced)))

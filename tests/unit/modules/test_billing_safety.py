@@ -103,11 +103,12 @@ def test_an_empty_msp360_month_after_a_billed_month_stops_before_any_write(three
     assert all("cancelledDate" not in a for path in (ADDITIONS, ADDITIONS_G, ADDITIONS_H) for a in additions(three, path))
 
 
-def test_an_msp360_answer_of_no_billing_rows_is_an_empty_month(three):
+@pytest.mark.parametrize("answer", [[], None], ids=["empty-list", "empty-body"])
+def test_an_msp360_answer_of_no_billing_rows_is_an_empty_month(three, answer):
     msp360(three, {"AcmeCorp": 100 * GIB}, month="2026-11")
 
     def no_rows(method, path, body):
-        return (200, []) if path == "mbs/api/Billing" else None
+        return (200, answer) if path == "mbs/api/Billing" else None
 
     three.refuse = no_rows
     result, failed = run_module(billing, mbs_args())
@@ -145,7 +146,7 @@ def test_a_month_that_would_stop_many_companies_is_refused_listing_what_it_would
     assert failed
     assert "would stop or lower the billing of 2 of the 4 companies" in result["msg"]
     assert "50%, more than mass_change_share 0.1" in result["msg"]
-    assert "Hooli: cancel 303 (2026-10, 100.00 x 0.1000 = 10.00 a month) (no usage in 2026-11)" in result["msg"]
+    assert "Hooli: cancel addition 303 (2026-10: 100.00 GiB x 0.1000 = 10.00 a month) - no usage in 2026-11" in result["msg"]
     refused = result["refused"]
     assert (refused["rule"], refused["companies_billing"], refused["share_limit"]) == ("mass change", 4, "0.1")
     assert sorted(c["company"] for c in refused["changes"]) == ["Hooli", "Initech"]
@@ -177,8 +178,8 @@ def test_a_re_send_that_lowers_billed_months_is_a_mass_change(four):
     result, failed = run_module(billing, args(usage=usage))
     assert failed and result["refused"]["rule"] == "mass change"
     assert [c["change"] for c in result["refused"]["changes"]] == ["lower"] * 3
-    assert "lower the addition of 2026-10 301 (2026-10, 100.00 x 0.1000 = 10.00 a month) to 10.00 x 0.1000 = 1.00" \
-        in result["msg"]
+    assert ("lower addition 301 (2026-10: 100.00 GiB x 0.1000 = 10.00 a month) to 10.00 GiB x 0.1000 = 1.00"
+            in result["msg"])
     assert cw_writes(four) == []
 
 
@@ -408,7 +409,7 @@ def test_a_late_charge_names_the_earlier_addition_already_invoiced_for_the_month
     acme = by_company(result)["AcmeCorp"]
     assert acme["invoiced_moved"] is True
     assert any("2026-10 was invoiced already (the agreement is invoiced through 2026-11-30) with "
-               "280 (2026-09, 400.00 x 0.0500 = 20.00 a month) still open on it, so this one-time charge of 50.00 bills "
+               "addition 280 (2026-09: 400.00 GiB x 0.0500 = 20.00 a month) still open on it, so this one-time charge of 50.00 bills "
                "2026-10 a second time: credit the customer 20.00" in w for w in acme["warnings"])
 
 
