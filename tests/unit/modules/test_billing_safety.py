@@ -272,6 +272,9 @@ def test_a_line_whose_money_rounds_to_zero_is_a_warning(cw, warned):
     ("max_company_usage", "1 XB", "max_company_usage: '1 XB' is not a size"),
     ("mass_change_share", "150%", "mass_change_share: '150%' is more than the whole"),
     ("price_per_gb", "abc", "price_per_gb: 'abc' is not a number"),
+    ("cost_per_gb_by_destination", {"Wasabi": "abc"}, "cost_per_gb_by_destination[Wasabi]: 'abc' is not a number"),
+    ("companies", {"AcmeCorp": {"price_per_gb": "abc"}}, "companies[AcmeCorp].price_per_gb: 'abc' is not a number"),
+    ("companies", {"AcmeCorp": {"max_growth": "lots"}}, "companies[AcmeCorp].max_growth: 'lots' is not a number"),
 ])
 def test_bad_safety_and_money_options_name_the_option_and_the_value(cw, option, value, text):
     result, failed = run_module(billing, args(**{option: value}))
