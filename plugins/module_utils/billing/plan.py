@@ -223,10 +223,10 @@ def _zeroing(plan, bill, additions):
     stopping = [a for a in history.billing_into(additions, bill.product["id"], bill.period)
                 if history.addition_amount(a) or history.addition_quantity(a)]
     if stopping:
+        described = ", ".join(_describe(a, bill.unit) for a in stopping)
         plan.change = Change("zero", tuple(a.get("id") for a in stopping),
                              _sum(history.addition_amount(a) for a in stopping),
-                             "bill %s at 0 after %s" % (bill.period.label,
-                                                       ", ".join(_describe(a, bill.unit) for a in stopping)))
+                             "bill %s at 0 after %s" % (bill.period.label, described))
 
 
 def _lowering(plan, bill, winner):
