@@ -21,7 +21,8 @@ __metaclass__ = type
 import threading
 from decimal import Decimal
 
-from ansible_collections.mbs.connectwise.plugins.module_utils.billing_compute import UsageRecord, parse_period
+from ansible_collections.mbs.connectwise.plugins.module_utils.billing.periods import parse_period
+from ansible_collections.mbs.connectwise.plugins.module_utils.billing.usage import UsageRecord
 from ansible_collections.mbs.connectwise.plugins.module_utils.identity import company_key
 from ansible_collections.mbs.connectwise.plugins.module_utils.transport import (
     ApiError,

@@ -37,7 +37,8 @@ import json
 import os
 from decimal import ROUND_HALF_UP, Decimal
 
-from ansible_collections.mbs.connectwise.plugins.module_utils.billing_compute import UsageRecord, to_decimal
+from ansible_collections.mbs.connectwise.plugins.module_utils.billing.numbers import to_decimal
+from ansible_collections.mbs.connectwise.plugins.module_utils.billing.usage import UsageRecord
 from ansible_collections.mbs.connectwise.plugins.module_utils.identity import company_key
 
 TOTAL_COST_IS = ("price", "cost")

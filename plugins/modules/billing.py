@@ -34,6 +34,11 @@ description:
   - One company's failure never stops the others. The module bills every company, then fails if any
     company failed, listing them with their reasons and still returning RV(results) and RV(totals).
     A re-run completes the failed companies and changes nothing for the others.
+  - "Data safety: billing changes an invoice only when the data proves it should. A source that cannot be right
+    stops the run before any write (an empty month while agreements still bill, a mass change); a company whose
+    usage is implausible (above O(max_company_usage), or above O(max_growth) times its previous billed month)
+    fails alone; a company absent from a partial source (O(usage) or O(usage_file) not declared
+    O(usage_complete)) is left exactly as it is. Every refusal says what to do next."
   - "Skipped, not failed: a usage company with no ConnectWise company of the mapped identifier; a company
     without an agreement named O(agreement); a company none of whose agreements of that name covers the
     period; an agreement whose billing start date is after the period; zero usage (unless
@@ -46,9 +51,14 @@ description:
     its October is still billed. One cancelled inside the period is billed, with a warning naming the
     cancellation date. A status C(Cancelled) or C(Expired) without the date that explains it, and
     C(Inactive), are not billed."
-  - "Failed: two or more active agreements of the name for one company; a product not in the catalog; a
-    missing rate; the billing start date inside the period with O(effective_date_policy=fail); any API error
-    for that company."
+  - "Agreements replaced inside the period: two agreements of the name that cover parts of the period one after the
+    other (the old one ends or is cancelled before the new one starts) bill the month once, on the agreement in
+    force on the period's last day, with a warning naming both (RV(results[].replaced_agreements)). When the
+    replaced agreement already holds an addition of the period, the company fails with no write."
+  - "Failed: two or more agreements of the name covering the same day of the period for one company; a product not
+    in the catalog; a missing rate; the billing start date inside the period with O(effective_date_policy=fail);
+    usage above O(max_company_usage) or O(max_growth); a company absent from a complete source while unknown usage
+    appears (it may be renamed); any API error for that company."
   - "A POST whose outcome is unknown (no answer, connection dropped after sending, 500/502/503/504) is never
     re-sent blindly: the agreement's additions are re-read, and while the request may still be running on
     ConnectWise (no answer, 502/504) the re-read is repeated over twice O(timeout) before a second POST, so a
@@ -153,6 +163,7 @@ options:
     description:
       - Usage-source company name to ConnectWise company identifier. A name not in the map is taken as the
         identifier itself. Several names mapped to one identifier add up to one line.
+      - Names match ignoring case and spacing, so two keys that differ only in those are an error naming both.
     type: dict
     default: {}
   agreement:
@@ -237,6 +248,67 @@ options:
     type: str
     choices: [fail, next_invoice_date]
     default: fail
+  usage_complete:
+    description:
+      - Whether O(usage) or O(usage_file) lists every company billed from it, as MSP360's all-company read does.
+      - V(false) (the default) - the source is partial. A company it does not list is left exactly as it is (its
+        period's addition and its earlier ones) and is listed in RV(results) as C(not in this run's usage); nothing of
+        it is read beyond the agreement list. Re-sending one company's usage never touches the others.
+      - V(true) - a company with an agreement that covers the period and no record is billed like a company with no
+        usage (O(absent_companies)).
+      - The O(mbs) source is always complete.
+    type: bool
+    default: false
+  confirm_mass_change:
+    description:
+      - "Confirms a run the safety checks would stop before any write: more than O(mass_change_share) of the
+        companies whose agreements bill the product would stop or be lowered; a complete source with no usage at all
+        for the period while agreements still bill it (MSP360's month not ready yet); a company absent from a complete
+        source while usage of a company ConnectWise does not know appears (it may be renamed)."
+      - Set it only for the one run you have checked (RV(refused.changes) lists what the run would have done).
+    type: bool
+    default: false
+  mass_change_share:
+    description:
+      - "The share of the companies whose agreements bill the product (an addition open on the period) that one run
+        may stop (cancel, remove, bill at 0) or lower (a billed month re-sent lower) without O(confirm_mass_change).
+        More than this share, and at least 2 companies, stops the run before any write and lists what it would
+        have done. A decimal from 0 to 1 (V(0.1)) or a percentage (V(10%))."
+      - One company stopping is never a mass change; a month MSP360 has filled only in part, or a partial file
+        declared complete, is.
+    type: raw
+    default: "0.1"
+  max_company_usage:
+    description:
+      - The most storage one company can plausibly use in a month. A company above it fails with the values and this
+        option named, and nothing is written for it; the other companies are billed.
+      - A number of bytes, or a number and a unit (V(1 PiB), V(500 TB); KB, MB, GB, TB, PB are powers of
+        1000, KiB, MiB, GiB, TiB, PiB of 1024). V(0) turns the check off. Per company in O(companies).
+    type: raw
+    default: "1 PiB"
+  max_growth:
+    description:
+      - How many times its previous billed month a company's month may be. A company above it fails with both values
+        and this option named, and nothing is written for it; the other companies are billed.
+      - The previous billed month is the latest month before the period whose addition the run reads (one that still
+        billed into the period); without one the check does not apply. Usage is compared by quantity; in
+        O(cost_mode=total) the total price is compared.
+      - A company using less than 100 GiB in the period is not judged by growth (a first month of a few days'
+        backups followed by a full month grows tenfold; O(max_company_usage) still applies).
+      - A number above 1. V(0) turns the check off. Per company in O(companies).
+    type: raw
+    default: "10"
+  zero_usage_correction:
+    description:
+      - "A company whose usage of an already billed period is corrected to 0 (present with 0 bytes, or absent from a
+        complete source): V(remove) deletes the period's addition so ConnectWise stops invoicing it; V(zero) sets its
+        quantity to 0. Either way RV(results[].correction) shows the addition and the amount it took off, and
+        RV(totals.corrected) the sum."
+      - Only an addition made by this module (with its period's marker) is corrected; one made by hand is left, with
+        a warning.
+    type: str
+    choices: [remove, zero]
+    default: remove
   previous_additions:
     description:
       - ConnectWise bills an addition every month until its C(cancelledDate). V(cancel) keeps one addition of
@@ -253,18 +325,22 @@ options:
   absent_companies:
     description:
       - "A company that has an agreement named O(agreement) covering the period but no record in the usage at
-        all (for example deleted from MSP360). V(cancel) treats it like a company with zero usage: its open
-        addition is cancelled the day before the period (with O(previous_additions=cancel)) and it is reported
-        as C(cancelled); a company with nothing to cancel is not reported. V(keep) ignores such companies, for
-        a usage source that covers only some of the customers."
+        all (for example deleted from MSP360)."
+      - "V(cancel): from a complete source (O(mbs), or O(usage_complete=true)) it is treated like a company with zero
+        usage - its open addition is cancelled the day before the period (with O(previous_additions=cancel)), an
+        addition of the period is corrected (O(zero_usage_correction)), and it is reported as C(cancelled); a company
+        with nothing to stop is not reported. From a partial source it is left exactly as it is and reported as
+        skipped, C(not in this run's usage)."
+      - V(keep) ignores such companies altogether.
       - Companies with C(skip) in O(companies) are never touched.
     type: str
     choices: [cancel, keep]
     default: cancel
   send_zero:
     description:
-      - Whether a company with zero usage gets an addition (quantity 0). By default it is skipped with
-        reason C(no usage).
+      - Whether a company present in the usage with zero usage gets an addition (quantity 0). By default it is
+        skipped with reason C(no usage).
+      - A company absent from the usage never gets one, and is never set to 0.
     type: bool
     default: false
   parallel:
@@ -286,7 +362,8 @@ options:
       - Per-company overrides, keyed by ConnectWise company identifier (matched case-insensitively). Each
         value is a mapping with any of C(agreement) (str), C(product) (str), C(cost_mode) (as O(cost_mode)),
         C(invoice_description) (as O(invoice_description)), C(price_per_gb) and C(cost_per_gb) (as
-        O(price_per_gb)), C(skip) (bool, default false; a skipped company is reported and not billed).
+        O(price_per_gb)), C(max_company_usage) and C(max_growth) (as the options, for this company), C(skip) (bool,
+        default false; a skipped company is reported and not billed).
       - A company's C(cost_per_gb) replaces both O(cost_per_gb) and O(cost_per_gb_by_destination) for it.
       - The values are checked like options; an unknown key is an error before any request.
     type: dict
@@ -294,6 +371,10 @@ options:
 notes:
   - Results report money and quantities as strings with their exact decimals (C("12.50")), so neither YAML nor
     JSON turns them into floats.
+  - Every name and message in the warnings, reasons and results has its control characters escaped (C(\n)), so one
+    item is always one line of output, whatever a company name in MSP360 or ConnectWise holds.
+  - The safety rules in the words of a billing administrator, and how to bill a month later when MSP360 was not
+    ready, are in the collection's C(docs/billing.md).
   - The addition's product is sent as an id reference, after looking the identifier up in the catalog.
 """
 
@@ -383,6 +464,17 @@ results:
       description: Ids of duplicate additions of the period removed (made by an overlapping run).
       type: list
       elements: int
+    correction:
+      description:
+        - The period's addition of a company whose usage was corrected to 0 (O(zero_usage_correction)), with what it
+          billed a month (quantity, total price and cost as exact strings) and C(how) (C(removed) or C(zeroed)); null
+          otherwise. A removal is reported with action C(cancelled), a zeroed addition with action C(updated).
+      type: dict
+      sample: {addition_id: 301, how: removed, quantity: "100.00", total_price: "5.00", total_cost: "1.00"}
+    replaced_agreements:
+      description: Agreements of the name replaced inside the period by the one billed (RV(results[].agreement_id)).
+      type: list
+      elements: int
     invoiced_moved:
       description: Whether the period was already invoiced and the addition is a one-time charge on the next
         invoice date (O(invoiced_period_policy=next_invoice_date)).
@@ -457,7 +549,9 @@ results:
       type: list
       elements: str
     reason:
-      description: Why the company was skipped or failed.
+      description:
+        - Why the company was skipped, cancelled or failed. C(not in this run's usage) - the company has an agreement
+          covering the period but a partial source does not list it; it was left exactly as it is.
       type: str
     warnings:
       description: Warnings for this company (such as a clamped effective date).
@@ -479,16 +573,89 @@ results:
       addition_id: 301
       cancelled: [287]
 totals:
-  description: Counts per action (and of cancelled additions), money totals and quantity per unit over the
-    billed companies (created, updated, unchanged); money as strings with 2 decimals.
+  description:
+    - Counts per action (and of cancelled additions), money totals and quantity per unit over the billed companies
+      (created, updated, unchanged); money as strings with 2 decimals.
+    - C(unmapped) - the usage of companies ConnectWise has no company for (C(companies), C(used_bytes), C(quantity),
+      and C(total_price)/C(total_cost) as they would be billed with the defaults; C(unpriced) counts those without
+      a rate).
+    - C(corrected) - the months corrected to 0 (C(companies), and the C(total_price)/C(total_cost) a month they no
+      longer bill).
+    - C(not_in_usage) - companies a partial source does not list, left as they are.
   returned: always
   type: dict
+  contains:
+    companies:
+      description: Companies in RV(results).
+      type: int
+    counts:
+      description: Companies per action, and C(cancelled) - earlier additions cancelled.
+      type: dict
+    total_cost:
+      description: Total cost of the billed companies.
+      type: str
+    total_price:
+      description: Total price of the billed companies.
+      type: str
+    quantity:
+      description: Storage billed, per unit.
+      type: dict
+    unmapped:
+      description: The usage of companies ConnectWise has no company for, in bytes, quantity and money.
+      type: dict
+    corrected:
+      description: The months corrected to 0 and what they no longer bill a month.
+      type: dict
+    not_in_usage:
+      description: Companies a partial source does not list, left as they are.
+      type: int
   sample:
     companies: 3
     counts: {created: 1, updated: 0, unchanged: 1, skipped: 1, failed: 0, cancelled: 1}
     total_cost: "12.40"
     total_price: "61.90"
     quantity: {GiB: "620.00"}
+    unmapped: {companies: 1, used_bytes: 26843545600, quantity: "25.00", total_price: "1.50", total_cost: "0.25",
+               unpriced: 0}
+    corrected: {companies: 0, total_price: null, total_cost: null}
+    not_in_usage: 0
+usage_complete:
+  description: Whether the usage source lists every company (MSP360, or O(usage_complete=true)).
+  returned: when a period is billed
+  type: bool
+  sample: true
+refused:
+  description:
+    - Why the run stopped before any write, and what it would have done. C(rule) is C(empty month) or C(mass change);
+      C(changes) lists each company it would have stopped or lowered (C(company), C(agreement_id), C(change) -
+      C(cancel), C(remove), C(zero) or C(lower) - C(additions), C(total_price) a month and C(what) in words). For
+      a mass change C(companies_billing) and C(share_limit) too.
+    - Nothing was written. Check the usage; run again with O(confirm_mass_change=true) only when it is right.
+  returned: when the safety checks stop the run
+  type: dict
+  contains:
+    rule:
+      description: C(empty month) or C(mass change).
+      type: str
+    changes:
+      description: What the run would have done, one entry per company.
+      type: list
+      elements: dict
+    companies_billing:
+      description: Companies whose agreements bill the product (a mass change only).
+      type: int
+    share_limit:
+      description: O(mass_change_share) as the run read it (a mass change only).
+      type: str
+  sample:
+    rule: empty month
+    changes:
+      - company: AcmeCorp
+        agreement_id: 12
+        change: cancel
+        additions: [280]
+        total_price: "25.00"
+        what: "cancel addition 280 (2026-10: 500.00 GiB x 0.0500 = 25.00 a month) - no usage in 2026-11"
 requests:
   description: HTTP requests sent, by API and method (retries included); for benchmarks.
   returned: always
@@ -510,7 +677,7 @@ diff:
 
 from ansible.module_utils.basic import env_fallback
 
-from ansible_collections.mbs.connectwise.plugins.module_utils import billing_run
+from ansible_collections.mbs.connectwise.plugins.module_utils.billing import run as billing_run
 from ansible_collections.mbs.connectwise.plugins.module_utils.client import InputError
 from ansible_collections.mbs.connectwise.plugins.module_utils.connectwise_module import ConnectWiseModule
 from ansible_collections.mbs.connectwise.plugins.module_utils.msp360 import DEFAULT_MBS_API_URL
@@ -547,6 +714,12 @@ ARGUMENT_SPEC = dict(
     parallel=dict(type="int", default=8),
     allow_current_period=dict(type="bool", default=False),
     companies=dict(type="dict", default={}),
+    usage_complete=dict(type="bool", default=False),
+    confirm_mass_change=dict(type="bool", default=False),
+    mass_change_share=dict(type="raw", default="0.1"),
+    max_company_usage=dict(type="raw", default="1 PiB"),
+    max_growth=dict(type="raw", default="10"),
+    zero_usage_correction=dict(type="str", choices=["remove", "zero"], default="remove"),
 )
 
 

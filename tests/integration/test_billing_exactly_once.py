@@ -33,6 +33,7 @@ PLAY = """
         timeout: "{{ cw_timeout | default(30) }}"
         invoiced_period_policy: "{{ invoiced_policy | default('fail') }}"
         absent_companies: "{{ absent | default('cancel') }}"
+        usage_complete: "{{ complete | default(false) }}"
         parallel: 8
 """
 
@@ -152,12 +153,16 @@ def test_a_commit_after_the_timeout_is_adopted_not_doubled(ansible, sandbox):
                for r in run.task("Bill the period")["result"]["results"])
 
 
-def test_a_company_absent_from_the_usage_has_its_open_addition_cancelled(ansible, sandbox):
-    identifiers = start(sandbox, "2026-11-10", companies=3)
+def test_a_company_absent_from_a_complete_usage_has_its_open_addition_cancelled(ansible, sandbox):
+    # September billed in October, so its additions stay open (a month billed after a later one has ended is
+    # a one-time charge), then October billed in November.
+    identifiers = start(sandbox, "2026-10-05", companies=3)
     september = ansible.playbook(PLAY, extra_vars={"period": "2026-09", "usage": usage(identifiers)})
     assert september.rc == 0, september
+    sandbox.set_today("2026-11-10")
     gone = identifiers[0]
-    october = {"period": "2026-10", "usage": usage(identifiers[1:])}
+    # Inline usage is partial unless declared complete: only a complete source stops an absent company.
+    october = {"period": "2026-10", "usage": usage(identifiers[1:]), "complete": True}
 
     before = len(writes(sandbox))
     preview = ansible.playbook(PLAY, extra_vars=october, check=True)

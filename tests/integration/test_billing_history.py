@@ -76,13 +76,15 @@ INLINE = billing_play("{{ period }}", usage="{{ usage }}", cost_per_gb="0.01", p
 
 
 def test_month_without_usage_cancels_the_open_addition(ansible, sandbox):
-    start(sandbox, "2026-11-10", companies=1)
+    # September billed in October stays open (billed after October ended, it would be a one-time charge)
+    start(sandbox, "2026-10-05", companies=1)
     company = next(iter(sandbox.store.tables["companies"].values()))["identifier"]
     first = ansible.playbook(INLINE, extra_vars={"period": "2026-09",
                                                  "usage": [{"company": company, "used_bytes": 10 * 2 ** 30}]})
     assert first.rc == 0, first.task("Bill the period")["result"].get("msg")
     september = first.task("Bill the period")["result"]["results"][0]
     assert september["action"] == "created"
+    sandbox.set_today("2026-11-10")
     zero = {"period": "2026-10", "usage": [{"company": company, "used_bytes": 0}]}
 
     before = len(writes(sandbox))

@@ -400,8 +400,8 @@ def test_property_average_cost_bounds():
         u = bc.aggregate(records)[records[0].company]
         unit = rng.choice(list(bc.UNITS))
         line = bc.plan_line(u, "average_cost", unit, pricing)
-        raw_price = bc._raw_price(u, unit, pricing)
-        raw_cost = bc._raw_cost(u, unit, pricing)
+        raw_price = bc.raw_price(u, unit, pricing)
+        raw_cost = bc.raw_cost(u, unit, pricing)
         for unit_value, total, raw in ((line.unit_price, line.total_price, raw_price),
                                        (line.unit_cost, line.total_cost, raw_cost)):
             assert unit_value == unit_value.quantize(D("0.0001"))
@@ -426,7 +426,7 @@ def test_property_modes_agree_on_quantity_and_totals():
         avg, tot, qty = (bc.plan_line(u, m, unit, pricing) for m in ("average_cost", "total", "quantity_only"))
         assert avg.quantity == qty.quantity == avg.used_quantity == tot.used_quantity
         assert avg.quantity == bc.bytes_to_quantity(sum(r.used_bytes for r in records), unit)
-        raw_price = bc._raw_price(u, unit, pricing)
+        raw_price = bc.raw_price(u, unit, pricing)
         assert tot.total_price == bc.round_money(raw_price)
         assert tot.quantity * tot.unit_price == tot.total_price
         if u.price is not None:

@@ -6,7 +6,9 @@ from decimal import Decimal
 import pytest
 
 from ansible_collections.mbs.connectwise.plugins.module_utils import billing_compute as bc
-from ansible_collections.mbs.connectwise.plugins.module_utils import billing_run as br
+from ansible_collections.mbs.connectwise.plugins.module_utils.billing import config as billing_config
+from ansible_collections.mbs.connectwise.plugins.module_utils.billing import run as br
+from ansible_collections.mbs.connectwise.plugins.module_utils.billing.config import OUTSIDE_WINDOW, build_config
 from ansible_collections.mbs.connectwise.plugins.module_utils.client import InputError
 
 from tests.sandbox.fixtures import REFERENCE_TABLES, load_fixture, setup_tables
@@ -36,18 +38,18 @@ def params(**extra):
     ("2026-03-31", "2025-07", "2025-07"),
 ])
 def test_period_resolution(today, period, expected):
-    config = br.build_config(params(period=period, today=today))
+    config = build_config(params(period=period, today=today))
     assert (config.period.label if config.period else None) == expected
-    assert config.skipped_reason == (None if expected else br.OUTSIDE_WINDOW)
+    assert config.skipped_reason == (None if expected else OUTSIDE_WINDOW)
 
 
 def test_default_today_follows_the_time_zone(monkeypatch):
     # 2026-11-01 03:00 UTC is still 31 October (23:00) in New York.
     instant = datetime.datetime(2026, 11, 1, 3, 0, tzinfo=datetime.timezone.utc)
-    monkeypatch.setattr(br, "_now", instant.astimezone)
-    assert br.build_config(params(period=None)).period.label == "2026-10"
-    assert br.build_config(params(period=None, timezone="America/New_York")).period.label == "2026-09"
-    assert br.build_config(params(period="auto", timezone="America/New_York")).period is None
+    monkeypatch.setattr(billing_config, "_now", instant.astimezone)
+    assert build_config(params(period=None)).period.label == "2026-10"
+    assert build_config(params(period=None, timezone="America/New_York")).period.label == "2026-09"
+    assert build_config(params(period="auto", timezone="America/New_York")).period is None
 
 
 @pytest.mark.parametrize("extra, text", [
@@ -62,12 +64,12 @@ def test_default_today_follows_the_time_zone(monkeypatch):
 ])
 def test_bad_input_is_refused(extra, text):
     with pytest.raises(InputError, match=text.replace("[", r"\[").replace("]", r"\]")):
-        br.build_config(params(**extra))
+        build_config(params(**extra))
 
 
 def test_company_cost_override_replaces_destination_rates():
-    config = br.build_config(params(cost_per_gb_by_destination={"Wasabi": "0.005"},
-                                    companies={"Acme": {"cost_per_gb": "0.03", "cost_mode": "total"}}))
+    config = build_config(params(cost_per_gb_by_destination={"Wasabi": "0.005"},
+                                 companies={"Acme": {"cost_per_gb": "0.03", "cost_mode": "total"}}))
     acme = config.settings_for("ACME")
     assert acme.mode == "total" and acme.pricing.cost_rate("Wasabi") == Decimal("0.03")
     assert acme.pricing.price_per_unit == Decimal("0.10")
@@ -102,35 +104,40 @@ def records(names, gib=10):
     return [bc.UsageRecord(company=name, used_bytes=gib * GIB, source_ref=name) for name in names]
 
 
+def run(client, config, usage):
+    """One run: ``(result entries, changed, totals)``."""
+    report = br.BillingRun(client, config).run(usage)
+    return [bill.result() for bill in report.bills], report.changed, report.totals
+
+
 def test_parallel_run_bills_each_company_once_then_changes_nothing():
     names = ["C%03d" % i for i in range(60)]
     cw = connectwise(names)
     # seven answers lost after the commit: the connection drops before the client reads them
     cw.app.faults.add([{"method": "POST", "path": "additions", "drop_after_commit": True, "count": 7}])
     client = cw.client()
-    config = br.build_config(params(parallel=16))
-    results, changed, _diffs = br.BillingRun(client, config).run(records(names))
+    config = build_config(params(parallel=16))
+    results, changed, totals = run(client, config, records(names))
     assert changed and [r["action"] for r in results] == ["created"] * 60
     assert all(len(rows) == 1 for rows in additions(cw).values()) and len(additions(cw)) == 60
     assert client.stats["POST"] == 60  # a lost answer is found on re-read, never posted twice
     assert sum(1 for r in results if any("was lost" in w for w in r["warnings"])) == 7
-    totals = br.totals(results)
     assert totals["total_price"] == "60.00" and totals["quantity"] == {"GiB": "600.00"}
 
     client.stats.clear()
-    results, changed, _diffs = br.BillingRun(client, config).run(records(names))
+    results, changed, totals = run(client, config, records(names))
     assert not changed and set(r["action"] for r in results) == {"unchanged"}
     assert client.stats["POST"] == client.stats["PATCH"] == 0
 
-    results, changed, _diffs = br.BillingRun(client, config).run(records(names, gib=11))
+    results, changed, _totals = run(client, config, records(names, gib=11))
     assert changed and set(r["action"] for r in results) == {"updated"}
     assert client.stats["PATCH"] == 60 and all(r["changed_fields"] == ["quantity"] for r in results)
 
 
 def test_case_insensitive_identifiers_and_skip():
     client = connectwise(["AcmeCorp", "Globex"]).client()
-    config = br.build_config(params(companies={"globex": {"skip": True}}))
-    results, _changed, _diffs = br.BillingRun(client, config).run(records(["acmecorp", "Globex"]))
+    config = build_config(params(companies={"globex": {"skip": True}}))
+    results, _changed, _totals = run(client, config, records(["acmecorp", "Globex"]))
     by_company = {r["company"]: r for r in results}
     assert by_company["acmecorp"]["action"] == "created" and by_company["acmecorp"]["company_name"] == "AcmeCorp Ltd"
     assert by_company["Globex"]["action"] == "skipped" and "skip" in by_company["Globex"]["reason"]

@@ -252,8 +252,9 @@ def absent(cw):
 
 
 @pytest.mark.parametrize("check_mode", [False, True])
-def test_a_company_absent_from_the_usage_has_its_open_addition_cancelled(absent, check_mode):
-    result, failed = run_module(billing, args(), check_mode=check_mode)
+def test_a_company_absent_from_a_complete_usage_has_its_open_addition_cancelled(absent, check_mode):
+    # Inline usage lists only some companies unless declared complete: only then does absence mean "no usage".
+    result, failed = run_module(billing, args(usage_complete=True), check_mode=check_mode)
     assert not failed, result
     by_company = {r["company"]: r for r in result["results"]}
     globex = by_company["Globex"]
@@ -268,9 +269,24 @@ def test_a_company_absent_from_the_usage_has_its_open_addition_cancelled(absent,
     assert [w for w in writes(absent) if w[1].startswith(ADDITIONS_G)] == [("PATCH", ADDITIONS_G + "/280")]
     assert absent.get(ADDITIONS_G, 280)["cancelledDate"] == "2026-09-30T00:00:00Z"
     absent.log.clear()
-    again, failed = run_module(billing, args())
+    again, failed = run_module(billing, args(usage_complete=True))
     assert not failed and not again["changed"] and absent.writes() == []
     assert "Globex" not in {r["company"] for r in again["results"]}
+
+
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_a_company_absent_from_a_partial_usage_is_left_as_it_is_and_listed(absent, check_mode):
+    result, failed = run_module(billing, args(), check_mode=check_mode)
+    assert not failed, result
+    by_company = {r["company"]: r for r in result["results"]}
+    globex = by_company["Globex"]
+    assert (globex["action"], globex["reason"], globex["agreement_id"]) == ("skipped", "not in this run's usage", 13)
+    assert globex["cancelled"] == [] and result["totals"]["not_in_usage"] == 1
+    assert result["usage_complete"] is False
+    # its agreement's additions are not even read, let alone written
+    assert touched(absent, AGREEMENTS + "/13") == []
+    assert "cancelledDate" not in absent.get(ADDITIONS_G, 280)
+    assert by_company["AcmeCorp"]["action"] == "created"
 
 
 @pytest.mark.parametrize("extra", [{"absent_companies": "keep"}, {"companies": {"globex": {"skip": True}}}],

@@ -1,0 +1,138 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, mbs.connectwise contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The run's checks, between every company's plan and the first write: data that cannot be right stops here.
+
+* **Renames**: a company absent from a complete source whose billing would stop, in a run where usage
+  of companies ConnectWise does not know appears, may be the same customer renamed (in MSP360 or in
+  ConnectWise): it fails, naming the unknown names closest first and how to map them.
+* **An empty month**: a complete source with no usage at all while plans would stop billing is a
+  month MSP360 has not filled yet: the run stops before any write.
+* **A mass change**: more than ``mass_change_share`` of the companies whose agreements bill the
+  product would stop or lower their billing (and at least :data:`MASS_CHANGE_MIN`): the run stops
+  before any write and lists what it would have done.
+
+``confirm_mass_change`` lets an operator who has checked the data through all three.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import difflib
+
+from ansible_collections.mbs.connectwise.plugins.module_utils.billing.numbers import bytes_to_quantity
+from ansible_collections.mbs.connectwise.plugins.module_utils.billing.text import plural, shown
+from ansible_collections.mbs.connectwise.plugins.module_utils.identity import fold
+
+# A single company's billing stopping is a customer leaving, never a mass change.
+MASS_CHANGE_MIN = 2
+# How many of the changes a refusal's message names (the module's ``refused`` result has them all).
+NAMED_IN_MESSAGE = 10
+CLOSEST_NAMED = 5
+CONFIRM = "confirm_mass_change: true"
+
+
+class RunRefused(ValueError):
+    """The run stopped before any write: ``rule`` (``empty month``, ``mass change``) and what it would have done."""
+
+    def __init__(self, rule, message, changes, detail=None):
+        self.rule = rule
+        self.changes = changes
+        self.detail = dict(detail or {})
+        super(RunRefused, self).__init__(message)
+
+    def result(self):
+        return dict(self.detail, rule=self.rule, changes=self.changes)
+
+
+def stopping(bills):
+    """The planned companies whose plan stops or lowers billing (not failed: a failed company writes nothing)."""
+    return [bill for bill in bills if bill.plan is not None and bill.plan.change is not None and bill.action != "failed"]
+
+
+def _changes(bills):
+    return [bill.plan.change.result(shown(bill.identifier), bill.agreement.get("id")) for bill in bills]
+
+
+def _named(bills):
+    return "; ".join("%s: %s" % (shown(bill.identifier), bill.plan.change.text) for bill in bills[:NAMED_IN_MESSAGE]) + (
+        "; and %d more (see refused.changes)" % (len(bills) - NAMED_IN_MESSAGE) if len(bills) > NAMED_IN_MESSAGE else "")
+
+
+# ---------------------------------------------------------------------------
+# renames
+
+
+def _similarity(bill, name):
+    targets = [fold(bill.identifier), fold((bill.company or {}).get("name"))]
+    return max(difflib.SequenceMatcher(None, fold(name), target).ratio() for target in targets if target)
+
+
+def check_renames(bills, unmapped, config):
+    """Fail each absent company whose billing would stop while unknown usage appears (it may be renamed)."""
+    if not unmapped or config.safety.confirm_mass_change:
+        return
+    for bill in stopping(bills):
+        if not bill.absent:
+            continue
+        ranked = sorted(unmapped, key=lambda other: (-_similarity(bill, other.identifier), fold(other.identifier)))
+        names = ["%r (%s %s)" % (shown(other.identifier), bytes_to_quantity(other.used_bytes, other.unit), other.unit)
+                 for other in ranked[:CLOSEST_NAMED]]
+        more = len(ranked) - CLOSEST_NAMED
+        example = ranked[0].identifier
+        bill.fail(
+            "%s holds an open addition but is not in the usage of %s, while usage of %s ConnectWise does not know "
+            "appears: %s%s. If %s is one of them renamed (in MSP360 or in ConnectWise), map it: company_map: "
+            "{%r: %r} (the roles: mbs_company: %r on the customer %s) and run again. Nothing was written for %s; "
+            "if it really left, run again with %s to stop its billing"
+            % (shown(bill.identifier), config.period.label, plural(len(ranked), "company", "companies"),
+               ", ".join(names), " and %d more" % more if more > 0 else "", shown(bill.identifier),
+               shown(example), shown(bill.identifier), shown(example), shown(bill.identifier),
+               shown(bill.identifier), CONFIRM))
+
+
+# ---------------------------------------------------------------------------
+# the month as a whole
+
+
+def has_usage(records):
+    """Whether any record carries usage: bytes, or a money total other than 0."""
+    return any(record.used_bytes or record.cost or record.price for record in records)
+
+
+def check_empty_month(bills, records, config):
+    """RunRefused when a complete source has no usage at all for the period while billing would stop."""
+    safety = config.safety
+    if not safety.complete_source or safety.confirm_mass_change or has_usage(records):
+        return
+    stops = stopping(bills)
+    if not stops:
+        return
+    source = "MSP360" if config.source == "mbs" else "the usage given (declared complete)"
+    raise RunRefused("empty month", (
+        "%s reports no usage at all for %s, while %s would stop the billing of %s: the month is probably not ready "
+        "in MSP360 yet, so nothing was written. Bill %s again once its usage is there (period: %s; a scheduled job "
+        "does it on its next run inside the auto-billing window, later months by hand: see the billing docs). If "
+        "no customer used anything in %s, run again with %s. It would have done: %s"
+        % (source, config.period.label, "the run", plural(len(stops), "company", "companies"), config.period.label,
+           config.period.label, config.period.label, CONFIRM, _named(stops))), _changes(stops))
+
+
+def check_mass_change(bills, config):
+    """RunRefused when more than the configured share of the billing companies would stop or be lowered."""
+    safety = config.safety
+    if safety.confirm_mass_change:
+        return
+    stops = stopping(bills)
+    billing = [bill for bill in bills if bill.plan is not None and bill.plan.billing_before]
+    if len(stops) < MASS_CHANGE_MIN or len(stops) <= safety.mass_change_share * len(billing):
+        return
+    share = (len(stops) * 100 // max(len(billing), 1))
+    raise RunRefused("mass change", (
+        "billing %s would stop or lower the billing of %d of the %d companies whose agreements bill the product "
+        "(%d%%, more than mass_change_share %s), so nothing was written. Check the usage: a month not complete in "
+        "MSP360 or a partial file stops customers who did not leave. If the usage is right, run again with %s. It "
+        "would have done: %s"
+        % (config.period.label, len(stops), len(billing), share, safety.mass_change_share, CONFIRM, _named(stops))),
+        _changes(stops), {"companies_billing": len(billing), "share_limit": str(safety.mass_change_share)})

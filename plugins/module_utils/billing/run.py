@@ -1,0 +1,395 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, mbs.connectwise contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""One billing run: usage -> one ConnectWise agreement addition per company and period.
+
+I/O goes through :class:`~client.ConnectWiseClient`; every amount and every rule is computed by the
+pure modules beside this one. The run is four steps, and no write happens before the last:
+
+1. Bulk reads: usage company names are mapped to ConnectWise identifiers and grouped
+   (:class:`~outcome.CompanyBill` each); the agreements of each configured name (paged), the
+   companies that have none (chunked ``in (...)``), the catalog items.
+2. Plans: per agreement, in a bounded thread pool, its additions are read once and the company's
+   plan decided (:func:`plan.plan_company`).
+3. Checks (:mod:`guard`): renames, an empty month, a mass change; a refusal stops the run here.
+4. Apply: per agreement, in the pool, the plan is written (or predicted in check mode), re-read
+   and settled (:class:`apply.Applier`).
+
+Decisions the rules leave open, taken here:
+
+* A usage company with no ConnectWise company, a company without an agreement of the configured
+  name, and a company whose agreements of that name do not cover the period are ``skipped`` (with
+  the reason), not ``failed``: the vendor's guide has the MSP create the agreement for each company
+  it wants billed. One warning lists the companies with usage skipped this way, with the money of
+  the usage ConnectWise has no company for.
+* A company absent from the usage: from a complete source (MSP360, or usage declared complete) it
+  is billed like a month without usage (its open addition stops); from a partial one it is left
+  exactly as it is and listed as ``not in this run's usage``.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import dataclasses
+from concurrent.futures import ThreadPoolExecutor
+
+from ansible_collections.mbs.connectwise.plugins.module_utils import conditions as cond
+from ansible_collections.mbs.connectwise.plugins.module_utils.billing import guard
+from ansible_collections.mbs.connectwise.plugins.module_utils.billing.agreements import choose_agreement
+from ansible_collections.mbs.connectwise.plugins.module_utils.billing.apply import AGREEMENTS, Applier, read_additions
+from ansible_collections.mbs.connectwise.plugins.module_utils.billing.config import build_config
+from ansible_collections.mbs.connectwise.plugins.module_utils.billing.effective_dates import NotBillingYet, agreement_term
+from ansible_collections.mbs.connectwise.plugins.module_utils.billing.lines import plan_line
+from ansible_collections.mbs.connectwise.plugins.module_utils.billing.outcome import (
+    NO_COMPANY,
+    NO_USAGE,
+    NOT_IN_USAGE,
+    CompanyBill,
+)
+from ansible_collections.mbs.connectwise.plugins.module_utils.billing.plan import check_size, check_started, plan_company
+from ansible_collections.mbs.connectwise.plugins.module_utils.billing.sources import load_mbs_usage, mbs_client, read_local_usage
+from ansible_collections.mbs.connectwise.plugins.module_utils.billing.text import listed, plural, shown
+from ansible_collections.mbs.connectwise.plugins.module_utils.billing.totals import run_totals
+from ansible_collections.mbs.connectwise.plugins.module_utils.billing.usage import CompanyUsage, aggregate
+from ansible_collections.mbs.connectwise.plugins.module_utils.identity import fold
+from ansible_collections.mbs.connectwise.plugins.module_utils.msp360 import NO_COMPANY as NO_MSP360_COMPANY
+from ansible_collections.mbs.connectwise.plugins.module_utils.msp360 import MBSError
+from ansible_collections.mbs.connectwise.plugins.module_utils.transport import ApiError
+
+COMPANY_FIELDS = ("id", "identifier", "name")
+AGREEMENT_FIELDS = ("id", "name", "company/id", "company/identifier", "company/name", "agreementStatus",
+                    "cancelledFlag", "dateCancelled", "startDate", "endDate", "noEndingDateFlag", "billStartDate",
+                    "nextInvoiceDate", "prorateFlag")
+CATALOG_FIELDS = ("id", "identifier", "inactiveFlag")
+# How many unbilled companies the warning names (the results list them all).
+UNBILLED_NAMED = 50
+
+
+class BillsNothing(ValueError):
+    """The configuration matches no agreement of any company with usage: a typo, not a quiet month."""
+
+
+@dataclasses.dataclass
+class RunReport:
+    """What a run did: every company (in result order), whether ConnectWise changed, the diffs, the totals."""
+
+    bills: list
+    changed: bool
+    diffs: list
+    totals: dict
+
+
+def _mapping_hint(bill):
+    """What makes an unmapped usage company billable (the roles set ``company_map`` from ``mbs_company``)."""
+    if bill.usage_names == [NO_MSP360_COMPANY]:
+        return "its MSP360 users have no company (the warnings name them): give them their company in MSP360"
+    return ("map the usage company to a ConnectWise identifier with company_map (the roles: the customer's "
+            "mbs_company)")
+
+
+class BillingRun:
+    """One billing run against one ConnectWise client."""
+
+    def __init__(self, client, config, check_mode=False, diff=False):
+        self.client = client
+        self.config = config
+        self.check_mode = check_mode
+        self.diff = diff
+        self.period = config.period
+        self.warnings = []
+
+    # ------------------------------------------------------------------ grouping
+    def _bill(self, identifier, names, records, absent=False):
+        return CompanyBill(identifier=identifier, usage_names=sorted(names), records=records,
+                           settings=self.config.settings_for(identifier), period=self.period, unit=self.config.unit,
+                           absent=absent)
+
+    def _group(self, records):
+        groups = {}
+        mapped = dict((fold(name), identifier) for name, identifier in self.config.company_map.items())
+        for record in records:
+            identifier = mapped.get(fold(record.company), record.company)
+            group = groups.setdefault(fold(identifier), {"identifier": identifier, "names": [], "records": []})
+            if record.company not in group["names"]:
+                group["names"].append(record.company)
+            group["records"].append(dataclasses.replace(record, company=group["identifier"]))
+        return [self._bill(g["identifier"], g["names"], g["records"]) for _key, g in sorted(groups.items())]
+
+    # ------------------------------------------------------------------ bulk reads
+    def _read_agreements(self):
+        """``{name key: {company key: [rows]}}``: one paged read of each agreement name the run may bill.
+
+        Reading by name (not by company) costs one request per 1,000 agreements, gives each row's
+        company (id, identifier, name) and finds the agreements of companies absent from the usage.
+        """
+        names = set(settings.agreement for settings in self.config.all_settings if not settings.skip)
+        found = {}
+        for name in sorted(names, key=fold):
+            rows = found.setdefault(fold(name), {})
+            for row in self.client.list(AGREEMENTS, conditions=cond.equals("name", name), fields=AGREEMENT_FIELDS,
+                                        order_by="id asc"):
+                rows.setdefault(fold((row.get("company") or {}).get("identifier")), []).append(row)
+        return found
+
+    def _choose_agreement(self, bill, rows):
+        choice = choose_agreement(rows, self.period, bill.settings.agreement, bill.identifier)
+        if choice.skipped:
+            bill.skip(choice.skipped)
+        elif choice.failed:
+            bill.fail(choice.failed)
+        else:
+            bill.found_agreement(choice.agreement, choice.agreement.get("company"))
+            bill.replaced = choice.replaced
+            for warning in choice.warnings:
+                bill.warn(warning)
+
+    def _attach_agreements(self, bills, agreements):
+        without = []
+        for bill in bills:
+            rows = agreements.get(fold(bill.settings.agreement), {}).get(fold(bill.identifier))
+            if rows:
+                self._choose_agreement(bill, rows)
+            else:
+                without.append(bill)
+        self._explain_missing_agreements(without)
+
+    def _explain_missing_agreements(self, bills):
+        """Tell a company ConnectWise lacks from one without the agreement (one chunked read)."""
+        known = self.client.find_by("company/companies", "identifier", [bill.identifier for bill in bills],
+                                    fields=COMPANY_FIELDS)
+        for bill in bills:
+            companies = known[fold(bill.identifier)]
+            if not companies:
+                bill.unmapped = True
+                bill.skip("%s with identifier %r (usage company %s); %s"
+                          % (NO_COMPANY, bill.identifier, bill.usage_company, _mapping_hint(bill)))
+                continue
+            bill.company = companies[0]
+            bill.no_named_agreement = True
+            bill.skip("no agreement named %r for company %s" % (bill.settings.agreement, bill.identifier))
+
+    def _absent(self, bills, agreements):
+        """Companies with a covering agreement of the name but no usage record.
+
+        A complete source stops their billing (they are billed like a month without usage); a
+        partial one leaves them as they are, listed as ``not in this run's usage``.
+        """
+        if self.config.absent_companies != "cancel":
+            return []
+        present = set(fold(bill.identifier) for bill in bills)
+        absent = []
+        for rows_by_company in agreements.values():
+            for key, rows in sorted(rows_by_company.items()):
+                if key is None or key in present:
+                    continue
+                identifier = (rows[0].get("company") or {}).get("identifier")
+                settings = self.config.settings_for(identifier)
+                if settings.skip or fold(settings.agreement) != fold(rows[0].get("name")):
+                    continue
+                if not any(agreement_term(row, self.period)[0] for row in rows):
+                    continue
+                present.add(key)
+                bill = self._bill(identifier, [], [], absent=True)
+                if self.config.safety.complete_source:
+                    self._choose_agreement(bill, rows)
+                else:
+                    self._leave_as_it_is(bill, rows)
+                absent.append(bill)
+        return absent
+
+    def _leave_as_it_is(self, bill, rows):
+        """A company a partial source does not list: named in the results, never read further nor written."""
+        choice = choose_agreement(rows, self.period, bill.settings.agreement, bill.identifier)
+        if choice.agreement is not None:
+            bill.found_agreement(choice.agreement, choice.agreement.get("company"))
+        else:
+            bill.company = dict(rows[0].get("company") or {})
+        bill.not_in_usage = True
+        bill.skip(NOT_IN_USAGE)
+
+    def _refuse_config_that_bills_nothing(self, bills):
+        """Fail before any write when no company with usage has an agreement of the configured name(s).
+
+        A misspelled agreement name otherwise skips every company and the run "succeeds" with nothing
+        billed; naming the agreements that do exist shows the typo.
+        """
+        with_usage = [bill for bill in bills if bill.company is not None and (self.config.send_zero or bill.used_bytes > 0)]
+        if not with_usage or not all(bill.no_named_agreement for bill in with_usage):
+            return
+        names = set()
+        for row in self.client.list_in(AGREEMENTS, "company/identifier", [bill.company["identifier"] for bill in with_usage],
+                                       fields=("id", "name")):
+            if isinstance(row.get("name"), str):
+                names.add(row["name"])
+        wanted = sorted(set(bill.settings.agreement for bill in with_usage))
+        raise BillsNothing(
+            "no company with usage in %s has an agreement named %s, so nothing would be billed; nothing was "
+            "written. Agreement names of these %s: %s. Set agreement (or companies[...].agreement) "
+            "to the agreement's name" % (
+                self.period.label, " or ".join(repr(n) for n in wanted),
+                plural(len(with_usage), "company", "companies"),
+                ", ".join(repr(n) for n in sorted(names)) if names else "none (run the setup role first)"))
+
+    def _read_products(self, bills):
+        found = self.client.find_by("procurement/catalog", "identifier", set(bill.settings.product for bill in bills),
+                                    fields=CATALOG_FIELDS)
+        for bill in bills:
+            products = found[fold(bill.settings.product)]
+            bill.product = products[0] if products else None
+            if bill.product is None:
+                bill.fail("product %r is not in the ConnectWise catalog (procurement/catalog)" % bill.settings.product)
+
+    # ------------------------------------------------------------------ lines and plans
+    def line_of(self, bill):
+        """The company's line for the period; ValueError (a missing rate) naming the company."""
+        usage = aggregate(bill.records).get(bill.identifier) or CompanyUsage(
+            company=bill.identifier, used_bytes=0, destinations=(), cost=None, price=None, records=0)
+        return plan_line(usage, bill.settings.mode, self.config.unit, bill.settings.pricing)
+
+    def _price(self, bill):
+        try:
+            bill.price(self.line_of(bill))
+            check_size(bill)
+        except ValueError as exc:
+            bill.fail(str(exc))
+
+    def _plan(self, bill):
+        """Read the agreement's additions once and decide (no write)."""
+        try:
+            check_started(bill, self.config)
+            additions = read_additions(self.client, bill.agreement, bill.product, self.period)
+            replaced = [(row, read_additions(self.client, row, bill.product, self.period)) for row in bill.replaced]
+            bill.adopt(plan_company(bill, additions, self.config, replaced))
+        except NotBillingYet as exc:
+            bill.skip(str(exc))
+        except (ApiError, ValueError) as exc:
+            bill.fail(str(exc))
+        return bill
+
+    def _apply(self, bill):
+        try:
+            Applier(self.client, self.config, bill, check_mode=self.check_mode, diff=self.diff).apply()
+        except (ApiError, ValueError) as exc:
+            bill.fail(str(exc))
+        return bill
+
+    def _in_pool(self, work, bills):
+        if bills:
+            with ThreadPoolExecutor(max_workers=min(self.config.parallel, len(bills))) as pool:
+                list(pool.map(work, bills))
+
+    # ------------------------------------------------------------------ entry point
+    def run(self, records):
+        """Bill ``records``: a :class:`RunReport`. ApiError from the bulk reads, guard.RunRefused from the checks."""
+        bills = self._group(records)
+        for bill in bills:
+            if bill.settings.skip:
+                bill.skip("skip is set for company %s in companies" % bill.identifier)
+        agreements = self._read_agreements()
+        self._attach_agreements([bill for bill in bills if bill.pending], agreements)
+        self._refuse_config_that_bills_nothing([bill for bill in bills if not bill.settings.skip])
+        absent = self._absent(bills, agreements)
+        pending = [bill for bill in bills + absent if bill.pending]
+        if pending:
+            self._read_products(pending)
+        for bill in [bill for bill in pending if bill.pending]:
+            self._price(bill)
+        planned = [bill for bill in pending if bill.pending]
+        self._in_pool(self._plan, planned)
+        unmapped = [bill for bill in bills if bill.unmapped and bill.used_bytes > 0]
+        guard.check_renames(planned, unmapped, self.config)
+        guard.check_empty_month(planned, records, self.config)
+        guard.check_mass_change(planned, self.config)
+        self._in_pool(self._apply, [bill for bill in planned if bill.pending])
+        # An absent company with nothing to stop is not part of the month.
+        bills += [bill for bill in absent if bill.action != "skipped" or bill.not_in_usage]
+        totals = run_totals(bills, self.config.unit, self.line_of)
+        self._collect_warnings(bills, totals["unmapped"])
+        return RunReport(bills=bills, changed=any(bill.changed for bill in bills),
+                         diffs=[d for bill in bills for d in bill.diffs], totals=totals)
+
+    def _collect_warnings(self, bills, unmapped):
+        not_billed = [bill for bill in bills if bill.action == "skipped" and bill.reason != NO_USAGE
+                      and not bill.settings.skip and bill.used_bytes > 0]
+        if not_billed:
+            money = ""
+            if unmapped["companies"]:
+                money = "; the usage ConnectWise has no company for is %s %s%s" % (
+                    unmapped["quantity"], self.config.unit,
+                    ", price %s" % unmapped["total_price"] if unmapped["total_price"] is not None else "")
+            self.warnings.append("%s with usage %s not billed (no ConnectWise company or agreement): %s%s"
+                                 % (plural(len(not_billed), "company", "companies"),
+                                    "was" if len(not_billed) == 1 else "were",
+                                    listed([bill.identifier for bill in not_billed], UNBILLED_NAMED), money))
+        for bill in bills:
+            for warning in bill.warnings:
+                self.warnings.append(shown("%s: %s" % (bill.identifier, warning)))
+
+
+# ---------------------------------------------------------------------------
+# the billing module's run
+
+
+@dataclasses.dataclass
+class Outcome:
+    """What the billing module returns: its result, warnings, and why it fails (if it does)."""
+
+    result: dict
+    warnings: list
+    error: object = None
+    failure: object = None
+
+
+def failure_message(results):
+    failed = [r for r in results if r["action"] == "failed"]
+    return "billing of %s failed for %s: %s" % (
+        failed[0]["period"], plural(len(failed), "company", "companies"),
+        "; ".join("%s: %s" % (r["company"], r["reason"]) for r in failed))
+
+
+def requests_made(cw_client=None, mbs=None):
+    out = {}
+    if cw_client is not None:
+        out["connectwise"] = dict(cw_client.stats)
+    if mbs is not None:
+        out["mbs"] = dict(mbs.stats)
+    return out
+
+
+def bill(connectwise, params, check_mode=False, diff=False):
+    """The billing module's run. ``connectwise()`` gives the ConnectWise client (built only when needed).
+
+    InputError before any request; an API failure of the whole run, or a refusal of the run's checks,
+    comes back as ``Outcome.error`` with the requests made, and failed companies as
+    ``Outcome.failure`` with every result.
+    """
+    config = build_config(params)
+    if config.period is None:
+        return Outcome(dict(changed=False, skipped_reason=config.skipped_reason, period=None, unit=config.unit,
+                            results=[], totals=run_totals([], config.unit, None), requests={}), [])
+    records = read_local_usage(config)
+    client, mbs, warnings = connectwise(), None, []
+    result = dict(period=config.period.label, unit=config.unit, current_period=config.current_period,
+                  usage_complete=config.safety.complete_source)
+    try:
+        if records is None:
+            mbs = mbs_client(config)
+            records, source_warnings = load_mbs_usage(config, mbs)
+            warnings.extend(shown(warning) for warning in source_warnings)
+        run = BillingRun(client, config, check_mode=check_mode, diff=diff)
+        report = run.run(records)
+    except guard.RunRefused as exc:
+        result.update(changed=False, refused=exc.result(), requests=requests_made(client, mbs))
+        return Outcome(result, warnings, error=ValueError(shown(exc)))
+    except (ApiError, MBSError, ValueError) as exc:
+        result["requests"] = requests_made(client, mbs)
+        return Outcome(result, warnings, error=exc)
+    warnings.extend(run.warnings)
+    results = [one.result() for one in report.bills]
+    result.update(changed=report.changed, results=results, totals=report.totals,
+                  requests=requests_made(client, mbs), longest_url=client.longest_url)
+    if diff:
+        result["diff"] = report.diffs
+    failure = failure_message(results) if any(r["action"] == "failed" for r in results) else None
+    return Outcome(result, warnings, failure=failure)
