@@ -10,15 +10,15 @@ from ``engine_sandbox.py``); its log says which reads were made.
 import pytest
 
 from ansible_collections.mbs.connectwise.plugins.module_utils.client import InputError
-from ansible_collections.mbs.connectwise.plugins.module_utils.connectwise_module import Many
-from ansible_collections.mbs.connectwise.plugins.module_utils.ensure import (
+from ansible_collections.mbs.connectwise.plugins.module_utils.ensure.declarations import (
     FULL_NAME,
-    Engine,
     Field,
     FromRef,
     Ref,
     Resource,
 )
+from ansible_collections.mbs.connectwise.plugins.module_utils.ensure.engine import Engine
+from ansible_collections.mbs.connectwise.plugins.module_utils.ensure.results import Many
 
 from ..sandbox_client import SandboxConnectWise
 from .engine_sandbox import ENGINE_TABLES
