@@ -14,7 +14,6 @@ from ansible_collections.mbs.connectwise.plugins.module_utils.ensure.declaration
     FULL_NAME,
     Field,
     FromRef,
-    Parent,
     Ref,
     Resource,
 )
@@ -23,6 +22,7 @@ from ansible_collections.mbs.connectwise.plugins.module_utils.ensure.results imp
 
 from ..sandbox_client import SandboxConnectWise
 from .engine_sandbox import ENGINE_TABLES
+from .test_ensure import CHILD, CHILDREN, PARENTS
 
 COMPANIES = "company/companies"
 CONTACTS = "company/contacts"
@@ -288,15 +288,6 @@ def test_many_refuses_bad_entries_naming_where(entries, message):
 
 # ---- one path: one object is many of one ----------------------------------------------------------------
 
-PARENTS = "company/integrations"
-CHILDREN = "company/integrations/{parent}/crossReferences"
-CHILD = Resource(
-    name="child",
-    path=CHILDREN,
-    key=("level",),
-    parent=Parent("integration", Ref(PARENTS, label="integration")),
-    fields={"level": Field("vendorLevel"), "inactive": Field("inactiveFlag", kind="bool")},
-)
 SCENARIOS = {
     "create": ([], dict(items("Acme")[0]), "present"),
     "none": ([("ticket", {})], dict(items("Acme")[0]), "present"),
