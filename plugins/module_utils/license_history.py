@@ -51,7 +51,8 @@ from decimal import Decimal
 
 from ansible_collections.mbs.connectwise.plugins.module_utils import license_counts as lc
 from ansible_collections.mbs.connectwise.plugins.module_utils.licenses import LicenseProducts
-from ansible_collections.mbs.connectwise.plugins.module_utils.billing_compute import parse_period, to_decimal
+from ansible_collections.mbs.connectwise.plugins.module_utils.billing.numbers import to_decimal
+from ansible_collections.mbs.connectwise.plugins.module_utils.billing.periods import parse_period
 from ansible_collections.mbs.connectwise.plugins.module_utils.identity import fold
 
 COLUMNS = ("Type", "Company", "User", "Endpoint", "Status", "Activated", "Deactivated", "Days Active")

@@ -47,7 +47,7 @@ from dataclasses import dataclass, field
 
 from ansible_collections.mbs.connectwise.plugins.module_utils import license_counts as lc
 from ansible_collections.mbs.connectwise.plugins.module_utils import product_options as po
-from ansible_collections.mbs.connectwise.plugins.module_utils.billing_compute import parse_period
+from ansible_collections.mbs.connectwise.plugins.module_utils.billing.periods import parse_period
 from ansible_collections.mbs.connectwise.plugins.module_utils.identity import fold
 from ansible_collections.mbs.connectwise.plugins.module_utils.license_counts import LicenseDataError
 

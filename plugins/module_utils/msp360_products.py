@@ -29,7 +29,7 @@ __metaclass__ = type
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from ansible_collections.mbs.connectwise.plugins.module_utils.billing_compute import parse_period
+from ansible_collections.mbs.connectwise.plugins.module_utils.billing.periods import parse_period
 from ansible_collections.mbs.connectwise.plugins.module_utils.identity import fold
 from ansible_collections.mbs.connectwise.plugins.module_utils.license_counts import LicenseDataError
 from ansible_collections.mbs.connectwise.plugins.module_utils.licenses import read_licenses, read_users

@@ -20,7 +20,7 @@ __metaclass__ = type
 
 import difflib
 
-from ansible_collections.mbs.connectwise.plugins.module_utils.billing_compute import UNIT_STEP, to_decimal
+from ansible_collections.mbs.connectwise.plugins.module_utils.billing.numbers import UNIT_STEP, to_decimal
 from ansible_collections.mbs.connectwise.plugins.module_utils.identity import fold
 
 # ConnectWise's catalog item identifier (CatalogItem.identifier, connectwise-api.md).

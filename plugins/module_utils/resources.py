@@ -18,33 +18,61 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.errors import UnsupportedError
 
 from ansible_collections.mbs.connectwise.plugins.module_utils.client import InputError
-from ansible_collections.mbs.connectwise.plugins.module_utils.connectwise_module import (
-    Many,
-    ensure_many,
-    ensure_one,
-)
 from ansible_collections.mbs.connectwise.plugins.module_utils.dates import first_of_previous_month, utc_today
-from ansible_collections.mbs.connectwise.plugins.module_utils.ensure import (
-    AGREEMENTS_PATH,
+from ansible_collections.mbs.connectwise.plugins.module_utils.ensure.declarations import (
     CLEAR,
-    CROSS_REFERENCES_OF,
-    CROSS_REFERENCES_PATH,
-    DELETED_FIRST_SPEC,
     FULL_NAME,
-    INTEGRATIONS_PATH,
-    Engine,
     Field,
     FromRef,
     Parent,
     Ref,
     Referrer,
     Resource,
-    deleted_first_predicate,
-    option_date,
 )
+from ansible_collections.mbs.connectwise.plugins.module_utils.ensure.engine import Engine
+from ansible_collections.mbs.connectwise.plugins.module_utils.ensure.options import option_date
+from ansible_collections.mbs.connectwise.plugins.module_utils.ensure.results import Many, ensure_many, ensure_one
 from ansible_collections.mbs.connectwise.plugins.module_utils.identity import fold
 
 STATE = dict(type="str", choices=["present", "absent"], default="present")
+
+# ---- where the objects live, and who refers to whom ----------------------------------------------------
+
+AGREEMENTS_PATH = "finance/agreements"
+INTEGRATIONS_PATH = "company/managedDevicesIntegrations"
+CROSS_REFERENCES_PATH = INTEGRATIONS_PATH + "/{parent}/crossReferences"
+CROSS_REFERENCES_OF = INTEGRATIONS_PATH + "/{id}/crossReferences"
+
+# The ``deleted_first`` option of the modules whose objects others refer to (a teardown's plan).
+DELETED_FIRST_SPEC = dict(
+    type="dict",
+    options=dict(
+        agreements_named=dict(type="list", elements="str", default=[]),
+        cross_references=dict(type="list", elements="dict", default=[], options=dict(
+            integration=dict(type="str", required=True),
+            type=dict(type="str", required=True),
+            level=dict(type="str", required=True),
+        )),
+    ),
+)
+
+
+def deleted_first_predicate(option):
+    """``f(referrer, row, parent)`` for :class:`Engine`: the referring rows a caller deletes first."""
+    if not option:
+        return None
+    names = {fold(n) for n in option.get("agreements_named") or []}
+    crosses = {(fold(c["integration"]), fold(c["type"]), fold(c["level"]))
+               for c in option.get("cross_references") or []}
+
+    def deleted_first(referrer, row, _parent):
+        if referrer.path == AGREEMENTS_PATH:
+            return fold(row.get("name")) in names
+        if referrer.path in (CROSS_REFERENCES_PATH, CROSS_REFERENCES_OF):
+            integration = (row.get("managedDevicesIntegration") or {}).get("name")
+            return (fold(integration), fold(row.get("vendorType")), fold(row.get("vendorLevel"))) in crosses
+        return False
+    return deleted_first
 
 
 class Declared:
@@ -373,7 +401,7 @@ def _ensure_agreements(client, params, check_mode, diff):
                           diff_label="agreement {name} of company {company}", diff=diff)
     # Read with the agreements (one bulk read): a caller tells an unknown customer from other failures.
     ensured.result["missing_companies"] = [entry["company"] for entry in ensured.result["results"]
-                                           if not engine.lookup(COMPANY, entry["company"])]
+                                           if not engine.references.lookup(COMPANY, entry["company"])]
     return ensured
 
 

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP
 
 from ansible_collections.mbs.connectwise.plugins.module_utils import product_options as po
-from ansible_collections.mbs.connectwise.plugins.module_utils.billing_compute import to_decimal
+from ansible_collections.mbs.connectwise.plugins.module_utils.billing.numbers import to_decimal
 from ansible_collections.mbs.connectwise.plugins.module_utils.identity import fold
 
 STORAGE_PRODUCT_KEYS = ("account", "destination", "product", "cost_per_gb", "price_per_gb")

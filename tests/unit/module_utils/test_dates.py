@@ -9,7 +9,7 @@ from ansible_collections.mbs.connectwise.plugins.module_utils.dates import (
     first_of_previous_month,
     parse_cw_date,
 )
-from ansible_collections.mbs.connectwise.plugins.module_utils.ensure import api_date, option_date
+from ansible_collections.mbs.connectwise.plugins.module_utils.ensure.options import api_date, option_date
 from ansible_collections.mbs.connectwise.plugins.module_utils.client import InputError
 
 

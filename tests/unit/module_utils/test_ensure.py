@@ -1,4 +1,4 @@
-"""Unit tests of the declarative ensure engine (``module_utils/ensure.py``), driven directly.
+"""Unit tests of the declarative ensure engine (``module_utils/ensure/``), driven directly.
 
 The engine talks to the sandbox in-process (``sandbox_client.SandboxConnectWise``, with the
 engine's own test tables from ``engine_sandbox.py``); its log records every request (method,
@@ -8,17 +8,17 @@ bodies and PATCH operation lists the engine sends.
 
 import pytest
 
-from ansible_collections.mbs.connectwise.plugins.module_utils import ensure as ensure_mod
+from ansible_collections.mbs.connectwise.plugins.module_utils.ensure import engine as ensure_mod
 from ansible_collections.mbs.connectwise.plugins.module_utils import client as client_mod
 from ansible_collections.mbs.connectwise.plugins.module_utils.client import IN_CHUNK, InputError
-from ansible_collections.mbs.connectwise.plugins.module_utils.ensure import (
-    Engine,
+from ansible_collections.mbs.connectwise.plugins.module_utils.ensure.declarations import (
     Field,
-    Outcome,
     Parent,
     Ref,
     Resource,
 )
+from ansible_collections.mbs.connectwise.plugins.module_utils.ensure.engine import Engine
+from ansible_collections.mbs.connectwise.plugins.module_utils.ensure.outcome import Outcome
 from ansible_collections.mbs.connectwise.plugins.module_utils.transport import OutcomeUnknown
 
 from ..sandbox_client import SandboxConnectWise

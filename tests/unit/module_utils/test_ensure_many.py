@@ -10,18 +10,19 @@ from ``engine_sandbox.py``); its log says which reads were made.
 import pytest
 
 from ansible_collections.mbs.connectwise.plugins.module_utils.client import InputError
-from ansible_collections.mbs.connectwise.plugins.module_utils.connectwise_module import Many
-from ansible_collections.mbs.connectwise.plugins.module_utils.ensure import (
+from ansible_collections.mbs.connectwise.plugins.module_utils.ensure.declarations import (
     FULL_NAME,
-    Engine,
     Field,
     FromRef,
     Ref,
     Resource,
 )
+from ansible_collections.mbs.connectwise.plugins.module_utils.ensure.engine import Engine
+from ansible_collections.mbs.connectwise.plugins.module_utils.ensure.results import Many
 
 from ..sandbox_client import SandboxConnectWise
 from .engine_sandbox import ENGINE_TABLES
+from .test_ensure import CHILD, CHILDREN, PARENTS
 
 COMPANIES = "company/companies"
 CONTACTS = "company/contacts"
@@ -283,3 +284,107 @@ def test_many_refuses_bad_entries_naming_where(entries, message):
     with pytest.raises(InputError) as raised:
         HOSTS.entries({"host": None, "hosts": entries})
     assert str(raised.value) == message
+
+
+# ---- one path: one object is many of one ----------------------------------------------------------------
+
+SCENARIOS = {
+    "create": ([], dict(items("Acme")[0]), "present"),
+    "none": ([("ticket", {})], dict(items("Acme")[0]), "present"),
+    "update": ([("ticket", {})], dict(items("Acme")[0], ticket_type="Other"), "present"),
+    "delete": ([("ticket", {})], {"company": "Acme", "summary": "Backup"}, "absent"),
+    "unknown company": ([], dict(items("Ghost")[0]), "present"),
+}
+
+
+def seed_scenario(cw, rows):
+    cw.add(TYPES, id=4, name="Other")
+    acme = company(cw, "Acme")
+    for _kind, extra in rows:
+        cw.add(TICKETS, company={"id": acme["id"]}, summary="Backup", type={"id": 3},
+               contact={"id": acme["defaultContact"]["id"]}, **extra)
+
+
+@pytest.mark.parametrize("check_mode", [False, True])
+@pytest.mark.parametrize("scenario", sorted(SCENARIOS))
+def test_ensure_of_one_object_is_ensure_many_of_one(scenario, check_mode):
+    """The same requests, the same outcome; the one difference is that ``ensure`` raises a failure."""
+    rows, params, state = SCENARIOS[scenario]
+    runs = []
+    for call in ("one", "many"):
+        cw = SandboxConnectWise(resources=ENGINE_TABLES)
+        cw.add(TYPES, id=3, name="Backup")
+        seed_scenario(cw, rows)
+        engine = Engine(cw.client(), TICKET, check_mode=check_mode)
+        if call == "many":
+            [outcome] = engine.ensure_many([dict(params)], state)
+        else:
+            try:
+                outcome = engine.ensure(dict(params), state)
+            except InputError as exc:
+                outcome = exc
+        runs.append((cw.log, cw.sent, outcome))
+    (one_log, one_sent, one), (many_log, many_sent, many) = runs
+    assert one_log == many_log and one_sent == many_sent
+    if isinstance(one, InputError):
+        assert scenario == "unknown company" and many.failed and many.error == str(one)
+    else:
+        assert scenario != "unknown company"
+        assert (one.operation, one.object, one.before, one.after, one.warnings, one.key, one.error) == \
+            (many.operation, many.object, many.before, many.after, many.warnings, many.key, many.error)
+
+
+def test_nested_items_are_read_per_collection_in_bulk(client, cw):
+    first, second = cw.add(PARENTS, name="Backup"), cw.add(PARENTS, name="Archive")
+    first_path, second_path = (CHILDREN.format(parent=row["id"]) for row in (first, second))
+    cw.add(first_path, vendorLevel="L1", inactiveFlag=False)
+    wanted = [{"integration": "Backup", "level": "L1", "inactive": True}, {"integration": "Backup", "level": "L2"},
+              {"integration": "archive", "level": "L1"}, {"integration": "Archive", "level": "L2"}]
+    outcomes = Engine(client, CHILD).ensure_many(wanted, bulk_key="level")
+    assert [(o.operation, o.error) for o in outcomes] == [("update", None), ("create", None), ("create", None),
+                                                          ("create", None)]
+    # one read of each parent by name, then per collection: the bulk find, and the re-read of what it created
+    assert [q["conditions"] for q in reads(cw, PARENTS)] == ['name = "Backup"', 'name = "archive"', 'name = "Archive"']
+    assert [q["conditions"] for q in reads(cw, first_path)] == ['vendorLevel in ("L1","L2")', 'vendorLevel in ("L2")']
+    assert [q["conditions"] for q in reads(cw, second_path)] == ['vendorLevel in ("L1","L2")'] * 2
+    assert [(m, p) for m, p, _b in cw.sent] == [("PATCH", first_path + "/%d" % outcomes[0].object["id"]),
+                                                ("POST", first_path), ("POST", second_path), ("POST", second_path)]
+    assert sorted(r["vendorLevel"] for r in cw.rows(second_path)) == ["L1", "L2"]
+
+
+def test_absent_waits_for_a_crowded_key_before_deciding_the_delete(client, cw):
+    """Another run's duplicate is removed within the settle window: the delete is decided on what stays."""
+    acme = company(cw, "Acme")
+    kept = cw.add(TICKETS, company={"id": acme["id"]}, summary="Backup", type={"id": 3})
+    duplicate = cw.add(TICKETS, company={"id": acme["id"]}, summary="Backup", type={"id": 3})
+    slept = []
+
+    def other_run_cleans_up(seconds):
+        slept.append(seconds)
+        cw.store.delete(cw.app.route(TICKETS)[0], duplicate["id"])
+    client.transport.retry.sleep = other_run_cleans_up
+    [outcome] = Engine(client, TICKET).ensure_many([{"company": "Acme", "summary": "Backup"}], "absent",
+                                                   bulk_key="company")
+    assert (outcome.operation, outcome.error, outcome.before["id"]) == ("delete", None, kept["id"])
+    assert len(slept) == 1 and cw.writes() == [("DELETE", "%s/%d" % (TICKETS, kept["id"]), {})]
+
+
+def test_a_crowded_key_given_twice_is_one_object(client, cw):
+    acme = company(cw, "Acme")
+    kept = cw.add(TICKETS, company={"id": acme["id"]}, summary="Backup", type={"id": 3})
+    duplicate = cw.add(TICKETS, company={"id": acme["id"]}, summary="Backup", type={"id": 3})
+    client.transport.retry.sleep = lambda seconds: cw.store.delete(cw.app.route(TICKETS)[0], duplicate["id"])
+    outcomes = Engine(client, TICKET).ensure_many(items("Acme", "Acme"), bulk_key="company")
+    assert [(o.operation, o.error, o.object["id"]) for o in outcomes] == [("none", None, kept["id"])] * 2
+    assert cw.writes() == []
+
+
+def test_a_failed_reread_after_a_create_is_a_warning_for_one_object_as_for_many(client, cw):
+    acme = company(cw, "Acme")
+    # the find answers, the re-read after the create fails (every retry of it)
+    cw.app.faults.add([{"method": "GET", "path": "service/tickets", "after": 1, "status": 500}])
+    outcome = Engine(client, TICKET).ensure(items("Acme")[0])
+    assert outcome.operation == "create" and not outcome.failed
+    assert [row["company"]["id"] for row in cw.rows(TICKETS)] == [acme["id"]]
+    assert len(outcome.warnings) == 1
+    assert "created, but re-reading it to rule out a duplicate from an overlapping run failed" in outcome.warnings[0]
