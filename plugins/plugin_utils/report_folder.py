@@ -60,6 +60,10 @@ def _existing(path, setting):
         link = os.lstat(path)
     except FileNotFoundError:
         return False
+    except OSError as exc:
+        # A file where a parent folder should be (ENOTDIR), a path too long, a loop of links...
+        raise ReportFolderError("%s %s cannot be used: %s. Point %s at a folder (it is created when missing)."
+                                % (setting, _shown(path), exc.strerror or exc, setting))
     if stat.S_ISLNK(link.st_mode):
         target = os.path.realpath(path)
         try:

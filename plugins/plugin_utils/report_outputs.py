@@ -23,8 +23,9 @@ from ansible_collections.mbs.connectwise.plugins.plugin_utils import month_state
 CSV_COLUMNS = ("row", "company", "status", "action", "since", "used_bytes", "used_quantity", "quantity", "unit",
                "unit_cost", "unit_price", "total_cost", "total_price", "currency", "effective_date", "addition_id",
                "reason", "warnings", "company_name", "usage_company", "cancelled", "marker", "invoiced_moved")
-# OWASP's CSV injection list: a cell starting with one of these is a formula to a spreadsheet.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# OWASP's CSV injection list: a cell starting with one of these is a formula to a spreadsheet. A tab
+# or carriage return is escaped before (printable) and still marked, as the text it came from.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\\t", "\\r")
 # The failure message names this many failed companies; the summary above it has a line for each.
 NAMED_FAILURES = 5
 # A module error is shown whole unless it is longer than this (it then ends with an ellipsis).
