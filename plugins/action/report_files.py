@@ -9,7 +9,6 @@ __metaclass__ = type
 
 import os
 
-from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.mbs.connectwise.plugins.plugin_utils import report_folder
@@ -41,7 +40,8 @@ class ActionModule(ActionBase):
                 if not (check_mode and created) else dict((name, None) for name in args["read"])
             written = self._write(folder, args, setting, check_mode)
         except ReportFolderError as exc:
-            raise AnsibleActionFail(str(exc))
+            result.update(failed=True, changed=False, msg=str(exc))
+            return result
         result.update(path=folder, created=created, written=written,
                       contents=dict((name, text) for name, text in contents.items() if text is not None),
                       changed=created or bool(written))

@@ -7,7 +7,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.mbs.connectwise.plugins.plugin_utils import report_mail
@@ -44,7 +43,11 @@ class ActionModule(ActionBase):
             mail = report_mail.message(found)
             refused = [] if self._task.check_mode else report_mail.send(found, mail)
         except MailError as exc:
-            raise AnsibleActionFail("the billing report was not mailed: %s" % exc)
+            # A failed result, not an exception: the billing role words this failure itself (failed_when).
+            # error stays when the task's failed_when clears failed.
+            message = "the billing report was not mailed: %s" % exc
+            result.update(failed=True, changed=False, msg=message, error=message)
+            return result
         result.update(changed=True, to=[a for a in found["to"] if a not in refused], refused=refused,
                       subject=found["subject"], server="%s:%s" % (found["host"], found["port"]),
                       message_id=mail["Message-ID"])

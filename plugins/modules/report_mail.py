@@ -133,4 +133,8 @@ message_id:
   description: The mail's C(Message-ID).
   returned: success
   type: str
+error:
+  description: Why the report was not mailed (the same as C(msg)); kept when the task's C(failed_when) clears C(failed).
+  returned: failure
+  type: str
 """

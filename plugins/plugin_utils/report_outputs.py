@@ -98,9 +98,10 @@ def _module_error(run):
 
 
 def _mail_problem(mail):
-    if not isinstance(mail, dict) or not mail.get("failed"):
+    """Why the mail failed ('' when it did not): its ``error``, which stays when the role's failed_when clears ``failed``."""
+    if not isinstance(mail, dict) or not (mail.get("error") or mail.get("failed")):
         return ""
-    return printable(to_text(mail.get("msg") or "unknown error"))
+    return printable(to_text(mail.get("error") or mail.get("msg") or "unknown error"))
 
 
 def billing_failure(run, report=None, report_path="", mail=None):
@@ -154,7 +155,7 @@ def billing_run_log(run, report=None, now="", auto=False, check=False, failure="
     elif not isinstance(run.get("results"), list):
         fields.append(("stopped", "before-billing"))
     if isinstance(mail, dict) and not mail.get("skipped"):
-        fields.append(("mail", "failed" if mail.get("failed") else ("would-send" if check else "sent")))
+        fields.append(("mail", "failed" if _mail_problem(mail) else ("would-send" if check else "sent")))
     fields.append(("rc", 2 if failure else 0))
     return " ".join("%s=%s" % (_value(key), _value(value)) for key, value in fields)
 

@@ -183,7 +183,7 @@ def test_before_billing_and_a_crash_and_nothing_to_fail():
     report = reports.billing_report(module_result([result("A", "created", GIB, "0.06", "0.02")]))
     assert reports.report_outputs.billing_failure(module_result([]), report, "x") == ""
     assert reports.report_outputs.billing_failure({"results": [], "skipped_reason": "outside"}) == ""
-    mailed = reports.report_outputs.billing_failure(module_result([]), report, "x", {"failed": True, "msg": "refused"})
+    mailed = reports.report_outputs.billing_failure(module_result([]), report, "x", {"failed": False, "error": "refused"})
     assert mailed.startswith("Billing 2026-10 is done (1 billed), but the report could not be mailed: refused.")
 
 
