@@ -120,11 +120,11 @@ def billing_failure(run, report=None, report_path="", mail=None):
     if report:
         failed, named = _failed_names(report)
         if failed:
+            total = len(report["rows"])
             parts.append("Billing %s failed for %d of %d companies: %s (the summary above has a line for each, the "
                          "report the whole reason). The other %d are done; a re-run completes the failed ones and "
-                         "changes nothing else. Report: %s" % (period, len(failed), len(report["rows"]), named,
-                                                                 len(report["rows"]) - len(failed),
-                                                                 printable(to_text(report_path))))
+                         "changes nothing else. Report: %s"
+                         % (period, len(failed), total, named, total - len(failed), printable(to_text(report_path))))
     problem = _mail_problem(mail)
     if problem:
         if not parts:
@@ -172,6 +172,6 @@ def billing_mail(report, files=None, failure=""):
     names = [to_text(name).rsplit("/", 1)[-1] for name in files or []]
     if names:
         body += ["", "Attached: %s" % ", ".join(printable(name) for name in names)]
-    body += ["", "Sent by the mbs.connectwise billing role%s." % (" (check mode: nothing was written to ConnectWise)"
-                                                                    if report["preview"] else "")]
+    preview = " (check mode: nothing was written to ConnectWise)" if report["preview"] else ""
+    body += ["", "Sent by the mbs.connectwise billing role%s." % preview]
     return {"subject": subject, "body": "\n".join(body) + "\n"}

@@ -239,9 +239,9 @@ def test_a_partial_failure_prints_one_short_line_per_company_and_one_message(ans
     message = run.task(FAIL_TASK)["result"]["msg"]
     assert message.startswith("Billing 2026-10 failed for %d of " % len(failing))
     assert "\n" not in message and len(message) < 450
-    assert "fatal: [localhost]: FAILED!" not in "\n".join(sections(run.stdout)[ROLE + "Send billing to ConnectWise "
-                                                                                  "(one call for every company)"])
-    whole = len(json.dumps(run.task(ROLE + "Send billing to ConnectWise (one call for every company)")["result"]))
+    billing_task = ROLE + "Send billing to ConnectWise (one call for every company)"
+    assert "fatal: [localhost]: FAILED!" not in "\n".join(sections(run.stdout)[billing_task])
+    whole = len(json.dumps(run.task(billing_task)["result"]))
     print("\n%d companies, %d failed: failure output %d bytes (summary's failed lines %d bytes, final failure %d bytes); "
           "the module's whole result, which Ansible printed as the failure before, is %d bytes"
           % (companies, len(failing), len("\n".join(summary)) + len(final), len("\n".join(summary)), len(final), whole))
@@ -313,4 +313,3 @@ def test_a_report_that_cannot_be_mailed_fails_the_run_after_billing(set_up, sand
     assert "billing_mail.send: always" in message
     assert len(sandbox.store.rows("additions")) == len(BILLABLE)
     assert run_log(reports)[-1]["mail"] == "failed" and run_log(reports)[-1]["rc"] == "2"
-
