@@ -1,7 +1,13 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, mbs.connectwise contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The roles' summaries and the billing report, built in Python so the templates only format.
+"""The billing report, built in Python so the template only formats; the setup summary's filter.
+
+Each row is a company's state in ConnectWise for the month (``plugin_utils.month_state``: billed,
+cancelled, skipped, failed...) beside what this run did to it (its ``action``), so the report of a
+month reads the same after a re-run that changed nothing. Names and messages are data typed by
+other people: every text taken from a result is printed with its control characters escaped
+(``module_utils.printable``), so one company is one line in the summary, the page and the CSV.
 
 Money and quantities are ``Decimal`` from the module's exact strings until the report is handed
 back to Ansible, which cannot hold a Decimal: then each becomes its exact text once (and its
@@ -14,9 +20,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import csv
 import datetime
-import io
 import re
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -24,19 +28,24 @@ from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.text.converters import to_text
 
 from ansible_collections.mbs.connectwise.plugins.module_utils import billing_compute as bc
+from ansible_collections.mbs.connectwise.plugins.module_utils.printable import printable, shortened
 from ansible_collections.mbs.connectwise.plugins.module_utils.usage_sources import UsageError, normalise_inline
+from ansible_collections.mbs.connectwise.plugins.plugin_utils import month_state as ms
+from ansible_collections.mbs.connectwise.plugins.plugin_utils import report_outputs
+from ansible_collections.mbs.connectwise.plugins.plugin_utils.report_outputs import billing_csv
+from ansible_collections.mbs.connectwise.plugins.plugin_utils.setup_summary import setup_summary
 
 BILLED = bc.BILLED_ACTIONS
+# The billing module's actions today; a result with another action is shown as "unknown", never refused.
 ACTIONS = ("created", "updated", "unchanged", "skipped", "cancelled", "failed")
 COUNTED = ("created", "updated", "unchanged", "skipped", "failed")
+# A line of the summary says why a company needs a look in at most this many characters (the
+# report has the whole reason), so a failure of hundreds of companies prints one short line each.
+DETAIL_LIMIT = 240
 ZERO = Decimal("0")
 CHART_TOP = 25
 MONEY_AND_QUANTITIES = (("quantity", 2), ("used_quantity", 2), ("unit_cost", 4), ("unit_price", 4),
                         ("total_cost", 2), ("total_price", 2))
-CSV_COLUMNS = ("company", "action", "used_bytes", "used_quantity", "quantity", "unit", "unit_cost", "unit_price",
-               "total_cost", "total_price", "currency", "effective_date", "addition_id", "reason", "warnings",
-               "company_name", "usage_company", "cancelled", "marker", "invoiced_moved")
-
 # The reconciliation's groups in the order the report lists them: what was billed, each reason a
 # ConnectWise company was not billed, the companies whose earlier addition was cancelled, the failed
 # ones, and last the usage ConnectWise has no company for.
@@ -48,10 +57,17 @@ NOT_COVERED_GROUP = "agreement does not cover the month"
 NO_AGREEMENT_GROUP = "no agreement"
 OTHER_SKIP_GROUP = "skipped: other reason"
 CANCELLED_GROUP = "cancelled (no usage this month)"
+CORRECTED_GROUP = "corrected"
+NOT_IN_USAGE_GROUP = ms.NOT_IN_USAGE
 FAILED_GROUP = "failed"
+UNKNOWN_GROUP = "unknown result"
 UNMAPPED_GROUP = "unmapped (no ConnectWise company)"
 GROUP_ORDER = (BILLED_GROUP, NO_USAGE_GROUP, BILL_FALSE_GROUP, NOT_BILLING_YET_GROUP, NOT_COVERED_GROUP,
-               NO_AGREEMENT_GROUP, OTHER_SKIP_GROUP, CANCELLED_GROUP, FAILED_GROUP, UNMAPPED_GROUP)
+               NO_AGREEMENT_GROUP, OTHER_SKIP_GROUP, CANCELLED_GROUP, CORRECTED_GROUP, NOT_IN_USAGE_GROUP,
+               FAILED_GROUP, UNKNOWN_GROUP, UNMAPPED_GROUP)
+# The reconciliation group of each state but skipped (whose group is its reason).
+STATE_GROUPS = {ms.BILLED: BILLED_GROUP, ms.CANCELLED: CANCELLED_GROUP, ms.CORRECTED: CORRECTED_GROUP,
+                ms.NOT_IN_USAGE: NOT_IN_USAGE_GROUP, ms.FAILED: FAILED_GROUP, ms.UNKNOWN: UNKNOWN_GROUP}
 # The billing module's skip reasons (billing_run.py) name the company and the agreement, so each is
 # known by its fixed start; the more specific "no agreement ... covers" comes before "no agreement".
 SKIP_REASONS = (
@@ -110,59 +126,11 @@ def _bytes_text(value):
     return "" if value is None else "{:,}".format(value)
 
 
-# ---------------------------------------------------------------- setup summary
-OPERATION_WORDS = {"create": "created", "update": "updated", "delete": "deleted", "none": "unchanged"}
-SETUP_ORDER = ("management solution", "agreement type", "product", "agreements", "managed devices integration",
-               "cross-reference")
-
-
-def setup_summary(objects, agreements, state, check_mode, solution_name):
-    """The setup run's outcome: counts, one line per object, the failed companies.
-
-    ``objects`` is ``[[label, key, registered result]]``; ``agreements`` the agreement task's result.
-    """
-    totals = dict((word, 0) for word in OPERATION_WORDS.values())
-    lines = {}
-    for label, key, result in objects:
-        result = result or {}
-        if result.get("operation") not in OPERATION_WORDS:
-            continue
-        word = OPERATION_WORDS[result["operation"]]
-        totals[word] += 1
-        shown = "already absent" if state == "absent" and word == "unchanged" else word
-        lines[label] = ["%s %s: %s" % (label, key, shown)]
-    agreements = agreements or {}
-    counts = agreements.get("counts") or {}
-    for operation, word in OPERATION_WORDS.items():
-        totals[word] += int(counts.get(operation, 0) or 0)
-    failed = dict(agreements.get("failed_companies") or {})
-    companies = len(agreements.get("results") or [])
-    if "results" in agreements:
-        lines["agreements"] = ["agreements %s of %d companies: %d created, %d updated, %d deleted, %d unchanged, "
-                               "%d failed" % (solution_name, companies, counts.get("create", 0),
-                                              counts.get("update", 0), counts.get("delete", 0),
-                                              counts.get("none", 0), len(failed))]
-    lines.setdefault("agreements", []).extend("  FAILED %s: %s" % item for item in failed.items())
-    order = reversed(SETUP_ORDER) if state == "absent" else SETUP_ORDER
-    head = "%sConnectWise setup %s (%s): %d created, %d updated, %d deleted, %d unchanged, %d failed" % (
-        "CHECK MODE, nothing written - would be: " if check_mode else "", solution_name, state,
-        totals["created"], totals["updated"], totals["deleted"], totals["unchanged"], len(failed))
-    ordered = [line for label in order for line in lines.get(label, [])]
-    return {"lines": [head] + ordered, "created": totals["created"], "updated": totals["updated"],
-            "deleted": totals["deleted"], "unchanged": totals["unchanged"], "failed": failed,
-            "companies": companies, "check_mode": bool(check_mode)}
-
-
 # ---------------------------------------------------------------- billing report
 def _group_of(row):
-    """The reconciliation group of one row: its action, or for a skipped row its reason."""
-    action = row["action"]
-    if action in BILLED:
-        return BILLED_GROUP
-    if action == "cancelled":
-        return CANCELLED_GROUP
-    if action == "failed":
-        return FAILED_GROUP
+    """The reconciliation group of one row: its state, or for a skipped row its reason."""
+    if row["status"] in STATE_GROUPS:
+        return STATE_GROUPS[row["status"]]
     for pattern, group in SKIP_REASONS:
         if pattern.match(row["reason"]):
             return group
@@ -202,43 +170,73 @@ def _known_names(parts, known):
     return None
 
 
-def _row(result, unit, currency, usage_bytes_of):
-    where = "result for %s" % result.get("company")
+def _text(value):
+    """A text of a result, one line whatever it holds."""
+    return printable(None if value is None else to_text(value))
+
+
+def _row(result, unit, currency, usage_bytes_of, preview):
+    where = "result for %s" % _text(result.get("company"))
     action = result.get("action")
-    if action not in ACTIONS:
-        raise AnsibleFilterError("%s: action %r is not one of %s" % (where, action, ", ".join(ACTIONS)))
+    if not isinstance(action, str) or not action.strip():
+        raise AnsibleFilterError("%s: action %r is not an action of the billing module (created, updated, ...)"
+                                 % (where, action))
+    status, status_label = ms.state_of(result, preview)
     row = {
-        "company": to_text(result.get("company")),
-        "company_name": result.get("company_name"),
-        "usage_company": to_text(result.get("usage_company") or ""),
-        "action": action,
-        "reason": to_text(result.get("reason") or ""),
-        "warnings": [to_text(w) for w in result.get("warnings") or []],
-        "effective_date": result.get("effective_date") or "",
+        "company": _text(result.get("company")),
+        "company_name": _text(result.get("company_name")) or None,
+        "usage_company": _text(result.get("usage_company")),
+        "action": _text(action),
+        "status": status,
+        "status_label": status_label,
+        "reason": _text(result.get("reason")),
+        "warnings": [_text(w) for w in result.get("warnings") or []],
+        "effective_date": _text(result.get("effective_date")),
         "addition_id": result.get("addition_id"),
         "cancelled": list(result.get("cancelled") or []),
-        "marker": to_text(result.get("marker") or ""),
+        "marker": _text(result.get("marker")),
         "invoiced_moved": bool(result.get("invoiced_moved")),
-        "unit": result.get("unit") or unit,
+        "unit": _text(result.get("unit") or unit),
         # ConnectWise's agreement currency when the module returns it, else the role's option.
-        "currency": to_text(result.get("currency") or currency).upper(),
+        "currency": _text(result.get("currency") or currency).upper(),
     }
     for key, _places in MONEY_AND_QUANTITIES:
         row[key] = _decimal(result.get(key), "%s %s" % (where, key))
     used_bytes = _whole_bytes(result.get("used_bytes"), where + " used_bytes")
     if used_bytes is None and usage_bytes_of is not None:
-        # A billing module that does not return used_bytes: the bytes come from the inline records.
-        used_bytes = _bytes_of_usage_companies(row["usage_company"], usage_bytes_of)
+        # A billing module that does not return used_bytes: the bytes come from the inline records
+        # (looked up by the names as given, before they were escaped for printing).
+        used_bytes = _bytes_of_usage_companies(to_text(result.get("usage_company") or ""), usage_bytes_of)
     row["used_bytes"] = used_bytes
     if row["used_quantity"] is None and used_bytes is not None:
         row["used_quantity"] = bc.bytes_to_quantity(used_bytes, unit)
     row["group"] = _group_of(row)
-    row["billed"] = action in BILLED
+    row["billed"] = status == ms.BILLED
     row["revenue"] = row["total_price"] if row["billed"] and row["total_price"] is not None else ZERO
-    row["needs_look"] = (action == "failed" or bool(row["warnings"]) or row["invoiced_moved"]
-                         or (action == "skipped" and row["group"] not in EXPECTED_SKIPS
-                             and (used_bytes is None or used_bytes > 0)))
     return row
+
+
+def _needs_look(row):
+    """Failed, unknown, warned, moved to a later invoice, or skipped with usage for a reason nobody chose."""
+    return (row["status"] in (ms.FAILED, ms.UNKNOWN) or bool(row["warnings"]) or row["invoiced_moved"]
+            or (row["status"] == ms.SKIPPED and row["group"] not in EXPECTED_SKIPS
+                and (row["used_bytes"] is None or row["used_bytes"] > 0)))
+
+
+def _with_earlier_state(rows, earlier, now, preview):
+    """Each row's ``since`` (when it reached its state) and, for a company billed earlier that this run did not bill, a warning."""
+    for row in rows:
+        before = earlier.get(row["company"])
+        if preview:
+            # Nothing was written: a state the month does not have yet has no "since".
+            same = before and before.get("status") == row["status"] and before.get("addition_id") == row["addition_id"]
+            row["since"] = (before.get("since") or "") if same else ""
+        else:
+            row["since"] = ms.since_of(row, before, now)
+        note = ms.earlier_billing_note(row, before)
+        if note:
+            row["warnings"].append(note)
+        row["needs_look"] = _needs_look(row)
 
 
 def _sum(rows, key):
@@ -297,7 +295,7 @@ def _reconciliation(rows, totals, usage_bytes_of):
 def _chart(rows, unit, top):
     ranked = sorted(rows, key=lambda r: (-r["revenue"], -(r["used_quantity"] or ZERO), r["company"].casefold()))
     bars = [{"label": r["company"], "title": r["company"], "storage": r["used_quantity"] or ZERO,
-             "revenue": r["revenue"], "billed": r["billed"], "action": r["action"]} for r in ranked[:top]]
+             "revenue": r["revenue"], "billed": r["billed"], "action": r["status_label"]} for r in ranked[:top]]
     rest = ranked[top:]
     if rest:
         bars.append({"label": "others (%d companies)" % len(rest), "title": "%d other companies" % len(rest),
@@ -346,10 +344,12 @@ def _month_name(period):
 
 def _summary(report, rows, reconciliation):
     unit, currency = report["unit"], report["currency"]
-    lines = ["%sbilling %s - %s; %s %s billed, cost %s %s, price %s %s" % (
-        "PREVIEW, nothing written: " if report["preview"] else "", report["period"], report["counts_text"],
-        report["billed_quantity_text"], unit, currency, report["billed_cost_text"], currency,
+    lines = ["%sbilling %s - %s (this run: %s); %s %s billed, cost %s %s, price %s %s" % (
+        "PREVIEW, nothing written: " if report["preview"] else "", report["period"], report["states_text"],
+        report["counts_text"], report["billed_quantity_text"], unit, currency, report["billed_cost_text"], currency,
         report["billed_price_text"])]
+    if report["earlier_problem"]:
+        lines.append(report["earlier_problem"])
     if report["current_period"]:
         lines.append("%s is not over yet: this bills the usage so far" % report["period"])
     total = reconciliation["source_bytes"] if reconciliation["source_bytes"] is not None \
@@ -366,50 +366,67 @@ def _summary(report, rows, reconciliation):
     look = [r for r in rows if r["needs_look"]]
     for row in look:
         detail = row["reason"] or ("%s %s" % (row["used_quantity_text"] or row["quantity_text"], unit))
-        if row["used_bytes"] is not None and row["action"] != "failed" and not row["billed"]:
+        if row["used_bytes"] is not None and row["status"] != ms.FAILED and not row["billed"]:
             detail += " (usage %s %s)" % (row["used_quantity_text"], unit)
         notes = list(row["warnings"])
         if row["invoiced_moved"] and not notes:
             notes.append(LATE_CHARGE)
         if notes:
             detail += " [%s]" % "; ".join(notes)
-        lines.append("%s: %s - %s" % (row["company"], row["action"], detail))
+        lines.append("%s: %s - %s" % (row["company"], row["status_label"], shortened(detail, DETAIL_LIMIT)))
     if not look:
         lines.append("no company needs a look")
     return lines
 
 
+def _counts(rows):
+    """This run's actions (the module's, any new one after them) and the month's states, with their texts."""
+    counts = dict((action, 0) for action in ACTIONS)
+    states = dict((state, 0) for state in ms.STATES)
+    for row in rows:
+        counts[row["action"]] = counts.get(row["action"], 0) + 1
+        states[row["status"]] += 1
+    counts_text = "; ".join("%d %s" % (counts[a], a) for a in COUNTED)
+    others = [a for a in counts if a not in COUNTED and counts[a]]
+    if others:
+        counts_text += "; " + "; ".join("%d %s" % (counts[a], a) for a in others)
+    return counts, counts_text, states, ms.counts_text(states, ms.STATES)
+
+
 def billing_report(run, unit="GiB", currency="USD", preview=False, failed=False, usage=None, agreement="",
-                   product="", mode="", top=CHART_TOP):
-    """The billing module's result -> the report: rows, counts, reconciliation, chart, summary lines."""
+                   product="", mode="", top=CHART_TOP, earlier=None, now=""):
+    """The billing module's result -> the report: rows, counts, reconciliation, chart, summary lines.
+
+    ``earlier`` is the text of the month's state file as the last real run left it (or nothing);
+    ``now`` the run's time, which a company's ``since`` takes when its state changes.
+    """
     if not isinstance(run, dict) or "results" not in run:
         raise AnsibleFilterError("billing_report needs the billing module's result (with results)")
     unit = run.get("unit") or unit
     if unit not in bc.UNITS:
         raise AnsibleFilterError("unit %r is not one of %s" % (unit, ", ".join(bc.UNITS)))
     totals = run.get("totals") or {}
-    period = to_text(run.get("period") or "")
-    currency = to_text(currency or "USD").strip().upper()
+    period = _text(run.get("period"))
+    currency = _text(currency or "USD").strip().upper()
     usage_bytes_of = _usage_records(usage) if usage else None
-    rows = sorted((_row(result, unit, currency, usage_bytes_of) for result in run["results"]),
+    rows = sorted((_row(result, unit, currency, usage_bytes_of, bool(preview)) for result in run["results"]),
                   key=lambda r: r["company"].casefold())
+    earlier_states, earlier_problem = ms.read_state_file(to_text(earlier or ""), period)
+    _with_earlier_state(rows, earlier_states, _text(now), bool(preview))
     currencies = sorted(set(r["currency"] for r in rows))
     if len(currencies) == 1:
         currency = currencies[0]
-    counts = dict((action, 0) for action in ACTIONS)
-    for row in rows:
-        counts[row["action"]] += 1
-    counts_text = "; ".join("%d %s" % (counts[a], a) for a in COUNTED)
-    if counts["cancelled"]:
-        counts_text += "; %d cancelled" % counts["cancelled"]
+    counts, counts_text, states, states_text = _counts(rows)
     reconciliation = _reconciliation(rows, totals, usage_bytes_of)
     billed_quantity = _sum([r for r in rows if r["billed"]], "quantity")
     _add_texts(rows, reconciliation)
     report = {
-        "preview": bool(preview), "failed": bool(failed), "current_period": bool(run.get("current_period")),
+        "preview": bool(preview), "failed": bool(failed) or states[ms.FAILED] > 0,
+        "current_period": bool(run.get("current_period")),
         "period": period, "month": _month_name(period) if period else "", "unit": unit, "currency": currency,
-        "agreement": agreement, "product": product, "mode": mode,
-        "rows": rows, "counts": counts, "counts_text": counts_text,
+        "agreement": _text(agreement), "product": _text(product), "mode": _text(mode), "generated": _text(now),
+        "rows": rows, "counts": counts, "counts_text": counts_text, "states": states, "states_text": states_text,
+        "earlier_problem": earlier_problem,
         "cancelled_additions": int((totals.get("counts") or {}).get("cancelled", 0) or 0),
         "billed_quantity": billed_quantity, "billed_quantity_text": group_digits(billed_quantity),
         "billed_price_text": reconciliation["billed_price_text"], "billed_cost_text": reconciliation["billed_cost_text"],
@@ -431,51 +448,15 @@ def _portable(value):
     return value
 
 
-def _cell(value):
-    """Text for a CSV cell; a text starting with = + - @ gets a leading ' so no spreadsheet runs it."""
-    text = "" if value is None else to_text(value)
-    if text[:1] in ("=", "+", "-", "@"):
-        text = "'" + text
-    return text
-
-
-def _exact(value):
-    """An exact value of the report (its Decimal's text, or an int) as it is; None -> ''.
-
-    No thousands separators: the CSV is for machines.
-    """
-    return "" if value is None else to_text(value)
-
-
-def billing_csv(report):
-    """The report as CSV text (csv module, the exact decimal texts), a TOTAL row last."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    for row in report["rows"]:
-        writer.writerow([
-            _cell(row["company"]), row["action"], _exact(row["used_bytes"]), _exact(row["used_quantity"]),
-            _exact(row["quantity"]), row["unit"], _exact(row["unit_cost"]), _exact(row["unit_price"]),
-            _exact(row["total_cost"]), _exact(row["total_price"]), row["currency"], row["effective_date"],
-            _exact(row["addition_id"]), _cell(row["reason"]), _cell("; ".join(row["warnings"])),
-            _cell(row["company_name"]), _cell(row["usage_company"]), " ".join(str(i) for i in row["cancelled"]),
-            _cell(row["marker"]), "true" if row["invoiced_moved"] else ""])
-    rec = report["reconciliation"]
-    month_bytes = rec["source_bytes"] if rec["source_bytes"] is not None else rec["rows_bytes"]
-    writer.writerow([
-        "TOTAL", report["counts_text"], _exact(month_bytes), "",
-        _exact(report["billed_quantity"]), report["unit"], "", "", _exact(rec["billed_cost"]),
-        _exact(rec["billed_price"]), report["currency"], report["period"], "",
-        "preview (check mode): nothing was written to ConnectWise" if report["preview"] else "", "", "", "",
-        "", "", ""])
-    return out.getvalue()
-
-
 class FilterModule(object):
     def filters(self):
         return {
             "setup_summary": setup_summary,
             "billing_report": billing_report,
             "billing_csv": billing_csv,
+            "billing_state": report_outputs.billing_state,
+            "billing_run_log": report_outputs.billing_run_log,
+            "billing_failure": report_outputs.billing_failure,
+            "billing_mail": report_outputs.billing_mail,
             "group_digits": group_digits,
         }

@@ -51,7 +51,7 @@ def module_result(run):
 def read_csv(path):
     with open(path, newline="") as handle:
         rows = list(csv.DictReader(handle))
-    assert rows[-1]["company"] == "TOTAL", rows[-1]
+    assert [r["row"] for r in rows] == ["company"] * (len(rows) - 1) + ["total"], rows[-1]
     return rows[:-1], rows[-1]
 
 
@@ -93,7 +93,9 @@ def test_preview_writes_nothing_but_a_preview_report(set_up, sandbox, reports):
     assert run.rc == 0, run
     assert writes(sandbox) == []
     assert module_result(run)["totals"]["counts"]["created"] == len(BILLABLE)
-    assert sorted(os.listdir(reports)) == ["billing-2026-10-preview.csv", "billing-2026-10-preview.html"]
+    # A preview writes its own report and a line of the run log, never the month's state.
+    assert sorted(os.listdir(reports)) == ["billing-2026-10-preview.csv", "billing-2026-10-preview.html",
+                                           "billing-runs.log"]
     rows, total = read_csv(reports / "billing-2026-10-preview.csv")
     assert {r["company"] for r in rows if r["action"] == "created"} == BILLABLE
     assert all(r["addition_id"] == "" for r in rows)
@@ -205,7 +207,8 @@ def test_auto_mode_inside_the_window_bills_the_previous_month(ansible, sandbox, 
         # Initech's billing start (2026-10-15, inventory) is before every period here: no clamp.
         assert addition["effectiveDate"].startswith(period + "-01"), company
         assert Decimal(repr(addition["quantity"])) == quantities[company], company
-    assert sorted(os.listdir(reports)) == ["billing-%s.csv" % period, "billing-%s.html" % period]
+    assert sorted(os.listdir(reports)) == ["billing-%s.csv" % period, "billing-%s.html" % period,
+                                           "billing-%s.state.json" % period, "billing-runs.log"]
     # The setup role's default start date is the first day of the month before its today.
     starts = {a["startDate"] for a in sandbox.store.rows("agreements")}
     assert starts == {period + "-01T00:00:00Z"}
@@ -235,7 +238,7 @@ def test_a_failed_company_still_gets_its_report_and_fails_the_run(set_up, sandbo
     assert {c for c, r in by_company.items() if r["action"] == "created"} == BILLABLE - {"Initech"}
     assert set(sandbox_additions(sandbox)) == BILLABLE - {"Initech"}
     assert total["action"].endswith("1 failed")
-    assert "Billing 2026-10 failed for Initech" in run.stdout
+    assert "Billing 2026-10 failed for 1 of 8 companies: Initech (" in run.stdout
     assert "failed" in (reports / "billing-2026-10.html").read_text()
 
 
@@ -246,7 +249,7 @@ def test_no_secret_in_reports_or_output(set_up, sandbox, reports):
         assert PRIVATE_KEY not in run.stdout + run.stderr
         assert MBS_PASSWORD not in run.stdout + run.stderr
     files = sorted(os.listdir(reports))
-    assert len(files) == 4
+    assert len(files) == 6   # preview and real CSV and HTML, the month's state, the run log
     for name in files:
         text = (reports / name).read_text()
         assert PRIVATE_KEY not in text and MBS_PASSWORD not in text, name

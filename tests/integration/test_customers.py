@@ -26,7 +26,7 @@ PERIOD = "2026-10"
 def read_csv(path):
     with open(path, newline="") as handle:
         rows = list(csv.DictReader(handle))
-    assert rows[-1]["company"] == "TOTAL", rows[-1]
+    assert [r["row"] for r in rows] == ["company"] * (len(rows) - 1) + ["total"], rows[-1]
     return rows[:-1], rows[-1]
 
 
@@ -110,7 +110,7 @@ def test_report_keeps_exact_decimals_handles_cancelled_and_groups_digits():
     assert report["reconciliation"]["bytes_balance"] is False  # =Evil's 5 bytes are not in the usage
     assert report["needs_look"] == ["=Evil"]
     rows = list(csv.reader(io.StringIO(report_filters.billing_csv(report))))
-    assert rows[1][0] == "'=Evil"                      # never a spreadsheet formula
+    assert rows[1][1] == "'=Evil"                      # never a spreadsheet formula
     assert rows[2][rows[0].index("unit_price")] == "0.0600"
     assert rows[-1][rows[0].index("total_price")] == "1234.57"
 

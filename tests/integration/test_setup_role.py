@@ -245,6 +245,24 @@ def test_teardown_check_mode_writes_nothing(ansible, sandbox):
     assert len(rows(sandbox, "agreements")) == len(DEMO_COMPANIES)
 
 
+def test_teardown_preview_predicts_the_changes_the_real_run_reports(ansible, sandbox):
+    """The real run checks every delete first (in check mode): that pass reports no change, so --check and the
+    real run report the same changed tasks, one per delete task, in the same order."""
+    def changed_tasks(run):
+        return [r["task"] for r in run.results if r["status"] == "changed"]
+
+    assert ansible.playbook(SETUP).rc == 0
+    preview = ansible.playbook(TEARDOWN, check=True)
+    assert preview.rc == 0, preview
+    real = ansible.playbook(TEARDOWN)
+    assert real.rc == 0, real
+    assert preview.recap["changed"] == real.recap["changed"] == 6
+    assert changed_tasks(preview) == changed_tasks(real) == [ROLE + task for task in (
+        "Cross-reference", "Managed devices integration", "Agreements of the setup (one bulk task)", "Product",
+        "Agreement type", "Management solution")]
+    assert summary(preview)[1:] == summary(real)[1:]
+
+
 @pytest.mark.parametrize("check", [False, True])
 def test_teardown_refused_by_a_reference_outside_the_setup_deletes_nothing(ansible, sandbox, check):
     """Another agreement uses the agreement type: ConnectWise would refuse deleting the type at the
