@@ -23,4 +23,4 @@ PY
 date="${RELEASE_DATE:-${date:-$(date -u +%F)}}"
 antsibull-changelog release --version "$version" --date "$date" --reload-plugins
 antsibull-changelog lint-changelog-yaml changelogs/changelog.yaml
-echo "==> CHANGELOG.rst: release $version of $date from $(ls changelogs/fragments | wc -l) fragments"
+echo "==> CHANGELOG.rst: release $version of $date from $(find changelogs/fragments -name "*.y*ml" | wc -l) fragments"

@@ -96,7 +96,7 @@ def test_a_host_variable_close_to_a_key_is_a_typo_naming_the_key():
     message = refused(hosts=[("Umbrella", dict(AWX_JOB_VARIABLES, tier="gold", bil=False, contacts="Albert Wesker"))])
     assert message.startswith("customer 'Umbrella' (inventory host Umbrella): unknown keys bil (did you mean bill?), "
                               "contacts (did you mean contact?); the allowed keys are identifier,"), message
-    assert "tier" not in message.split(";")[0] and "awx_" not in message
+    assert "tier" not in message.split(";", maxsplit=1)[0] and "awx_" not in message
 
 
 def test_a_host_may_name_its_identifier():
