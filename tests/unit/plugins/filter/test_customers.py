@@ -85,7 +85,10 @@ def test_host_variables_that_are_not_the_customers_are_left_alone():
     variables = dict(AWX_JOB_VARIABLES, inventory_hostname="AcmeCorp", group_names=["connectwise_customers"],
                      ansible_connection="local", connectwise_company_id=1, connectwise_company_name="Acme",
                      billing_price_per_gb="0.06", tier="gold", region="EMEA", contact_email="it@acme.example",
-                     account_manager="Wile", company_id=1, cw_company_name="Acme", agreements=[],
+                     account_manager="Wile", cw_company_name="Acme",
+                     # the inventory plugin's variables with host_var_prefix: ""
+                     company_id=1, company_identifier="AcmeCorp", company_name="Acme", company_types=[],
+                     company_status="Active", agreements=[],
                      price_per_gb="0.08", mbs_company="Acme Corp")
     [record] = customer_records([], [("AcmeCorp", variables)])
     assert record["identifier"] == "AcmeCorp" and record["where"] == "inventory host AcmeCorp"
