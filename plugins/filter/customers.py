@@ -4,8 +4,8 @@
 """Customer records and the roles' input checks, in Python rather than in Jinja.
 
 ``connectwise_customers`` (and the hosts of ``connectwise_customers_group``) are the one place
-a customer is declared; both roles read them through :func:`customers`, which refuses an
-unknown key naming the customer, the key and the allowed keys.
+a customer is declared; both roles read them through :func:`customers`, which applies the rules
+of ``module_utils/customer_record.py`` and words its refusals for the roles' users.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -14,22 +14,19 @@ __metaclass__ = type
 
 import datetime
 import json
-from decimal import Decimal, InvalidOperation
 
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.text.converters import to_text
 
-COST_MODES = ("average_cost", "total", "quantity_only")
-DATE_KEYS = ("start_date", "bill_start_date", "end_date")
-RATE_KEYS = ("price_per_gb", "cost_per_gb")
-# The documented keys of a customer record, in the order the docs list them.
-CUSTOMER_KEYS = ("identifier", "mbs_company", "bill", "start_date", "bill_start_date", "end_date", "contact",
-                 "price_per_gb", "cost_per_gb", "cost_mode", "invoice_description")
-# Host variables that are Ansible's or the roles', never customer settings.
-IGNORED_PREFIXES = ("ansible_", "connectwise_", "billing_", "molecule_")
-IGNORED_HOST_VARS = frozenset(("inventory_hostname", "inventory_hostname_short", "group_names", "groups",
-                               "inventory_dir", "inventory_file", "playbook_dir", "omit", "role_names",
-                               "hostvars", "environment"))
+from ansible_collections.mbs.connectwise.plugins.module_utils.customer_record import (
+    DATE_KEYS,
+    RATE_KEYS,
+    CustomerError,
+    customer_records,
+    date_problem,
+)
+from ansible_collections.mbs.connectwise.plugins.module_utils.identity import fold
+
 CONNECTION_VARIABLES = (("connectwise_site", "CW_SITE"), ("connectwise_company_id", "CW_COMPANY_ID"),
                         ("connectwise_public_key", "CW_PUBLIC_KEY"), ("connectwise_private_key", "CW_PRIVATE_KEY"),
                         ("connectwise_client_id", "CW_CLIENT_ID"))
@@ -38,142 +35,52 @@ NAME_VARIABLES = ("connectwise_management_solution_name", "connectwise_agreement
 SOLUTION_NAME_MAX = 30
 # The references of the setup's predictions that name objects the setup itself creates.
 CREATED_BY_THE_SETUP = ("integration", "agreement_type", "product")
-
-
-def _allowed():
-    return ", ".join(CUSTOMER_KEYS)
-
-
-def check_date(value, where):
-    """The message for a value that is not a calendar date written YYYY-MM-DD, else None."""
-    text = to_text(value).strip()
-    try:
-        parsed = datetime.datetime.strptime(text, "%Y-%m-%d").date()
-    except ValueError:
-        parsed = None
-    if parsed is None or parsed.isoformat() != text:
-        return '%s is "%s", not a date in the form YYYY-MM-DD (a calendar date)' % (where, to_text(value))
-    return None
-
-
-def _rate(value, where):
-    if isinstance(value, bool):
-        raise AnsibleFilterError("%s is %r, not a rate such as \"0.06\"" % (where, value))
-    try:
-        # A float goes through its shortest text (0.06, not 0.0599999...).
-        rate = Decimal(repr(value) if isinstance(value, float) else to_text(value).strip())
-    except (InvalidOperation, ValueError):
-        raise AnsibleFilterError("%s is %r, not a rate such as \"0.06\"" % (where, value))
-    if not rate.is_finite() or rate < 0:
-        raise AnsibleFilterError("%s is %r: a rate must be zero or more" % (where, value))
-    return str(rate)
-
-
-def _record(raw, where):
-    """One normalised record; AnsibleFilterError naming the customer, the key and the allowed keys."""
-    if isinstance(raw, str):
-        raw = {"identifier": raw}
-    if not isinstance(raw, dict):
-        raise AnsibleFilterError("%s must be a company identifier or a record with the keys %s, got %r"
-                                 % (where, _allowed(), raw))
-    identifier = raw.get("identifier")
-    if not isinstance(identifier, str) or not identifier.strip():
-        raise AnsibleFilterError("%s needs an identifier (the ConnectWise company identifier, a non-empty string), "
-                                 "got %r" % (where, identifier))
-    identifier = identifier.strip()
-    who = "customer %r (%s)" % (identifier, where)
-    unknown = sorted(str(key) for key in raw if key not in CUSTOMER_KEYS)
-    if unknown:
-        raise AnsibleFilterError("%s: unknown key%s %s; the allowed keys are %s"
-                                 % (who, "s" if len(unknown) > 1 else "", ", ".join(unknown), _allowed()))
-    record = dict((key, None) for key in CUSTOMER_KEYS)
-    record["identifier"] = identifier
-    names = raw.get("mbs_company")
-    if names is None:
-        names = []
-    elif isinstance(names, str):
-        names = [names]
-    if not isinstance(names, list) or not all(isinstance(n, str) and n.strip() for n in names):
-        raise AnsibleFilterError("%s: mbs_company is %r, not an MSP360 company name (or a list of names)"
-                                 % (who, raw.get("mbs_company")))
-    record["mbs_company"] = [n.strip() for n in names]
-    bill = raw.get("bill", True)
-    if not isinstance(bill, bool):
-        raise AnsibleFilterError("%s: bill is %r, not true or false" % (who, bill))
-    record["bill"] = bill
-    for key in DATE_KEYS:
-        if raw.get(key) not in (None, ""):
-            problem = check_date(raw[key], "%s: %s" % (who, key))
-            if problem:
-                raise AnsibleFilterError(problem)
-            record[key] = to_text(raw[key]).strip()
-    contact = raw.get("contact")
-    if contact not in (None, ""):
-        if isinstance(contact, bool) or not isinstance(contact, (str, int)):
-            raise AnsibleFilterError("%s: contact is %r, not a contact id or a \"First Last\" name" % (who, contact))
-        record["contact"] = contact
-    for key in RATE_KEYS:
-        if raw.get(key) not in (None, ""):
-            record[key] = _rate(raw[key], "%s: %s" % (who, key))
-    mode = raw.get("cost_mode")
-    if mode not in (None, ""):
-        if mode not in COST_MODES:
-            raise AnsibleFilterError("%s: cost_mode is %r, not one of %s" % (who, mode, ", ".join(COST_MODES)))
-        record["cost_mode"] = mode
-    description = raw.get("invoice_description")
-    if description not in (None, ""):
-        if not isinstance(description, str):
-            raise AnsibleFilterError("%s: invoice_description is %r, not a text" % (who, description))
-        record["invoice_description"] = description
-    record["where"] = where
-    return record
-
-
-def _host_record(name, variables):
-    raw = {"identifier": name}
-    for key in variables.keys():
-        key = to_text(key)
-        if key in IGNORED_HOST_VARS or key.startswith(IGNORED_PREFIXES) or key.startswith("__"):
-            continue
-        raw[key] = variables[key]
-    return raw
+# Variables of earlier versions of the roles, read by neither role now: set, they would be ignored
+# silently (a setup creating no agreement, a billing leaving customers unmapped).
+REPLACED_VARIABLES = {
+    "connectwise_companies": (
+        "the setup role reads connectwise_customers, one entry per customer (an identifier, or a record with "
+        "identifier, start_date, bill_start_date, end_date, contact...), for example connectwise_customers: "
+        "[AcmeCorp, {identifier: Initech, start_date: \"2026-10-01\"}]"),
+    "billing_company_map": (
+        "the MSP360 company name of a customer is its mbs_company in connectwise_customers, for example "
+        "connectwise_customers: [{identifier: Initech, mbs_company: \"Initech Inc.\"}] instead of "
+        "billing_company_map: {\"Initech Inc.\": Initech}"),
+    "billing_companies": (
+        "a customer's own rates, cost mode, invoice description and bill: false are keys of its record in "
+        "connectwise_customers, for example connectwise_customers: [{identifier: Globex, price_per_gb: \"0.08\"}, "
+        "{identifier: Umbrella, bill: false}]"),
+}
 
 
 def customers(value, hostvars=None, hosts=None):
-    """``connectwise_customers`` (+ the hosts of a group) -> normalised records, checked."""
-    if value is None:
-        value = []
-    if not isinstance(value, list):
-        raise AnsibleFilterError("connectwise_customers must be a list of company identifiers or records, got %r"
-                                 % (value,))
-    raws = [(raw, "connectwise_customers[%d]" % index) for index, raw in enumerate(value)]
-    for name in hosts or []:
-        if hostvars is None:
-            raise AnsibleFilterError("customers: hostvars is needed to read the customers of an inventory group")
-        raws.append((_host_record(to_text(name), hostvars[name]), "inventory host %s" % name))
-    records, seen = [], {}
-    for raw, where in raws:
-        record = _record(raw, where)
-        key = record["identifier"].casefold()
-        if key in seen:
-            raise AnsibleFilterError("customer %r (%s) is declared twice (also %s); identifiers match "
-                                     "case-insensitively" % (record["identifier"], where, seen[key]))
-        seen[key] = where
-        records.append(record)
-    names = {}
-    for record in records:
-        for name in record["mbs_company"]:
-            other = names.setdefault(name.casefold(), record["identifier"])
-            if other != record["identifier"]:
-                raise AnsibleFilterError("MSP360 company %r is the mbs_company of both %r and %r"
-                                         % (name, other, record["identifier"]))
-    return records
+    """``connectwise_customers`` (+ the hosts of a group) -> normalised records, checked.
+
+    The rules of a record are :mod:`module_utils.customer_record`'s (ansible-core's argument-spec
+    validator); a host contributes only its documented customer keys.
+    """
+    if hosts and hostvars is None:
+        raise AnsibleFilterError("customers: hostvars is needed to read the customers of an inventory group")
+    try:
+        return customer_records(value, [(to_text(name), hostvars[name]) for name in hosts or []])
+    except CustomerError as error:
+        raise AnsibleFilterError(to_text(error))
+
+
+def replaced_variables(names):
+    """The message for variables that ``connectwise_customers`` replaced, set in ``names``; else ''."""
+    found = [name for name in sorted(set(to_text(n) for n in names or [])) if name in REPLACED_VARIABLES]
+    if not found:
+        return ""
+    return ("%s. Nothing was sent to ConnectWise." % "; ".join(
+        "%s is no longer read and was replaced by connectwise_customers: %s" % (name, REPLACED_VARIABLES[name])
+        for name in found))
 
 
 def unknown_customers(records, missing):
     """The message for customers ConnectWise does not know (``company_info``'s ``missing``), or ''."""
-    missing = set(to_text(m).casefold() for m in missing or [])
-    unknown = [r for r in records if r["identifier"].casefold() in missing]
+    missing = set(fold(to_text(m)) for m in missing or [])
+    unknown = [r for r in records if fold(r["identifier"]) in missing]
     if not unknown:
         return ""
     return ("%d customer%s %s no ConnectWise company (company/companies identifier): %s. Correct the identifier "
@@ -267,7 +174,7 @@ def setup_input_problems(settings):
                         "(System > Setup Tables > Integrator Login); the guide selects one, it never creates one")
     for var in ("connectwise_agreement_start_date", "connectwise_agreement_bill_start_date", "connectwise_today"):
         if settings.get(var):
-            problem = check_date(settings[var], var)
+            problem = date_problem(settings[var], var)
             if problem:
                 problems.append(problem)
     return problems
@@ -288,13 +195,17 @@ NAMES_MESSAGE = ("%s. The vendor's guide requires the management solution, the a
                  "integration).")
 
 
-def setup_input_problem(settings, hostvars=None, groups=None):
+def setup_input_problem(settings, hostvars=None, groups=None, defined=None):
     """The first reason the setup role refuses its input, before any request: a message, or ''.
 
-    In this order: the one name (:func:`name_conflicts`), the variables that need each other
-    (:func:`setup_input_problems`), the customers group (``groups``: the inventory's), then every
-    customer record (:func:`customers`, the group's hosts read from ``hostvars``).
+    In this order: variables that ``connectwise_customers`` replaced among the ``defined`` names
+    (:func:`replaced_variables`), the one name (:func:`name_conflicts`), the variables that need
+    each other (:func:`setup_input_problems`), the customers group (``groups``: the inventory's),
+    then every customer record (:func:`customers`, the group's hosts read from ``hostvars``).
     """
+    replaced = replaced_variables(defined)
+    if replaced:
+        return replaced
     conflicts = name_conflicts(settings, settings.get("connectwise_solution_name"))
     if conflicts:
         return NAMES_MESSAGE % "; ".join(conflicts)
@@ -358,4 +269,5 @@ class FilterModule(object):
             "setup_input_problem": setup_input_problem,
             "unresolved_references": unresolved_references,
             "preflight_problem": preflight_problem,
+            "replaced_variables": replaced_variables,
         }

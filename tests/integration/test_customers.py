@@ -21,6 +21,9 @@ BILLING = os.path.join(ROOT, "playbooks", "billing.yml")
 SETUP = os.path.join(ROOT, "playbooks", "setup.yml")
 ROLE = "mbs.connectwise.billing : "
 PERIOD = "2026-10"
+AWX_JOB_VARIABLES = {"awx_job_id": 42, "awx_job_template_name": "mbs.connectwise billing (month)",
+                     "awx_inventory_name": "mbs.connectwise controller", "awx_user_name": "admin",
+                     "tower_job_id": 42, "tower_user_name": "admin"}
 
 
 def read_csv(path):
@@ -63,20 +66,23 @@ def test_unknown_key_names_customer_key_and_allowed_keys():
     with pytest.raises(AnsibleFilterError) as error:
         customer_filters.customers(["AcmeCorp", {"identifier": "Globex", "price_per_gib": "0.08"}])
     message = str(error.value)
-    assert "customer 'Globex' (connectwise_customers[1]): unknown key price_per_gib" in message
+    assert "customer 'Globex' (connectwise_customers[1]): unknown key price_per_gib (did you mean price_per_gb?)" \
+        in message
     assert "the allowed keys are identifier, mbs_company, bill, start_date" in message
 
 
-def test_host_vars_become_records_without_ansibles_or_the_roles_variables():
+def test_host_vars_become_records_without_ansibles_awxs_or_the_roles_variables():
     hostvars = {"Initech": {"ansible_connection": "local", "connectwise_solution_name": "X", "billing_unit": "GiB",
                             "inventory_hostname": "Initech", "group_names": ["customers"],
+                            "awx_job_id": 42, "tower_job_template_name": "billing", "tier": "gold",
                             "mbs_company": "Initech Inc.", "price_per_gb": 0.08, "bill_start_date": "2026-10-15"},
                 "Typo": {"inventory_hostname": "Typo", "bil": False}}
     [record] = customer_filters.customers([], hostvars, ["Initech"])
     assert (record["identifier"], record["mbs_company"], record["price_per_gb"]) == ("Initech", ["Initech Inc."], "0.08")
     assert customer_filters.billing_customers([record]) == {
         "company_map": {"Initech Inc.": "Initech"}, "companies": {"Initech": {"price_per_gb": "0.08"}}}
-    with pytest.raises(AnsibleFilterError, match="customer 'Typo' \\(inventory host Typo\\): unknown key bil;"):
+    with pytest.raises(AnsibleFilterError,
+                       match="customer 'Typo' \\(inventory host Typo\\): unknown key bil \\(did you mean bill\\?\\);"):
         customer_filters.customers([], hostvars, ["Typo"])
 
 
@@ -126,6 +132,27 @@ def test_billing_refuses_a_typo_key_before_any_request(ansible, sandbox, tmp_pat
     assert sandbox.journal() == []
 
 
+def test_billing_refuses_a_replaced_variable_before_any_request(ansible, sandbox, tmp_path):
+    run = billing(ansible, tmp_path / "reports", billing_company_map={"Initech Inc.": "Initech"})
+    assert run.rc != 0
+    [failed] = [r for r in run.results if r["status"] == "failed"]
+    assert failed["task"] == ROLE + "Refuse the variables that connectwise_customers replaced", failed
+    message = failed["result"]["msg"]
+    assert message.startswith("billing_company_map is no longer read and was replaced by connectwise_customers: ")
+    assert '[{identifier: Initech, mbs_company: "Initech Inc."}]' in message
+    assert sandbox.journal() == []
+
+
+def test_setup_refuses_a_replaced_variable_before_any_request(ansible, sandbox):
+    run = ansible.playbook(SETUP, extra_vars={"connectwise_companies": ["AcmeCorp", "Globex"]})
+    assert run.rc != 0
+    [failed] = [r for r in run.results if r["status"] == "failed"]
+    message = failed["result"]["msg"]
+    assert message.startswith("connectwise_companies is no longer read and was replaced by connectwise_customers: ")
+    assert "for example connectwise_customers: [AcmeCorp, {identifier: Initech" in message
+    assert sandbox.journal() == []
+
+
 def test_billing_refuses_an_unknown_customer_before_any_write(ansible, sandbox, tmp_path):
     assert ansible.playbook(SETUP).rc == 0
     sandbox.clear_journal()
@@ -146,19 +173,23 @@ def test_customers_as_inventory_hosts_for_setup_and_billing(ansible, sandbox, tm
         "children": {"customers": {"hosts": {name: None for name in
                                              ("AcmeCorp", "Globex", "Initech", "Umbrella", "StarkWayne", "Hooli")}}}}}))
     (inventory / "host_vars" / "Initech.yml").write_text("mbs_company: Initech Inc.\nbill_start_date: '2026-10-15'\n")
-    (inventory / "host_vars" / "Globex.yml").write_text("price_per_gb: '0.08'\n")
-    (inventory / "host_vars" / "Umbrella.yml").write_text("bill: false\n")
+    (inventory / "host_vars" / "Globex.yml").write_text("price_per_gb: '0.08'\ntier: gold\n")
+    (inventory / "host_vars" / "Umbrella.yml").write_text("bill: false\naccount_manager: Albert\n")
+    (inventory / "group_vars" / "customers").mkdir(parents=True)
+    (inventory / "group_vars" / "customers" / "crm.yml").write_text("region: EMEA\ncontact_email: it@example.test\n")
     (inventory / "group_vars" / "all" / "vars.yml").write_text(yaml.safe_dump({
         "connectwise_customers_group": "customers", "connectwise_integrator_login": "MBSIntegrator",
         "billing_mbs": {"total_cost_is": "cost"}, "billing_price_per_gb": "0.06"}))
-    setup = ansible.playbook(SETUP, inventory=str(inventory))
+    # AWX puts its job variables in the extra vars, so every host has them.
+    setup = ansible.playbook(SETUP, inventory=str(inventory), extra_vars=AWX_JOB_VARIABLES)
     assert setup.rc == 0, setup
     agreements = {a["company"]["identifier"]: a for a in sandbox.store.rows("agreements")}
     assert sorted(agreements) == sorted(["AcmeCorp", "Globex", "Initech", "Umbrella", "StarkWayne", "Hooli"])
     assert agreements["Initech"]["billStartDate"] == "2026-10-15T00:00:00Z"
 
     reports = tmp_path / "reports"
-    run = ansible.playbook(BILLING, inventory=str(inventory), extra_vars={"billing_report_dir": str(reports)},
+    run = ansible.playbook(BILLING, inventory=str(inventory),
+                           extra_vars=dict(AWX_JOB_VARIABLES, billing_report_dir=str(reports)),
                            env={"MBS_USERNAME": MBS_USERNAME, "MBS_PASSWORD": MBS_PASSWORD})
     assert run.rc == 0, run
     rows = {r["company"]: r for r in read_csv(reports / "billing-2026-10.csv")[0]}

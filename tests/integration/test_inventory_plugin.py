@@ -129,7 +129,7 @@ def test_agreements_after_setup(inventory, ansible, sandbox):
     run = ansible.playbook(SETUP)
     assert run.rc == 0, run
     before = len(sandbox.journal())
-    data = inventory.list(SOURCE + "agreements: %s\n" % AGREEMENT)
+    data = inventory.list(SOURCE + "agreement_name: %s\n" % AGREEMENT)
     hostvars = data["_meta"]["hostvars"]
     assert hostvars["NoContactLtd"]["connectwise_agreements"] == []
     for identifier in set(DEMO_COMPANIES) - {"NoContactLtd"}:
@@ -144,6 +144,41 @@ def test_agreements_after_setup(inventory, ansible, sandbox):
     reads = [e for e in sandbox.journal()[before:] if e["api"] == "connectwise"
              and e["path"].endswith("finance/agreements")]
     assert len(reads) == 1, reads
+
+
+def test_customers_are_the_companies_holding_an_agreement_of_the_type(inventory, ansible, sandbox):
+    """After the setup, the companies with a ManagedBackupService agreement; NoContactLtd has none."""
+    assert ansible.playbook(SETUP).rc == 0
+    before = len(sandbox.journal())
+    text = SOURCE + "agreement_type: %s\nrequire_agreement: true\n" % AGREEMENT
+    data = inventory.list(text)
+    assert set(data["_meta"]["hostvars"]) == set(DEMO_COMPANIES) - {"NoContactLtd"}
+    assert hosts_of(data, "connectwise_customers") == set(DEMO_COMPANIES) - {"NoContactLtd"}
+    reads = [e["path"].split("apis/3.0/")[-1] for e in sandbox.journal()[before:] if e["api"] == "connectwise"]
+    # The codebase, then one paged read of the companies and one of the agreements (one page each here).
+    assert reads == ["login/companyinfo/sandbox", "company/companies", "finance/agreements"], reads
+    # Another type: nobody holds one.
+    other = inventory.list(SOURCE + "agreement_type: Other\nrequire_agreement: true\n")
+    assert other["_meta"]["hostvars"] == {}
+
+
+def test_hosts_named_by_company_name_carry_their_identifier(inventory, sandbox):
+    data = inventory.list(SOURCE.replace("inventory_hostname[0]", "cw_company_identifier[0]")
+                          + "hostname: name\nhost_var_prefix: cw_\n")
+    hostvars = data["_meta"]["hostvars"]
+    assert set(hostvars) == set(DEMO_COMPANIES.values())
+    stark = hostvars['Stark & Wayne "Industries"']
+    assert stark["identifier"] == "StarkWayne" and stark["cw_company_identifier"] == "StarkWayne"
+    assert not set(stark) & {"connectwise_company_id", "connectwise_company_name", "connectwise_company_status"}
+    assert stark["connectwise_company_identifier_initial"] == "S"     # compose sees the prefixed variables
+
+
+def test_a_misspelt_option_fails_the_source(inventory, sandbox):
+    proc = inventory.run(inventory.source(SOURCE + "require_agrement: true\n"), "--list",
+                         env={"ANSIBLE_INVENTORY_UNPARSED_FAILED": "true"})
+    assert proc.returncode != 0
+    assert "unknown option require_agrement (did you mean require_agreement?)" in proc.stderr, proc.stderr
+    assert sandbox.journal() == []
 
 
 def test_connection_options_from_the_file_and_errors_without_the_key(inventory, sandbox):
@@ -195,7 +230,9 @@ def test_other_files_are_not_this_plugins(inventory, sandbox):
 def test_ansible_doc_renders(inventory):
     proc = inventory.run(None, "-t", "inventory", "mbs.connectwise.companies", tool="ansible-doc")
     assert proc.returncode == 0, proc.stderr
-    for option in ("conditions", "company_types", "statuses", "agreements", "keyed_groups",
+    for option in ("conditions", "company_types", "statuses", "agreement_name", "agreement_type",
+                   "require_agreement", "custom_field_conditions", "child_conditions", "hostname",
+                   "host_var_prefix", "CW_INVENTORY_AGREEMENT_TYPE", "AWX or Automation Platform", "keyed_groups",
                    "compose", "cache_plugin", "CW_PRIVATE_KEY", "site"):
         assert option in proc.stdout, option
 

@@ -5,35 +5,22 @@
 
 Company names come from MSP360's console and from ConnectWise, typed by people. A newline in one
 would start a new line of Ansible's output (a forged ``PLAY RECAP``), a terminal escape would
-recolour it: every name and message the module returns goes through :func:`shown`, which writes
-each control character as its escape (``\\n``, ``\\x1b``, ``\\u2028``), so one item is one line.
+recolour it: every name and message the module returns goes through :func:`shown`, the one escaping
+rule of the collection (:mod:`printable`), so one item is one line.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import re
-
-# C0 and C1 controls, DEL, the Unicode line and paragraph separators, and the bidirectional
-# overrides (which reorder what a terminal shows).
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
-
-
-def _escape(match):
-    char = match.group(0)
-    if char in _NAMED:
-        return _NAMED[char]
-    code = ord(char)
-    return "\\x%02x" % code if code < 0x100 else "\\u%04x" % code
+from ansible_collections.mbs.connectwise.plugins.module_utils.printable import printable
 
 
 def shown(value):
-    """``value`` as text with every control character escaped; None stays None."""
+    """``value`` as text with every control character escaped (:func:`printable.printable`); None stays None."""
     if value is None:
         return None
-    return _CONTROL.sub(_escape, str(value))
+    return printable(value)
 
 
 def listed(names, limit=None):

@@ -139,13 +139,19 @@ def test_the_input_is_refused_with_the_first_problem_in_the_roles_order():
         "Nothing was sent to ConnectWise.")
     typo = dict(SETTINGS, connectwise_customers=["AcmeCorp", {"identifier": "Globex", "bill_start": "2026-10-01"}])
     assert filters.setup_input_problem(typo, {}, {}).startswith(
-        "customer 'Globex' (connectwise_customers[1]): unknown key bill_start; the allowed keys are identifier,")
+        "customer 'Globex' (connectwise_customers[1]): unknown key bill_start (did you mean bill_start_date?); "
+        "the allowed keys are identifier,")
+    # A variable that connectwise_customers replaced comes first: set, it would be ignored silently.
+    replaced = filters.setup_input_problem(typo, {}, {}, ["connectwise_site", "connectwise_companies"])
+    assert replaced.startswith("connectwise_companies is no longer read and was replaced by connectwise_customers: ")
+    assert "for example connectwise_customers: [AcmeCorp, " in replaced and "unknown key" not in replaced
 
 
 def test_the_customers_of_the_group_are_checked_too():
     hostvars = {"Initech": {"inventory_hostname": "Initech", "bill_start_date": "2026-13-01"}}
     grouped = dict(SETTINGS, connectwise_customers_group="customers")
-    assert "customer 'Initech' (inventory host Initech): bill_start_date" in filters.setup_input_problem(
-        grouped, hostvars, {"customers": ["Initech"]})
+    problem = filters.setup_input_problem(grouped, hostvars, {"customers": ["Initech"]})
+    assert problem.startswith("customer 'Initech' (inventory host Initech): argument 'bill_start_date'"), problem
+    assert '"2026-13-01" is not a date in the form YYYY-MM-DD' in problem
     hostvars["Initech"]["bill_start_date"] = "2026-10-15"
     assert filters.setup_input_problem(grouped, hostvars, {"customers": ["Initech"]}) == ""

@@ -158,7 +158,7 @@ def test_statuses_and_conditions_go_to_the_server_types_filter_locally(plugin, t
 def test_agreements_one_read_grouped_by_company(plugin, tmp_path, mocked, no_cw_env):
     mocked.add(responses.GET, API + "company/companies", json=COMPANIES)
     mocked.add(responses.GET, API + "finance/agreements", json=AGREEMENTS)
-    found = host_vars(parse(plugin, source(tmp_path, {"agreements": "ManagedBackupService"})))
+    found = host_vars(parse(plugin, source(tmp_path, {"agreement_name": "ManagedBackupService"})))
     assert [a["id"] for a in found["AcmeCorp"]["connectwise_agreements"]] == [10, 11]
     assert found["AcmeCorp"]["connectwise_agreements"][0] == {
         "id": 10, "name": "ManagedBackupService", "type": "ManagedBackupService",
@@ -214,3 +214,90 @@ def test_connection_options_match_the_modules(controller):
         assert doc.get("default") == option.get("default"), name
         assert bool(doc.get("required")) == option["required"], name
         assert [e["name"] for e in doc.get("env", [])] == ([option["env"]] if "env" in option else []), name
+
+
+AGREEMENT_OF_GLOBEX = {"id": 12, "name": "Backup Gold", "type": {"id": 5, "name": "ManagedBackupService"},
+                       "company": {"id": 2, "identifier": "Globex"}, "agreementStatus": "Active",
+                       "startDate": "2026-10-01T00:00:00Z", "endDate": None, "billStartDate": None}
+
+
+def test_require_agreement_keeps_the_companies_holding_one_of_the_type(plugin, tmp_path, mocked, no_cw_env):
+    mocked.add(responses.GET, API + "company/companies", json=COMPANIES)
+    mocked.add(responses.GET, API + "finance/agreements", json=AGREEMENTS + [AGREEMENT_OF_GLOBEX])
+    found = host_vars(parse(plugin, source(tmp_path, {
+        "agreement_type": "ManagedBackupService", "require_agreement": True})))
+    assert sorted(found) == ["AcmeCorp", "Globex"]          # Hooli holds none: not a customer
+    assert [a["name"] for a in found["Globex"]["connectwise_agreements"]] == ["Backup Gold"]
+    assert queries(mocked, "finance/agreements")[0]["conditions"] == ['type/name = "ManagedBackupService"']
+    # Two reads in all: the companies, then the agreements of every company.
+    assert len(mocked.calls) == 2
+
+
+def test_agreement_name_and_type_together(plugin, tmp_path, mocked, no_cw_env):
+    mocked.add(responses.GET, API + "company/companies", json=COMPANIES)
+    mocked.add(responses.GET, API + "finance/agreements", json=[AGREEMENT_OF_GLOBEX])
+    found = host_vars(parse(plugin, source(tmp_path, {
+        "agreement_type": 'Backup "Gold"', "agreement_name": "Backup Gold", "require_agreement": True})))
+    assert sorted(found) == ["Globex"]
+    assert queries(mocked, "finance/agreements")[0]["conditions"] == [
+        '(name = "Backup Gold") and (type/name = "Backup \\"Gold\\"")']
+
+
+def test_require_agreement_without_an_agreement_is_refused_before_any_request(plugin, tmp_path, mocked, no_cw_env):
+    with pytest.raises(plugin.controller.AnsibleParserError, match="require_agreement needs agreement_name or "
+                                                                   "agreement_type"):
+        parse(plugin, source(tmp_path, {"require_agreement": True}))
+    assert len(mocked.calls) == 0
+
+
+def test_custom_field_and_child_conditions_go_to_connectwise(plugin, tmp_path, mocked, no_cw_env):
+    mocked.add(responses.GET, API + "company/companies", json=COMPANIES[:1])
+    parse(plugin, source(tmp_path, {"custom_field_conditions": 'caption = "Backup Customer" and value = true',
+                                    "child_conditions": 'types/name = "Client"'}))
+    query = queries(mocked, "company/companies")[0]
+    assert query["customFieldConditions"] == ['caption = "Backup Customer" and value = true']
+    assert query["childConditions"] == ['types/name = "Client"']
+
+
+def test_selection_options_come_from_the_environment_as_awx_passes_source_variables(plugin, tmp_path, mocked,
+                                                                                    monkeypatch, no_cw_env):
+    monkeypatch.setenv("CW_INVENTORY_AGREEMENT_TYPE", "ManagedBackupService")
+    monkeypatch.setenv("CW_INVENTORY_REQUIRE_AGREEMENT", "true")
+    monkeypatch.setenv("CW_INVENTORY_STATUSES", "Active,Inactive")
+    monkeypatch.setenv("CW_INVENTORY_HOST_VAR_PREFIX", "cw_")
+    mocked.add(responses.GET, API + "company/companies", json=COMPANIES)
+    mocked.add(responses.GET, API + "finance/agreements", json=AGREEMENTS)
+    found = host_vars(parse(plugin, source(tmp_path, {})))
+    assert sorted(found) == ["AcmeCorp"]
+    assert found["AcmeCorp"]["cw_company_identifier"] == "AcmeCorp"
+    assert queries(mocked, "company/companies")[0]["conditions"] == ['status/name in ("Active","Inactive")']
+
+
+def test_host_names_and_prefix(plugin, tmp_path, mocked, no_cw_env):
+    mocked.add(responses.GET, API + "company/companies", json=COMPANIES)
+    found = host_vars(parse(plugin, source(tmp_path, {
+        "hostname": "name", "host_var_prefix": "cw_", "compose": {"mbs_company": "cw_company_name"}})))
+    assert sorted(found) == ["Acme Corporation", "Globex Corporation", "Hooli"]
+    acme = found["Acme Corporation"]
+    # The roles take the customer's identifier from this variable instead of the host name.
+    assert acme["identifier"] == "AcmeCorp" and acme["mbs_company"] == "Acme Corporation"
+    assert {k for k in acme if k.startswith("cw_")} == {
+        "cw_company_id", "cw_company_identifier", "cw_company_name", "cw_company_types", "cw_company_status"}
+    assert not any(k.startswith("connectwise_") for k in acme)
+
+
+def test_two_companies_of_one_name_cannot_be_named_by_name(plugin, tmp_path, mocked, no_cw_env):
+    twin = dict(COMPANIES[2], id=4, identifier="HooliXYZ")
+    mocked.add(responses.GET, API + "company/companies", json=COMPANIES + [twin])
+    with pytest.raises(plugin.controller.AnsibleParserError,
+                       match="two companies are named 'Hooli' \\(identifiers Hooli and HooliXYZ\\)"):
+        parse(plugin, source(tmp_path, {"hostname": "name"}))
+
+
+def test_a_misspelt_option_is_refused_not_ignored(plugin, tmp_path, mocked, no_cw_env):
+    """A selection option ignored would select every company: the source file's keys are checked."""
+    with pytest.raises(plugin.controller.AnsibleParserError) as raised:
+        parse(plugin, source(tmp_path, {"agreement_typ": "ManagedBackupService", "agreements": "X"}))
+    assert "unknown options agreement_typ (did you mean agreement_type?), agreements (did you mean agreement_type?)" \
+        in str(raised.value)
+    assert len(mocked.calls) == 0
