@@ -75,7 +75,9 @@ def agreement_term(agreement, period):
     # Without the date that explains it, a status other than Active cannot be judged: do not bill.
     if status == "Expired" and end is None:
         return False, "expired (no end date to tell whether %s was covered)" % period.label
-    if status == "Inactive":
+    # ConnectWise reads an agreement that has not started yet Inactive: one that starts inside the period (the
+    # current month, billed on request) is judged by its dates; any other Inactive one is not billed.
+    if status == "Inactive" and (start is None or start <= period.first_day):
         return False, "inactive"
     if cancelled is not None:
         if cancelled < period.first_day:
@@ -156,13 +158,21 @@ def past_invoiced_span(effective, period, next_invoice_date, policy, api_message
     return EffectiveDate(next_invoice_date, warning, True)
 
 
+def invoiced_since(effective, agreement):
+    """The agreement's next invoice date when ``effective`` falls in its invoiced span (no proration), else None."""
+    next_invoice = parse_cw_date(agreement.get("nextInvoiceDate"))
+    if agreement.get("prorateFlag") or next_invoice is None or effective.date >= next_invoice:
+        return None
+    return next_invoice
+
+
 def invoiced_effective_date(effective, period, agreement, policy):
     """The effective date once the agreement's invoiced span is known (see :func:`past_invoiced_span`).
 
     ``agreement`` carries ``prorateFlag`` and ``nextInvoiceDate``; a prorated agreement, or an
     effective date on or after the next invoice date, leaves ``effective`` as it is.
     """
-    next_invoice = parse_cw_date(agreement.get("nextInvoiceDate"))
-    if agreement.get("prorateFlag") or next_invoice is None or effective.date >= next_invoice:
+    next_invoice = invoiced_since(effective, agreement)
+    if next_invoice is None:
         return effective
     return past_invoiced_span(effective, period, next_invoice, policy)

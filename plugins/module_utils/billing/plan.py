@@ -23,6 +23,7 @@ from ansible_collections.mbs.connectwise.plugins.module_utils.billing import his
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing.effective_dates import (
     effective_date,
     invoiced_effective_date,
+    invoiced_since,
 )
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing.invoice_text import render_invoice_description
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing.numbers import ZERO, round_unit, to_decimal
@@ -189,7 +190,9 @@ def _correct(plan, bill, winner, policy, why):
 def _bill(bill, additions, winner, config):
     period, line = bill.period, bill.line
     effective = effective_date(period, bill.agreement.get("billStartDate"), config.effective_date_policy)
-    effective = invoiced_effective_date(effective, period, bill.agreement, config.invoiced_period_policy)
+    invoiced = invoiced_since(effective, bill.agreement)
+    if winner is None:
+        effective = invoiced_effective_date(effective, period, bill.agreement, config.invoiced_period_policy)
     check_growth(bill, history.previous_billed(additions, bill.product["id"], period))
     plan = Plan(BILL, additions, winner=winner, effective=effective,
                 # A late charge is one-time: the month's place in the history starts on its first day.
@@ -207,14 +210,23 @@ def _bill(bill, additions, winner, config):
         if line.no_usage:
             _zeroing(plan, bill, additions)
         return plan
-    plan.changes = addition_changes(winner, update_fields(winner, plan.wanted))
+    # The period's addition exists: the invoiced-period policy is for creating it. An invoiced month keeps its
+    # dates (moving them would bill it again on the next invoice), and a change to it does not reach that invoice.
+    plan.changes = addition_changes(winner, update_fields(winner, plan.wanted, keep_dates=invoiced is not None))
+    if invoiced is not None and plan.changes:
+        plan.warn("%s is already invoiced on this agreement (next invoice date %s): addition %s is brought to this "
+                  "run's usage (%s), but the invoice already made keeps its old amount (%s): credit or bill the "
+                  "difference by hand" % (period.label, invoiced.isoformat(), winner.get("id"),
+                                          ", ".join(sorted(plan.changes)), _money(history.addition_amount(winner))))
     _lowering(plan, bill, winner)
     return plan
 
 
-def update_fields(existing, wanted):
-    """The fields an update compares: never a cancel date (the history's), nor the dates of a late charge."""
-    skipped = ("effectiveDate", "cancelledDate") if history.is_late_charge(existing) else ("cancelledDate",)
+def update_fields(existing, wanted, keep_dates=False):
+    """The fields an update compares: never a cancel date (the history's), nor the dates of a late charge or
+    (``keep_dates``) of an addition whose month is already invoiced."""
+    keep_dates = keep_dates or history.is_late_charge(existing)
+    skipped = ("effectiveDate", "cancelledDate") if keep_dates else ("cancelledDate",)
     return dict((key, value) for key, value in wanted.items() if key not in skipped)
 
 

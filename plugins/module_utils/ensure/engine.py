@@ -44,6 +44,7 @@ from ansible_collections.mbs.connectwise.plugins.module_utils.ensure.references 
 from ansible_collections.mbs.connectwise.plugins.module_utils.ensure.values import (
     key_tuple,
     patched,
+    predicted_create,
     public,
     same_value,
     strip_server_fields,
@@ -380,7 +381,7 @@ class Engine:
         """
         after = public(body)
         if self.check_mode:
-            return Outcome("create", dict(after, id=None), after=after, key=entry.key, warnings=warnings)
+            return Outcome("create", predicted_create(self.resource, after), after=after, key=entry.key, warnings=warnings)
         try:
             created, _adopted = self.client.create_once(entry.path, body, lambda: self.find(entry))
         except ApiError as exc:

@@ -51,6 +51,19 @@ def patched(obj, changes):
     return predicted
 
 
+def predicted_create(resource, body):
+    """The object a POST of ``body`` would return: check mode's prediction.
+
+    ConnectWise returns every flag of a new object, ``false`` when it was not sent; the flags the
+    resource declares are predicted so (``id`` is None: it is not known before the POST).
+    """
+    predicted = dict(body, id=None)
+    for field in resource.fields.values():
+        if field.kind == "bool":
+            predicted.setdefault(field.api, False)
+    return predicted
+
+
 def key_tuple(filters):
     """A natural key as ConnectWise compares it: identifiers and names folded."""
     return tuple(sorted((k, fold(v)) for k, v in filters.items()))

@@ -775,6 +775,8 @@ OCT = Period(2026, 10)
     {"agreementStatus": "Active", "noEndingDateFlag": True, "endDate": "2020-01-01T00:00:00Z"},
     {"agreementStatus": "Cancelled", "cancelledFlag": True, "dateCancelled": "2026-11-15T00:00:00Z"},
     {"agreementStatus": "Active"},
+    # ConnectWise reads an agreement that has not started yet Inactive (the current month, billed on request).
+    {"agreementStatus": "Inactive", "startDate": "2026-10-20T00:00:00Z"},
 ])
 def test_agreement_term_covers_period_whatever_the_status_today(row):
     assert bc.agreement_term(dict(row, id=7), OCT) == (True, None)
@@ -793,6 +795,7 @@ def test_agreement_cancelled_inside_period_is_billed_with_a_warning_naming_the_d
     ({"agreementStatus": "Cancelled"}, "cancelled"),
     ({"agreementStatus": "Expired"}, "expired"),
     ({"agreementStatus": "Inactive"}, "inactive"),
+    ({"agreementStatus": "Inactive", "startDate": "2026-09-01T00:00:00Z"}, "inactive"),
 ])
 def test_agreement_term_not_covering_gives_the_reason(row, text):
     covers, reason = bc.agreement_term(row, OCT)
