@@ -5,6 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8765
+# make sandbox RATE_LIMIT=50: ConnectWise answers 429 with Retry-After beyond 50 requests per second.
+RATE_LIMIT ?=
 LINK := .collections/ansible_collections/mbs/connectwise
 
 .PHONY: help venv collection-link demo sandbox test unit integration sanity lint molecule bench build clean
@@ -12,7 +14,7 @@ LINK := .collections/ansible_collections/mbs/connectwise
 help:
 	@echo "make demo      run setup and billing against the bundled ConnectWise sandbox"
 	@echo "make test      every test: unit, integration, molecule, ansible-lint, ansible-test sanity"
-	@echo "make sandbox   serve the sandbox in the foreground (PORT=$(PORT))"
+	@echo "make sandbox   serve the sandbox in the foreground (PORT=$(PORT), RATE_LIMIT=requests per second)"
 	@echo "make bench     benchmarks: setup of 500 companies; billing of 1,000 (20 ms latency) vs the naive way"
 	@echo "make build     build the collection artifact"
 
@@ -32,7 +34,7 @@ demo: venv
 	PATH=$(CURDIR)/$(BIN):$$PATH scripts/demo.sh
 
 sandbox: venv
-	$(BIN)/python -m tests.sandbox --port $(PORT)
+	$(BIN)/python -m tests.sandbox --port $(PORT) $(if $(RATE_LIMIT),--rate-limit $(RATE_LIMIT))
 
 unit: venv
 	$(BIN)/pytest tests/unit -q
