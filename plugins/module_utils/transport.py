@@ -22,7 +22,8 @@ certificate error or an unknown host fails at once.
 Throttling: a 429 (or a 503 with ``Retry-After``) is the server asking for a slower pace, so it is
 retried at the pace it names for as long as the wait budget (``RetryPolicy.total_wait``) lasts,
 however many attempts that takes; and :class:`AdaptiveConcurrency` lowers how many requests the
-threads sharing one transport keep in flight, raising it again as answers come back clean.
+threads sharing one transport keep in flight, raising it again as answers come back clean. While
+a throttled request waits its ``Retry-After``, the other threads send nothing either.
 
 Credentials stay with their origin (:mod:`origin`): a request to another scheme, host or port
 than the transport's base URL is refused before it is sent, and redirects are not followed by
@@ -35,6 +36,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import collections
+import contextlib
 import json
 import random
 import ssl
@@ -295,6 +297,11 @@ class AdaptiveConcurrency:
     sent before the last decrease were throttled at the old pace and do not lower it again. Each
     clean answer adds ``1 / limit``, about one more request in flight per round of clean answers,
     back up to ``maximum``. The run's own thread pool needs no change: its threads queue here.
+
+    A server that throttles limits the client, not one request: while a throttled request waits
+    the ``Retry-After`` it was given (:meth:`paused`), no other request is sent either. Sending
+    meanwhile would only earn more 429s and more waits, and the run would fall behind the
+    server's pace instead of resuming with the requests the server has room for.
     """
 
     def __init__(self, maximum):
@@ -304,15 +311,28 @@ class AdaptiveConcurrency:
         self.decreases = 0
         self._in_flight = 0
         self._round = 0
+        self._pausing = 0
         self._changed = threading.Condition()
 
     def acquire(self):
         """Wait for a free slot; returns the round the request is sent in (give it to :meth:`release`)."""
         with self._changed:
-            while self._in_flight >= int(self.limit):
+            while self._pausing or self._in_flight >= int(self.limit):
                 self._changed.wait()
             self._in_flight += 1
             return self._round
+
+    @contextlib.contextmanager
+    def paused(self):
+        """No request is sent while this block runs (a throttled request's wait for its ``Retry-After``)."""
+        with self._changed:
+            self._pausing += 1
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._pausing -= 1
+                self._changed.notify_all()
 
     def release(self, sent_in, throttled=False, clean=False):
         """The request sent in round ``sent_in`` is done: ``throttled``, answered ``clean``, or neither."""
@@ -326,6 +346,9 @@ class AdaptiveConcurrency:
             elif clean and self.limit < self.maximum:
                 self.limit = min(float(self.maximum), self.limit + 1.0 / self.limit)
             self._changed.notify_all()
+
+
+_NO_PAUSE = contextlib.nullcontext()
 
 
 def is_throttled(response):
@@ -408,7 +431,8 @@ class Transport:
             if not self.retry.may_wait(attempt, waited, delay, throttled):
                 raise error
             waited += delay
-            self.retry.sleep(delay)
+            with self.concurrency.paused() if throttled else _NO_PAUSE:
+                self.retry.sleep(delay)
 
     def _check_origin(self, method, url, shown):
         """Never send the credentials to another scheme, host or port than the base URL's."""

@@ -199,3 +199,29 @@ def test_threads_sharing_a_transport_keep_fewer_requests_in_flight_after_a_429()
     for thread in threads:
         thread.join(5)
     assert statuses == [200] * 8 and server.peak == 4
+
+
+def test_no_request_is_sent_while_a_throttled_one_waits_its_retry_after():
+    """The server limits the client, not one request: sending meanwhile would only earn more 429s."""
+    server = GatedServer(throttle=1)
+    server.gate.set()
+    session = requests.Session()
+    session.mount("https://", server)
+    waiting, resume = threading.Event(), threading.Event()
+
+    def sleep(seconds):
+        waiting.set()
+        assert resume.wait(5)
+    transport = Transport(SITE, retry=RetryPolicy(sleep=sleep), session=session, pool_size=8)
+    statuses = []
+    throttled = threading.Thread(target=lambda: statuses.append(transport.request("GET", "a").status_code))
+    throttled.start()
+    assert waiting.wait(5)
+    other = threading.Thread(target=lambda: statuses.append(transport.request("GET", "b").status_code))
+    other.start()
+    other.join(0.1)
+    assert other.is_alive() and server.peak == 0  # held back while the first waits
+    resume.set()
+    throttled.join(5)
+    other.join(5)
+    assert statuses == [200, 200] and server.peak >= 1
