@@ -72,8 +72,8 @@ def test_plain_http_to_another_machine_is_refused_unless_allowed(site):
     assert "uses plain HTTP" in str(err.value) and "allow_http (or CW_ALLOW_HTTP=true): true" in str(err.value)
     assert site_root(site, allow_http=True).startswith("http://")
     with pytest.raises(InputError):
-        ConnectWiseClient(**dict(CONNECTION, site=site))
-    assert ConnectWiseClient(**dict(CONNECTION, site=site, allow_http=True)).root_url.startswith("http://")
+        ConnectWiseClient(**{**CONNECTION, "site": site})
+    assert ConnectWiseClient(**{**CONNECTION, "site": site, "allow_http": True}).root_url.startswith("http://")
 
 
 @pytest.mark.parametrize("site", ["http://127.0.0.1:8765", "http://localhost:1", "http://[::1]:8765", "cw.example.com"])
@@ -131,12 +131,12 @@ def test_an_https_site_that_answers_plain_http_is_named_as_such():
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _PlainHttp)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        cw = ConnectWiseClient(retry=no_sleep_policy(), **dict(CONNECTION, site="https://127.0.0.1:%d"
-                                                                % server.server_address[1]))
+        site = "https://127.0.0.1:%d" % server.server_address[1]
+        cw = ConnectWiseClient(retry=no_sleep_policy(), **{**CONNECTION, "site": site})
         with pytest.raises(TransportError) as err:
             cw.get("company/companies")
     finally:
         server.shutdown()
         server.server_close()
     assert "answered plain HTTP on an https:// address" in str(err.value)
-    assert "certificate" not in str(err.value).split(":")[0]
+    assert "certificate" not in str(err.value).split(":", maxsplit=1)[0]

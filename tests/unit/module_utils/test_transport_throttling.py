@@ -29,7 +29,7 @@ def client_recording(pauses, **policy):
 
 
 def throttled(mocked, times, retry_after="1", status=429, method="GET", url=URL):
-    for _ in range(times):
+    for _number in range(times):
         mocked.add(method, url, status=status, headers={"Retry-After": retry_after} if retry_after else {},
                    json={"error": "ConnectWiseAPI", "message": "Too many requests. Please try again in 1 seconds."})
 
@@ -103,7 +103,7 @@ def test_a_retry_after_longer_than_the_budget_left_is_not_waited_for(mocked):
 
 def test_throttling_halves_the_limit_once_per_round_and_clean_answers_raise_it_back():
     limit = AdaptiveConcurrency(8)
-    tickets = [limit.acquire() for _ in range(4)]
+    tickets = [limit.acquire() for _number in range(4)]
     for ticket in tickets:  # four throttled answers to requests sent together: one decrease
         limit.release(ticket, throttled=True)
     assert limit.limit == 4 and limit.decreases == 1
@@ -188,7 +188,7 @@ def test_threads_sharing_a_transport_keep_fewer_requests_in_flight_after_a_429()
     server.gate.clear()
     statuses = []
     threads = [threading.Thread(target=lambda: statuses.append(transport.request("GET", "x").status_code))
-               for _ in range(8)]
+               for _number in range(8)]
     for thread in threads:
         thread.start()
     with server.changed:

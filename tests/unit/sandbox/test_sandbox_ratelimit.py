@@ -22,14 +22,14 @@ class FakeClock:
 def test_the_bucket_allows_a_burst_then_the_rate_and_says_how_long_to_wait():
     clock = FakeClock()
     bucket = RateLimit(rate=4, burst=3, clock=clock)  # a token every 0.25 s (binary fractions: exact)
-    assert [bucket.take() for _ in range(3)] == [None, None, None]
+    assert [bucket.take() for _number in range(3)] == [None, None, None]
     assert bucket.take() == 0.25
     clock.now += 0.125
     assert bucket.take() == 0.125
     clock.now += 0.125
     assert bucket.take() is None and bucket.take() == 0.25
     clock.now += 60  # idle: refills to the burst, not beyond
-    assert [bucket.take() is None for _ in range(4)] == [True, True, True, False]
+    assert [bucket.take() is None for _number in range(4)] == [True, True, True, False]
     assert bucket.describe() == {"rate": 4.0, "burst": 3.0, "allowed": 7, "throttled": 4}
 
 
@@ -37,7 +37,7 @@ def test_no_rate_is_no_limit_and_the_burst_defaults_to_one_second():
     assert RateLimit().take() is None and RateLimit().describe()["rate"] is None
     clock = FakeClock()
     bucket = RateLimit(rate=50, clock=clock)
-    assert sum(bucket.take() is None for _ in range(60)) == 50
+    assert sum(bucket.take() is None for _number in range(60)) == 50
 
 
 def test_the_refusal_is_connectwise_s_429_with_a_whole_number_of_seconds():
@@ -77,15 +77,15 @@ def test_the_control_api_sets_and_clears_the_limit_and_it_survives_reset(sb):
     assert requests.post(url, json={"rate": 2, "burst": 2}, timeout=5).json() == {
         "rate": 2.0, "burst": 2.0, "allowed": 0, "throttled": 0}
     companies = sb.url + "/v4_6_release/apis/3.0/company/companies"
-    statuses = [requests.get(companies, timeout=5).status_code for _ in range(4)]
+    statuses = [requests.get(companies, timeout=5).status_code for _number in range(4)]
     assert statuses[:2] == [401, 401] and 429 in statuses[2:]
-    throttled = [r for r in (requests.get(companies, timeout=5) for _ in range(3)) if r.status_code == 429][0]
+    throttled = [r for r in (requests.get(companies, timeout=5) for _number in range(3)) if r.status_code == 429][0]
     assert int(throttled.headers["Retry-After"]) >= 1
     assert throttled.json()["message"].startswith("Too many requests.")
     sb.reset()
     assert requests.get(url, timeout=5).json()["rate"] == 2.0
     assert requests.post(url, json={"rate": None}, timeout=5).json()["rate"] is None
-    assert all(requests.get(companies, timeout=5).status_code == 401 for _ in range(5))
+    assert all(requests.get(companies, timeout=5).status_code == 401 for _number in range(5))
     assert requests.post(url, json={"rate": "fast"}, timeout=5).status_code == 400
     assert requests.post(url, json={"speed": 1}, timeout=5).status_code == 400
 
