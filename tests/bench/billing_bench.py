@@ -284,12 +284,9 @@ def markdown_table(header, rows):
 
 
 def report(args, startup, first, second, bound_first, bound_second, naive, small, throttled=None):
-    out = []
-    out.append("## Billing benchmark: %d companies, %g ms latency per request, parallel %d, period %s"
-               % (args.companies, args.latency_ms, args.parallel, args.period))
-    out.append("")
-    out.append("ansible-playbook startup (one no-op task): %.1f s, included in every wall time below." % startup)
-    out.append("")
+    out = ["## Billing benchmark: %d companies, %g ms latency per request, parallel %d, period %s"
+           % (args.companies, args.latency_ms, args.parallel, args.period), "",
+           "ansible-playbook startup (one no-op task): %.1f s, included in every wall time below." % startup, ""]
     rows = []
     for run, bound in ((first, bound_first), (second, bound_second)):
         rows.append([run["label"], "%.1f" % run["wall_s"], run["requests"], methods(run["connectwise"]),
@@ -332,10 +329,7 @@ def report(args, startup, first, second, bound_first, bound_second, naive, small
                "usage with one all-companies call."
                % (naive["wall_s"] / small["wall_s"], naive["requests"] / small["requests"], n, naive["module_runs"]))
     out.append("")
-    if throttled:
-        out.extend(throttled_bench.report(args, throttled))
-    out.append("Summary")
-    out.append("")
+    out.extend(throttled_bench.report(args, throttled) + ["Summary", ""])
     out.append(markdown_table(
         ["run", "companies", "wall s", "s / company", "requests", "writes"],
         [["bulk, first run", first["companies"], "%.1f" % first["wall_s"],
@@ -345,10 +339,7 @@ def report(args, startup, first, second, bound_first, bound_second, naive, small
          ["bulk", small["companies"], "%.1f" % small["wall_s"], "%.3f" % (small["wall_s"] / n),
           small["requests"], small["writes"]],
          ["naive uri loops", naive["companies"], "%.1f" % naive["wall_s"], "%.3f" % (naive["wall_s"] / n),
-          naive["requests"], naive["writes"]]]
-        + ([["bulk, throttled at %g/s" % args.rate_limit, throttled["companies"], "%.1f" % throttled["wall_s"],
-             "%.3f" % (throttled["wall_s"] / throttled["companies"]), throttled["requests"], throttled["writes"]]]
-           if throttled else [])))
+          naive["requests"], naive["writes"]]] + throttled_bench.summary_rows(args, throttled)))
     return "\n".join(out)
 
 
@@ -423,13 +414,7 @@ def bench(args, sandbox, tmpdir):
                               bulk_additions.get(first_diff), ", ".join(ADDITION_FIELDS)))
     log("  %.1f s, %d requests, %d writes" % (small["wall_s"], small["requests"], small["writes"]))
 
-    throttled = None
-    if args.rate_limit:
-        log("throttled: %d companies, the sandbox limited to %g requests per second" % (args.companies, args.rate_limit))
-        throttled = throttled_bench.run(sandbox, args, tmpdir)
-        log("  %.1f s, %d answered, %d throttled (x%.2f the server's pace)" % (
-            throttled["wall_s"], throttled["connectwise_answered"], throttled["throttled"], throttled["factor"]))
-
+    throttled = throttled_bench.run(sandbox, args, tmpdir)
     bound_first = lower_bound(args.companies, first["writes"], written(first), args.parallel, args.latency_ms)
     bound_second = lower_bound(args.companies, second["writes"], written(second), args.parallel, args.latency_ms)
     return {"settings": vars(args), "ansible_startup_s": startup, "bulk_first": first, "bulk_second": second,

@@ -12,7 +12,12 @@ FACTOR = 1.15
 
 
 def run(sandbox, args, tmpdir):
-    """The first bulk run on a fresh fixture under the sandbox's rate limit: 0 failed, at the server's pace."""
+    """The first bulk run on a fresh fixture under the sandbox's rate limit: 0 failed, at the server's pace.
+
+    None when ``--rate-limit 0`` skips it."""
+    if not args.rate_limit:
+        return None
+    bb.log("throttled: %d companies, the sandbox limited to %g requests per second" % (args.companies, args.rate_limit))
     bb.reset(sandbox, args.companies, args.latency_ms)
     bb.control(sandbox, "POST", "rate-limit", {"rate": args.rate_limit})
     try:
@@ -29,11 +34,15 @@ def run(sandbox, args, tmpdir):
         raise bb.BenchFailure("throttled run: %.1f s for %d answered requests at %g per second (%.1f s): x%.2f, "
                               "over x%.2f" % (throttled["wall_s"], throttled["connectwise_answered"], args.rate_limit,
                                               throttled["pace_s"], throttled["factor"], FACTOR))
+    bb.log("  %.1f s, %d answered, %d throttled (x%.2f the server's pace)" % (
+        throttled["wall_s"], throttled["connectwise_answered"], throttled["throttled"], throttled["factor"]))
     return throttled
 
 
 def report(args, throttled):
-    """The throttled run's table: the server's pace against the wall time."""
+    """The throttled run's table: the server's pace against the wall time (nothing when it was skipped)."""
+    if not throttled:
+        return []
     row = ["throttled first run", "%.1f" % throttled["wall_s"], throttled["connectwise_answered"],
            throttled["throttled"], "%.1f s" % throttled["pace_s"],
            "x%.2f (limit x%.2f)" % (throttled["factor"], FACTOR), throttled["counts"].get("failed", 0),
@@ -46,3 +55,11 @@ def report(args, throttled):
                            "failed companies", "actions"], [row]),
         "",
     ]
+
+
+def summary_rows(args, throttled):
+    """The throttled run's row of the summary table (none when it was skipped)."""
+    if not throttled:
+        return []
+    return [["bulk, throttled at %g/s" % args.rate_limit, throttled["companies"], "%.1f" % throttled["wall_s"],
+             "%.3f" % (throttled["wall_s"] / throttled["companies"]), throttled["requests"], throttled["writes"]]]
