@@ -21,7 +21,7 @@ certificate error or an unknown host fails at once.
 
 Throttling: a 429 (or a 503 with ``Retry-After``) is the server asking for a slower pace, so it is
 retried at the pace it names for as long as the wait budget (``RetryPolicy.total_wait``) lasts,
-however many attempts that takes; and :class:`AdaptiveConcurrency` lowers how many requests the
+however many attempts that takes; and :class:`pacing.AdaptiveConcurrency` lowers how many requests the
 threads sharing one transport keep in flight, raising it again as answers come back clean. While
 a throttled request waits its ``Retry-After``, the other threads send nothing either.
 
