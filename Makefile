@@ -5,6 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8765
+# make sandbox RATE_LIMIT=50: ConnectWise answers 429 with Retry-After beyond 50 requests per second.
+RATE_LIMIT ?=
 LINK := .collections/ansible_collections/mbs/connectwise
 
 .PHONY: help venv collection-link demo sandbox test unit integration sanity lint molecule bench build clean \
@@ -14,7 +16,7 @@ help:
 	@echo "make demo          run setup and billing against the bundled ConnectWise sandbox"
 	@echo "make test          every test: unit, integration (the AWX jobs too), molecule, ansible-lint, sanity, matrix"
 	@echo "make matrix        unit tests and sanity on ansible-core 2.21 with Python 3.12 (skipped without a 3.12)"
-	@echo "make sandbox       serve the sandbox in the foreground (PORT=$(PORT))"
+	@echo "make sandbox       serve the sandbox in the foreground (PORT=$(PORT), RATE_LIMIT=requests per second)"
 	@echo "make bench         benchmarks: setup of 500 companies; billing of 1,000 (20 ms latency) vs the naive way"
 	@echo "make build         build the collection artifact"
 	@echo "make changelog     regenerate changelogs/changelog.yaml and CHANGELOG.rst from changelogs/fragments"
@@ -36,7 +38,7 @@ demo: venv
 	PATH=$(CURDIR)/$(BIN):$$PATH scripts/demo.sh
 
 sandbox: venv
-	$(BIN)/python -m tests.sandbox --port $(PORT)
+	$(BIN)/python -m tests.sandbox --port $(PORT) $(if $(RATE_LIMIT),--rate-limit $(RATE_LIMIT))
 
 unit: venv
 	$(BIN)/pytest tests/unit -q

@@ -15,6 +15,10 @@ options:
     description:
       - The ConnectWise Manage site, either a host such as C(api-na.myconnectwise.net)
         (HTTPS is used) or a full base URL with scheme such as C(http://127.0.0.1:8765) (the sandbox).
+      - The API keys are only ever sent to this site's scheme, host and port; a next-page link or a
+        redirect to anywhere else is not followed with them.
+      - A user name or password inside the URL is refused (the keys have their own options); so is
+        C(http://) to another machine unless O(allow_http=true).
       - If not set, the value of the E(CW_SITE) environment variable is used.
     type: str
     required: true
@@ -54,10 +58,21 @@ options:
       - Whether to verify the site's TLS certificate. Only turn it off for a test server.
     type: bool
     default: true
+  allow_http:
+    description:
+      - Allow an C(http://) O(site) on another machine than this one. Plain HTTP sends the API keys
+        unencrypted, readable by anyone on the network between; only for a server on a network you trust.
+      - An C(http://) site on this machine (C(localhost), 127.0.0.0/8, ::1), such as the sandbox, needs no
+        such permission.
+      - If not set, the value of the E(CW_ALLOW_HTTP) environment variable is used.
+    type: bool
+    default: false
   timeout:
     description:
       - Seconds to wait for one HTTP response. Retries (on 429, 500, 502, 503, 504 and connection
-        errors, honouring C(Retry-After)) come on top, within a bounded total wait.
+        errors, honouring C(Retry-After)) come on top, within a bounded total wait (120 seconds per request).
+      - A throttled request (429, or 503 with C(Retry-After)) is retried at the pace the server names for as
+        long as that wait lasts, and the requests in flight are reduced until answers come back clean.
     type: int
     default: 30
   api_version:

@@ -88,6 +88,15 @@ options:
     description: Whether to verify the site's TLS certificate.
     type: bool
     default: true
+  allow_http:
+    description:
+      - Allow an C(http://) O(site) on another machine than this one. Plain HTTP sends the API keys
+        unencrypted, readable by anyone on the network; only for a server on a network you trust.
+      - An C(http://) site on this machine (C(localhost), 127.0.0.0/8, ::1) needs no such permission.
+    type: bool
+    default: false
+    env:
+      - name: CW_ALLOW_HTTP
   timeout:
     description: Seconds to wait for one HTTP response.
     type: int

@@ -15,10 +15,18 @@ import re
 import threading
 
 from ansible.module_utils.basic import env_fallback, missing_required_lib
-from ansible.module_utils.six.moves.urllib.parse import urlsplit
+from ansible.module_utils.common.warnings import warn
+from ansible.module_utils.six.moves.urllib.parse import parse_qsl, urlsplit
 
 from ansible_collections.mbs.connectwise.plugins.module_utils import conditions as cond
 from ansible_collections.mbs.connectwise.plugins.module_utils.identity import fold
+from ansible_collections.mbs.connectwise.plugins.module_utils.origin import (
+    origin_of,
+    redact_url,
+    refuse_plain_http,
+    refuse_userinfo,
+    show_origin,
+)
 from ansible_collections.mbs.connectwise.plugins.module_utils.transport import (
     HAS_REQUESTS,
     ApiError,
@@ -42,6 +50,12 @@ IN_CHUNK = 100
 POST_ATTEMPTS = 3
 # Page numbers grow while paging; reserve room for the longest one a read could reach.
 PAGE_PLACEHOLDER = 999999
+# Reads in id order page by key: each page asks for the rows after the last id read, so a row
+# renamed, deleted or added meanwhile never shifts another out of the pages (offsets would).
+KEY_ORDER = "id asc"
+_KEY_ORDERS = re.compile(r"^\s*id(\s+asc)?\s*$", re.IGNORECASE)
+# Room reserved in a URL for the page key (ConnectWise ids are 32-bit integers).
+KEY_PLACEHOLDER = 2147483647
 
 # The one table of connection options. The doc fragment ``mbs.connectwise.connection``
 # documents exactly these; tests/unit/test_connection_options.py keeps the two in step.
@@ -55,9 +69,10 @@ CONNECTION_OPTIONS = {
     "validate_certs": dict(type="bool", required=False, default=True),
     "timeout": dict(type="int", required=False, default=30),
     "api_version": dict(type="str", required=False, env="CW_API_VERSION"),
+    "allow_http": dict(type="bool", required=False, default=False, env="CW_ALLOW_HTTP"),
 }
 
-_HOST = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?$")
+_HOST = re.compile(r"^([A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?$")
 
 
 class InputError(ValueError):
@@ -74,21 +89,35 @@ def connection_argument_spec():
     return spec
 
 
-def site_root(site):
-    """``scheme://host[:port]/`` from a bare host or a full base URL."""
+def site_root(site, allow_http=False):
+    """``scheme://host[:port]/`` from a bare host or a full base URL.
+
+    A user name or password in ``site`` is refused without repeating it, and so is plain
+    ``http://`` to another machine unless ``allow_http`` (see :func:`origin.check_configured_url`).
+    """
     if site is None or not str(site).strip():
         raise InputError("site is empty: give a host such as api-na.myconnectwise.net or a URL")
     site = str(site).strip()
+    try:
+        refuse_userinfo(site, "site")
+    except ValueError as exc:
+        raise InputError(str(exc))
     if "://" in site:
         parts = urlsplit(site)
         if parts.scheme not in ("http", "https") or not parts.netloc or not _HOST.match(parts.netloc):
             raise InputError("site %r is not a valid URL: expected https://host[:port]" % site)
         path = parts.path.strip("/")
-        return "%s://%s/%s" % (parts.scheme, parts.netloc, path + "/" if path else "")
-    if not _HOST.match(site):
+        root = "%s://%s/%s" % (parts.scheme, parts.netloc, path + "/" if path else "")
+    elif not _HOST.match(site):
         raise InputError("site %r is not a valid host name: expected a host such as "
                          "api-na.myconnectwise.net or a URL with scheme" % site)
-    return "https://%s/" % site
+    else:
+        root = "https://%s/" % site
+    try:
+        refuse_plain_http(root, "site", allow_http, "allow_http (or CW_ALLOW_HTTP=true)")
+    except ValueError as exc:
+        raise InputError(str(exc))
+    return root
 
 
 def field_of(row, path):
@@ -107,6 +136,13 @@ def patch_operations(changes):
     return [{"op": "replace", "path": field, "value": value} for field, value in sorted(changes.items())]
 
 
+def _field_names(fields):
+    """``fields`` as a list of names (None: every field)."""
+    if not fields:
+        return None
+    return [f.strip() for f in fields.split(",")] if isinstance(fields, str) else list(fields)
+
+
 def normalise_codebase(codebase):
     codebase = codebase.strip().strip("/")
     return codebase + "/"
@@ -116,7 +152,7 @@ class ConnectWiseClient:
     """A ConnectWise Manage API member's session."""
 
     def __init__(self, site, company_id, public_key, private_key, client_id, codebase=None,
-                 validate_certs=True, timeout=30, retry=None, session=None, api_version=None):
+                 validate_certs=True, timeout=30, retry=None, session=None, api_version=None, allow_http=False):
         if not HAS_REQUESTS:
             raise InputError(missing_required_lib("requests"))
         for name, value in (("company_id", company_id), ("public_key", public_key),
@@ -128,7 +164,10 @@ class ConnectWiseClient:
         if not _API_VERSION.match(self.api_version):
             raise InputError("api_version %r is not a ConnectWise API version such as %s (option api_version "
                              "or the CW_API_VERSION environment variable)" % (api_version, DEFAULT_API_VERSION))
-        self.root_url = site_root(site)
+        self.root_url = site_root(site, allow_http)
+        self.origin = origin_of(self.root_url)
+        # Said once per run (also through Ansible's warnings): what a read did differently than asked.
+        self.warnings = []
         self.company_id = company_id
         self._codebase = normalise_codebase(codebase) if codebase else None
         self._codebase_lock = threading.Lock()
@@ -222,9 +261,41 @@ class ConnectWiseClient:
 
     def list(self, path, conditions=None, fields=None, order_by=None, page_size=MAX_PAGE_SIZE,
              params=None):
-        """Every matching object, page by page, following ``Link: rel="next"`` to the end."""
-        query = self._list_query(conditions, fields, order_by, page_size, params)
-        target, seen = path, set()
+        """Every matching object, page by page.
+
+        In id order (no ``order_by``, or ``id``/``id asc``) pages go by key: ``orderBy=id asc`` and,
+        after the first page, ``id > <last id read>`` added to ``conditions``, so a row renamed,
+        deleted or added during the read never hides another (offsets would shift). ``id`` is read
+        even when ``fields`` leave it out, and left out of the rows again. Another ``order_by``
+        follows ``Link: rel="next"`` within the site (:meth:`_next_page`). Either way the read ends
+        where ConnectWise's ``Link`` header has no ``next``: the same number of requests.
+        """
+        if not order_by or _KEY_ORDERS.match(order_by):
+            return self._list_by_key(path, conditions, fields, page_size, params)
+        return self._list_by_link(path, conditions, fields, order_by, page_size, params)
+
+    def _list_by_key(self, path, conditions, fields, page_size, params):
+        wanted = _field_names(fields)
+        asked = wanted + ["id"] if wanted and "id" not in wanted else wanted
+        last = None
+        while True:
+            where = cond.all_of(conditions, None if last is None else cond.condition("id", ">", last))
+            response = self._request("GET", path, params=self._list_query(where, asked, KEY_ORDER, page_size, params))
+            rows = response.json() or []
+            for row in rows:
+                yield row if asked == wanted else dict((k, v) for k, v in row.items() if k != "id")
+            if not rows or "next" not in response.links:
+                return
+            key = rows[-1].get("id") if isinstance(rows[-1], dict) else None
+            if isinstance(key, bool) or not isinstance(key, int) or (last is not None and key <= last):
+                raise ApiError("GET", path, response.status_code,
+                               message="paging by id stopped: the page's last id is %r after %r (ConnectWise "
+                                       "answered orderBy=id asc out of order)" % (key, last))
+            last = key
+
+    def _list_by_link(self, path, conditions, fields, order_by, page_size, params):
+        first = self._list_query(conditions, fields, order_by, page_size, params)
+        target, query, seen = path, first, set()
         while target is not None:
             response = self._request("GET", target, params=query)
             yield from response.json() or []
@@ -233,9 +304,38 @@ class ConnectWiseClient:
                 return
             if next_url in seen:
                 raise ApiError("GET", path, response.status_code,
-                               message="pagination loops: next page %s was already read" % next_url)
+                               message="pagination loops: next page %s was already read" % redact_url(next_url))
             seen.add(next_url)
-            target, query = next_url, None
+            target, query = self._next_page(path, first, next_url)
+
+    def _next_page(self, path, first, next_url):
+        """``(target, query)`` of the page ``Link: rel="next"`` names, never away from the site.
+
+        A link to the site's own scheme, host and port is followed as given. One to anywhere else
+        (a proxy that rewrites links, an ``http://`` link behind a TLS-terminating balancer) would
+        take the API keys with it: that page is read from the site instead, by its page number,
+        with a warning.
+        """
+        if origin_of(next_url) == self.origin:
+            return next_url, None
+        page = dict(parse_qsl(urlsplit(next_url).query)).get("page", "")
+        if not page.isdigit():
+            raise ApiError("GET", path, message="the next-page link points to %s, not to the site %s, and names no "
+                           "page number: not followed, so that the API keys go only to the site"
+                           % (show_origin(origin_of(next_url)) if origin_of(next_url) else redact_url(next_url),
+                              show_origin(self.origin)))
+        self.warn("ConnectWise's next-page link for %s points to %s, not to the site %s: the pages were read from "
+                  "the site instead, so the API keys went only there. A proxy or load balancer in front of "
+                  "ConnectWise may be rewriting its links." % (path, show_origin(origin_of(next_url))
+                                                               if origin_of(next_url) else redact_url(next_url),
+                                                               show_origin(self.origin)))
+        return path, dict(first, page=int(page))
+
+    def warn(self, message):
+        """Say ``message`` once: in :attr:`warnings` and among the module's (or the controller's) warnings."""
+        if message not in self.warnings:
+            self.warnings.append(message)
+            warn(message)
 
     def list_in(self, path, field, values, conditions=None, fields=None, order_by=None,
                 max_url_length=MAX_URL_LENGTH):
@@ -273,10 +373,16 @@ class ConnectWiseClient:
         """Split ``values`` greedily so each read's full encoded URL (base, codebase, every
         parameter, the longest page number) stays within ``max_url_length``, at most IN_CHUNK a read."""
         target = self.api_path(path)
+        by_key = not order_by or _KEY_ORDERS.match(order_by)
 
         def length(chunk):
-            query = self._list_query(cond.all_of(cond.is_in(field, chunk), conditions), fields, order_by,
-                                     page=PAGE_PLACEHOLDER)
+            where = cond.all_of(cond.is_in(field, chunk), conditions)
+            if by_key:
+                where = cond.all_of(where, cond.condition("id", ">", KEY_PLACEHOLDER))
+                asked = _field_names(fields)
+                query = self._list_query(where, asked + ["id"] if asked and "id" not in asked else asked, KEY_ORDER)
+            else:
+                query = self._list_query(where, fields, order_by, page=PAGE_PLACEHOLDER)
             return len(self.transport.encoded_url(target, query))
 
         # Encoding a URL costs far more than the rest of a bulk read's preparation, so a value's

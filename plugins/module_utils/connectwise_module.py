@@ -21,6 +21,7 @@ from ansible_collections.mbs.connectwise.plugins.module_utils.client import (
     InputError,
     connection_argument_spec,
 )
+from ansible_collections.mbs.connectwise.plugins.module_utils.origin import url_secrets
 from ansible_collections.mbs.connectwise.plugins.module_utils.transport import (
     HAS_REQUESTS,
     REQUESTS_IMPORT_ERROR,
@@ -34,6 +35,9 @@ class ConnectWiseModule(AnsibleModule):
         spec = connection_argument_spec()
         spec.update(argument_spec)
         super(ConnectWiseModule, self).__init__(argument_spec=spec, **kwargs)
+        # A password written into a URL option (site, mbs.url) is refused, and masked like no_log values
+        # everywhere the module prints, its invocation included.
+        self.no_log_values.update(url_secrets(self.params))
         if not HAS_REQUESTS:
             self.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
         self._client = None

@@ -24,6 +24,7 @@ from decimal import Decimal
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing.periods import parse_period
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing.usage import UsageRecord
 from ansible_collections.mbs.connectwise.plugins.module_utils.identity import company_key
+from ansible_collections.mbs.connectwise.plugins.module_utils.origin import check_configured_url
 from ansible_collections.mbs.connectwise.plugins.module_utils.transport import (
     ApiError,
     AuthenticationError,
@@ -43,6 +44,8 @@ DEFAULT_MBS_API_URL = "https://api.mspbackups.com"
 # The company of MSP360 usage rows that name none: one bucket, reported like any unknown
 # company, and billable by mapping it (company_map) to a ConnectWise identifier.
 NO_COMPANY = "(no MSP360 company)"
+# How much of an answer that is not billing data its error shows.
+SHOWN_BODY = 200
 
 
 class MBSError(Exception):
@@ -58,11 +61,12 @@ class MBSClient:
 
     LOGIN_PATH = "api/Provider/Login"
 
-    def __init__(self, url, username, password, timeout=30, validate_certs=True, retry=None):
+    def __init__(self, url, username, password, timeout=30, validate_certs=True, retry=None, allow_http=False):
         if not url:
             raise ValueError("mbs_api_url is empty")
         if not username or not password:
             raise ValueError("MSP360 API username and password are required")
+        check_configured_url(url, "mbs.url", allow_http, "mbs.allow_http")
         self.url = url.rstrip("/")
         self.username = username
         self._password = password
@@ -115,14 +119,12 @@ class MBSClient:
                 self._login()
             return self._token
 
-    def call(self, method, path, json=None):
-        """One API call with the bearer token; re-login once on a 401. Returns decoded JSON."""
+    def answer(self, method, path, json=None):
+        """One API call with the bearer token; re-login once on a 401. Returns the ``requests`` response."""
         token = self._current_token()
         for attempt in (1, 2):
             try:
-                response = self._transport.request(method, path, json=json,
-                                                   headers={"Authorization": "Bearer " + token})
-                break
+                return self._transport.request(method, path, json=json, headers={"Authorization": "Bearer " + token})
             except AuthenticationError as exc:
                 if attempt == 2:
                     raise MBSError("MSP360 refused %s %s with HTTP 401 again after a fresh login: the API user "
@@ -130,6 +132,10 @@ class MBSClient:
                 token = self._current_token(stale=token)
             except ApiError as exc:
                 raise self._error(exc, "MSP360 API call failed")
+
+    def call(self, method, path, json=None):
+        """:meth:`answer` decoded (decimals as ``Decimal``); None for an empty answer."""
+        response = self.answer(method, path, json=json)
         if not response.content:
             return None
         try:
@@ -144,9 +150,33 @@ class MBSClient:
         return self.call("GET", "api/Users") or []
 
     def billing(self, period):
-        """Every company's ``Billing`` objects (always a list) for ``period`` (``YYYY-MM`` or Period)."""
-        answer = self.call("PUT", "api/Billing", json={"Date": parse_period(period).first_day.isoformat()})
-        return _as_billing_list(answer)
+        """Every company's ``Billing`` objects (always a list) for ``period`` (``YYYY-MM`` or Period).
+
+        An answer that is not billing data (an empty body, ``[]``, an error object such as
+        ``{"Message": "An error has occurred."}`` sent with a 200) is an :class:`MBSError` naming the
+        URL, the status and the first bytes of the body: taken as "no rows", it would stop every
+        company's billing.
+        """
+        period = parse_period(period)
+        response = self.answer("PUT", "api/Billing", json={"Date": period.first_day.isoformat()})
+        try:
+            answer = response.json(parse_float=Decimal) if response.content else None
+        except ValueError:
+            answer = None
+        billing = _as_billing_list(answer)
+        if billing is None:
+            raise MBSError("MSP360 PUT %s for %s answered HTTP %s with something that is not billing data (a Billing "
+                           "object with StatisticBilling, or a list of them): %s. Nothing was billed from it; run "
+                           "again later, and if the answer stays the same, check the MSP360 API's status"
+                           % (self._transport.url_for("api/Billing"), period.label, response.status_code,
+                              self._shown_body(response)), response.status_code)
+        return billing
+
+    def _shown_body(self, response):
+        """The first bytes of an answer, secrets scrubbed, control characters escaped."""
+        text = (response.content or b"")[:SHOWN_BODY].decode("utf-8", "replace")
+        shown = repr(scrub(text, self._secrets())) if text else "an empty body"
+        return shown + (" (first %d bytes)" % SHOWN_BODY if len(response.content or b"") > SHOWN_BODY else "")
 
     def usage_for_period(self, period, total_cost_is="price", with_destinations=False):
         """``(records, warnings)`` for every MSP360 company in ``period``, from one billing read.
@@ -200,15 +230,19 @@ class MBSClient:
         return rows
 
 
+def _is_billing(item):
+    """A ``Billing`` object: a JSON object with its ``StatisticBilling`` rows (their shape is checked as they are read)."""
+    return isinstance(item, dict) and "StatisticBilling" in item
+
+
 def _as_billing_list(answer):
-    """A ``Billing`` answer as a list (the API returns an object, the vendor's module a list)."""
-    if answer is None:
-        return []
-    if isinstance(answer, dict):
+    """A ``Billing`` answer as a list (the API returns an object, the vendor's module a list); None when it is
+    neither one ``Billing`` object nor a non-empty list of them."""
+    if _is_billing(answer):
         return [answer]
-    if isinstance(answer, list) and all(isinstance(item, dict) for item in answer):
+    if isinstance(answer, list) and answer and all(_is_billing(item) for item in answer):
         return answer
-    raise MBSError("MSP360 Billing answer is neither a Billing object nor a list of them")
+    return None
 
 
 def _numbered_rows(rows, period):

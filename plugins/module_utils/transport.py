@@ -18,6 +18,17 @@ refusal before processing, and a connection that was never established sent
 nothing, so those two are retried for POST too. Connection errors are told apart
 by exception type (urllib3/requests classes), never by message text; a TLS
 certificate error or an unknown host fails at once.
+
+Throttling: a 429 (or a 503 with ``Retry-After``) is the server asking for a slower pace, so it is
+retried at the pace it names for as long as the wait budget (``RetryPolicy.total_wait``) lasts,
+however many attempts that takes; and :class:`pacing.AdaptiveConcurrency` lowers how many requests the
+threads sharing one transport keep in flight, raising it again as answers come back clean. While
+a throttled request waits its ``Retry-After``, the other threads send nothing either.
+
+Credentials stay with their origin (:mod:`origin`): a request to another scheme, host or port
+than the transport's base URL is refused before it is sent, and redirects are not followed by
+``requests`` (which would keep the ``clientId`` header and re-send a login body to another host):
+only a GET redirected within the origin is followed.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -25,11 +36,18 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import collections
+import contextlib
 import json
 import random
+import ssl
 import threading
 import time
 import traceback
+
+from ansible.module_utils.six.moves.urllib.parse import urljoin
+
+from ansible_collections.mbs.connectwise.plugins.module_utils.origin import origin_of, redact_url, show_origin
+from ansible_collections.mbs.connectwise.plugins.module_utils.pacing import AdaptiveConcurrency
 
 try:
     import requests
@@ -49,6 +67,12 @@ GATEWAY_STATUSES = frozenset((502, 504))
 MAX_URL_LENGTH = 2000
 IDEMPOTENT_METHODS = frozenset(("GET", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"))
 REDACTED = "********"
+# Redirects followed within the origin (GET only) before giving up.
+MAX_REDIRECTS = 5
+# OpenSSL's reasons for a handshake whose answer was not TLS at all: a plain-HTTP server on an
+# https:// address (the names differ between OpenSSL versions).
+PLAIN_HTTP_TLS_REASONS = frozenset(("WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "PACKET_LENGTH_TOO_LONG",
+                                    "UNKNOWN_PROTOCOL", "HTTP_REQUEST"))
 
 
 class ApiError(Exception):
@@ -124,7 +148,11 @@ class TransportError(ApiError):
 
 
 class RetryPolicy:
-    """How hard to try. ``total_wait`` bounds the sum of all sleeps of one call."""
+    """How hard to try. ``total_wait`` bounds the sum of all sleeps of one call.
+
+    ``max_attempts`` bounds the retries of errors (5xx, lost connections); a throttled request
+    (429, or 503 with ``Retry-After``) is retried for as long as ``total_wait`` lasts.
+    """
 
     def __init__(self, max_attempts=6, base_delay=0.5, max_delay=30.0, total_wait=120.0,
                  sleep=time.sleep, rng=None):
@@ -134,6 +162,12 @@ class RetryPolicy:
         self.total_wait = total_wait
         self.sleep = sleep
         self.rng = rng or random.Random()
+
+    def may_wait(self, attempt, waited, delay, throttled):
+        """Whether to sleep ``delay`` and try again after ``attempt`` attempts that waited ``waited`` seconds."""
+        if waited + delay > self.total_wait:
+            return False
+        return throttled or attempt < self.max_attempts
 
     def settle_delays(self, timeout):
         """Pauses between re-reads while a POST with a lost answer may still commit.
@@ -153,9 +187,13 @@ class RetryPolicy:
         return delays
 
     def backoff(self, attempt, retry_after=None):
-        """Seconds to wait before attempt ``attempt + 1`` (attempt counts from 1)."""
-        if retry_after is not None:
-            return min(max(retry_after, 0.0), self.max_delay)
+        """Seconds to wait before attempt ``attempt + 1`` (attempt counts from 1).
+
+        The server's ``Retry-After`` when it gives a positive one (capped at ``max_delay``); else (none,
+        or "0", which would make a throttled retry spin) jittered exponential backoff.
+        """
+        if retry_after is not None and retry_after > 0:
+            return min(retry_after, self.max_delay)
         ceiling = min(self.max_delay, self.base_delay * (2 ** (attempt - 1)))
         # Full jitter: parallel workers that hit a 429 together spread out again.
         return self.rng.uniform(ceiling / 2.0, ceiling)
@@ -199,6 +237,36 @@ def _decode_body(response):
         return None
 
 
+def _ssl_cause(exc):
+    """The ``ssl.SSLError`` inside a requests/urllib3 TLS failure, or None."""
+    seen = set()
+    todo = [exc]
+    while todo:
+        current = todo.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, ssl.SSLError):
+            return current
+        todo.extend(arg for arg in getattr(current, "args", ()) if isinstance(arg, BaseException))
+        todo.extend((getattr(current, "reason", None), current.__cause__, current.__context__))
+    return None
+
+
+def _tls_failure(exc):
+    """What went wrong in a TLS handshake, from the ssl error's type and OpenSSL reason code."""
+    cause = _ssl_cause(exc)
+    reason = getattr(cause, "reason", None)
+    if reason in PLAIN_HTTP_TLS_REASONS:
+        return ("the server answered plain HTTP on an https:// address (not retried): check the scheme and port "
+                "of the address; a server that only speaks plain HTTP needs an http:// address (and allow_http "
+                "when it is not on this machine)")
+    if reason and not isinstance(cause, ssl.SSLCertVerificationError):
+        return "TLS handshake failed (%s, not retried); check the address and the server's TLS setup" % reason
+    return ("TLS certificate verification failed (not retried); fix the certificate, "
+            "or for a test server only set validate_certs: false")
+
+
 def _classify_connection_error(exc):
     """``(fatal_reason, sent_nothing)`` from the exception's type, never from its text.
 
@@ -208,8 +276,7 @@ def _classify_connection_error(exc):
     connection, protocol error) came after the request was sent: outcome unknown.
     """
     if isinstance(exc, requests.exceptions.SSLError):
-        return ("TLS certificate verification failed (not retried); fix the certificate, "
-                "or for a test server only set validate_certs: false"), True
+        return _tls_failure(exc), True
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         return None, True
     if isinstance(exc, requests.exceptions.ConnectionError):
@@ -223,12 +290,21 @@ def _classify_connection_error(exc):
     return None, False
 
 
+_NO_PAUSE = contextlib.nullcontext()
+
+
+def is_throttled(response):
+    """The server asks for a slower pace: a 429, or a 503 that says when to come back."""
+    return response.status_code == 429 or (response.status_code == 503 and bool(response.headers.get("Retry-After")))
+
+
 class Transport:
-    """One ``requests.Session`` with the collection's retry and error rules."""
+    """One ``requests.Session`` with the collection's retry, origin and error rules."""
 
     def __init__(self, base_url, headers=None, auth=None, validate_certs=True, timeout=30,
                  retry=None, session=None, secrets=(), pool_size=16):
         self.base_url = base_url.rstrip("/") + "/"
+        self.origin = origin_of(self.base_url)
         self.headers = dict(headers or {})
         self.auth = auth
         self.validate_certs = validate_certs
@@ -236,8 +312,11 @@ class Transport:
         self.retry = retry or RetryPolicy()
         self.secrets = tuple(s for s in secrets if s)
         self.stats = collections.Counter()
+        # Throttled answers (429, 503 with Retry-After), kept apart from ``stats`` (a count per method).
+        self.throttled = 0
         # Length of the longest URL sent, kept apart from ``stats`` (a count per method).
         self.longest_url = 0
+        self.concurrency = AdaptiveConcurrency(pool_size)
         self._stats_lock = threading.Lock()
         if session is None:
             session = requests.Session()
@@ -259,10 +338,11 @@ class Transport:
         return prepared.url
 
     def display_path(self, path):
-        """The path as shown in messages: relative to the API base, no query secrets."""
+        """The path as shown in messages: relative to the API base, no query, no secrets, no userinfo."""
         if path.startswith(self.base_url):
             path = path[len(self.base_url):]
-        return scrub(path.split("?", 1)[0], self.secrets)
+        path = path.split("?", 1)[0]
+        return scrub(redact_url(path) if "://" in path else path, self.secrets)
 
     def request(self, method, path, params=None, json=None, headers=None, data=None, idempotent=None):
         """One call with retries. ``idempotent=True`` marks a POST without side effects
@@ -272,53 +352,89 @@ class Transport:
             idempotent = method in IDEMPOTENT_METHODS
         url = self.url_for(path)
         shown = self.display_path(path)
+        self._check_origin(method, url, shown)
         merged_headers = dict(self.headers)
         merged_headers.update(headers or {})
+        send = dict(params=params, json=json, data=data, headers=merged_headers)
         url_length = len(self.encoded_url(path, params))
         with self._stats_lock:
             self.longest_url = max(self.longest_url, url_length)
-        waited = 0.0
-        attempt = 0
+        waited, attempt = 0.0, 0
         while True:
             attempt += 1
+            try:
+                response = self._send(method, url, shown, send)
+            except requests.exceptions.RequestException as exc:
+                error, delay, throttled = self._connection_failure(method, shown, exc, idempotent, attempt)
+            else:
+                if 200 <= response.status_code < 300:
+                    return response
+                error, delay, throttled = self._answer_failure(method, shown, response, idempotent, attempt)
+            if not self.retry.may_wait(attempt, waited, delay, throttled):
+                raise error
+            waited += delay
+            with self.concurrency.paused() if throttled else _NO_PAUSE:
+                self.retry.sleep(delay)
+
+    def _check_origin(self, method, url, shown):
+        """Never send the credentials to another scheme, host or port than the base URL's."""
+        if origin_of(url) != self.origin:
+            raise TransportError(method, shown, message="not sent: %s is not %s, the only address the credentials "
+                                 "go to" % (show_origin(origin_of(url)), show_origin(self.origin)))
+
+    def _send(self, method, url, shown, send):
+        """One HTTP exchange (a redirect within the origin followed for a GET), paced by the concurrency limit."""
+        for _hop in range(MAX_REDIRECTS + 1):
             with self._stats_lock:
                 self.stats[method] += 1
+            sent_in = self.concurrency.acquire()
+            response = None
             try:
-                response = self.session.request(
-                    method, url, params=params, json=json, data=data, headers=merged_headers,
-                    auth=self.auth, verify=self.validate_certs, timeout=self.timeout,
-                )
-            except requests.exceptions.RequestException as exc:
-                reason = scrub("%s: %s" % (type(exc).__name__, exc), self.secrets)
-                fatal, sent_nothing = _classify_connection_error(exc)
-                if fatal:
-                    raise TransportError(method, shown, message="%s: %s" % (fatal, reason))
-                if not idempotent and not sent_nothing:
-                    raise OutcomeUnknown(method, shown, message=reason)
-                delay = self.retry.backoff(attempt)
-                if attempt >= self.retry.max_attempts or waited + delay > self.retry.total_wait:
-                    raise TransportError(method, shown, message=reason)
-                waited += delay
-                self.retry.sleep(delay)
-                continue
-
-            status = response.status_code
-            if 200 <= status < 300:
+                response = self.session.request(method, url, auth=self.auth, verify=self.validate_certs,
+                                                timeout=self.timeout, allow_redirects=False, **send)
+            finally:
+                throttled = response is not None and is_throttled(response)
+                self.concurrency.release(sent_in, throttled=throttled, clean=response is not None and not throttled)
+            if throttled:
+                with self._stats_lock:
+                    self.throttled += 1
+            if not response.is_redirect:
                 return response
-            body = _decode_body(response)
-            if status in RETRY_STATUSES:
-                retryable = idempotent or status == 429
-                retry_after = parse_retry_after(response.headers.get("Retry-After"))
-                delay = self.retry.backoff(attempt, retry_after)
-                if not retryable:
-                    raise OutcomeUnknown(method, shown, status, body,
-                                         message="the server may have processed the request",
-                                         in_flight=status in GATEWAY_STATUSES)
-                if attempt < self.retry.max_attempts and waited + delay <= self.retry.total_wait:
-                    waited += delay
-                    self.retry.sleep(delay)
-                    continue
+            url = self._redirect_target(method, shown, response)
+        raise ApiError(method, shown, response.status_code,
+                       message="more than %d redirects within %s" % (MAX_REDIRECTS, show_origin(self.origin)))
+
+    def _redirect_target(self, method, shown, response):
+        target = urljoin(response.url or self.base_url, response.headers.get("Location"))
+        if method in ("GET", "HEAD") and origin_of(target) == self.origin:
+            return target
+        raise ApiError(method, shown, response.status_code, message=(
+            "the server redirects to %s; not followed, so that the credentials go only to %s. If the service has "
+            "moved, configure its new address" % (scrub(redact_url(target.split("?", 1)[0]), self.secrets),
+                                                  show_origin(self.origin))))
+
+    def _connection_failure(self, method, shown, exc, idempotent, attempt):
+        """``(error to raise, delay before a retry, throttled)`` for a request that got no answer."""
+        reason = scrub("%s: %s" % (type(exc).__name__, exc), self.secrets)
+        fatal, sent_nothing = _classify_connection_error(exc)
+        if fatal:
+            raise TransportError(method, shown, message="%s: %s" % (fatal, reason))
+        if not idempotent and not sent_nothing:
+            raise OutcomeUnknown(method, shown, message=reason)
+        return TransportError(method, shown, message=reason), self.retry.backoff(attempt), False
+
+    def _answer_failure(self, method, shown, response, idempotent, attempt):
+        """``(error to raise, delay before a retry, throttled)`` for an answer that is not a success."""
+        status = response.status_code
+        body = _decode_body(response)
+        if status not in RETRY_STATUSES:
             raise self._error(method, shown, status, body, response)
+        if not idempotent and status != 429:
+            # A 429 is a refusal before processing; any other 5xx to a POST may have done its work.
+            raise OutcomeUnknown(method, shown, status, body, message="the server may have processed the request",
+                                 in_flight=status in GATEWAY_STATUSES)
+        delay = self.retry.backoff(attempt, parse_retry_after(response.headers.get("Retry-After")))
+        return self._error(method, shown, status, body, response), delay, is_throttled(response)
 
     def _error(self, method, shown, status, body, response):
         detail = None

@@ -159,6 +159,14 @@ options:
           - Whether to verify the MSP360 API's TLS certificate.
         type: bool
         default: true
+      allow_http:
+        description:
+          - Allow an C(http://) O(mbs.url) on another machine than this one. Plain HTTP sends the MSP360 password
+            and token unencrypted, readable by anyone on the network; only for a server on a network you trust.
+          - An C(http://) URL on this machine (C(localhost), 127.0.0.0/8, ::1), such as the sandbox, needs no such
+            permission. A user name or password inside O(mbs.url) is always refused.
+        type: bool
+        default: false
   company_map:
     description:
       - Usage-source company name to ConnectWise company identifier. A name not in the map is taken as the
@@ -696,6 +704,7 @@ ARGUMENT_SPEC = dict(
         total_cost_is=dict(type="str", choices=["price", "cost"], default="price"),
         timeout=dict(type="int", default=30),
         validate_certs=dict(type="bool", default=True),
+        allow_http=dict(type="bool", default=False),
     )),
     company_map=dict(type="dict", default={}),
     agreement=dict(type="str", default="ManagedBackupService"),

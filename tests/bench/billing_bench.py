@@ -1,7 +1,7 @@
 """Billing benchmark (``make bench``): the ``mbs.connectwise.billing`` module against the sandbox.
 
     python -m tests.bench.billing_bench [--companies 1000] [--latency-ms 20] [--naive-companies 50]
-                                        [--parallel 8] [--period 2026-10] [--json PATH]
+                                        [--parallel 8] [--period 2026-10] [--rate-limit 50] [--json PATH]
 
 1. A sandbox in this process (free port) seeded with ``generate_fixture(companies=N)``:
    agreements, the ``OnlineBackup`` product and MSP360 usage of the month are there, every
@@ -15,10 +15,15 @@
 4. Naive: ``tests/bench/billing_naive.yml`` (``ansible.builtin.uri`` loops, one task run per
    company per step) on ``--naive-companies`` companies, against the bulk module on the same
    companies; side by side, per company.
-5. A Markdown summary on stdout (``--json PATH`` also writes the numbers as JSON).
+5. Throttled: the bulk run again on a fresh fixture, the sandbox limited to ``--rate-limit``
+   ConnectWise requests per second (its token bucket answering 429 with Retry-After, as
+   ConnectWise's Cloudflare front). No company may fail, and the wall time must stay within
+   ``throttled_bench.FACTOR`` of the answered requests at that rate (``--rate-limit 0`` skips it).
+6. A Markdown summary on stdout (``--json PATH`` also writes the numbers as JSON).
 
-Exit status 1 when a run fails, the second bulk run writes, or a run does not leave
-exactly one addition of the period per company. Nothing is left in the repository.
+Exit status 1 when a run fails, the second bulk run writes, a run does not leave exactly one
+addition of the period per company, or the throttled run fails a company or falls behind the
+server's pace. Nothing is left in the repository.
 """
 
 import argparse
@@ -32,6 +37,7 @@ import time
 import urllib.request
 from collections import Counter
 
+from tests.bench import throttled_bench
 from tests.sandbox import MBS_PASSWORD, MBS_USERNAME, Sandbox, generate_fixture
 from tests.sandbox.fixtures import PRODUCT_ID
 
@@ -83,6 +89,7 @@ def traffic(sandbox):
     cw = by_api.get("connectwise", Counter())
     mbs = by_api.get("mbs", Counter())
     errors = Counter("%s %s" % (e["status"], e["path"].split("?")[0]) for e in entries if e["status"] >= 400)
+    throttled = sum(1 for e in entries if e["api"] == "connectwise" and e["status"] == 429)
     return {
         "requests": len(entries),
         "connectwise": dict(sorted(cw.items())),
@@ -92,6 +99,9 @@ def traffic(sandbox):
         # ConnectWise writes; MSP360's PUT /api/Billing is a read (and its login POST is no change).
         "writes": sum(n for method, n in cw.items() if method in WRITES),
         "errors": dict(errors.most_common(5)),
+        # ConnectWise answers 429 (the rate limit's refusals), and the requests it answered otherwise.
+        "throttled": throttled,
+        "connectwise_answered": sum(cw.values()) - throttled,
     }
 
 
@@ -273,13 +283,10 @@ def markdown_table(header, rows):
     return "\n".join(lines)
 
 
-def report(args, startup, first, second, bound_first, bound_second, naive, small):
-    out = []
-    out.append("## Billing benchmark: %d companies, %g ms latency per request, parallel %d, period %s"
-               % (args.companies, args.latency_ms, args.parallel, args.period))
-    out.append("")
-    out.append("ansible-playbook startup (one no-op task): %.1f s, included in every wall time below." % startup)
-    out.append("")
+def report(args, startup, first, second, bound_first, bound_second, naive, small, throttled=None):
+    out = ["## Billing benchmark: %d companies, %g ms latency per request, parallel %d, period %s"
+           % (args.companies, args.latency_ms, args.parallel, args.period), "",
+           "ansible-playbook startup (one no-op task): %.1f s, included in every wall time below." % startup, ""]
     rows = []
     for run, bound in ((first, bound_first), (second, bound_second)):
         rows.append([run["label"], "%.1f" % run["wall_s"], run["requests"], methods(run["connectwise"]),
@@ -322,8 +329,7 @@ def report(args, startup, first, second, bound_first, bound_second, naive, small
                "usage with one all-companies call."
                % (naive["wall_s"] / small["wall_s"], naive["requests"] / small["requests"], n, naive["module_runs"]))
     out.append("")
-    out.append("Summary")
-    out.append("")
+    out.extend(throttled_bench.report(args, throttled) + ["Summary", ""])
     out.append(markdown_table(
         ["run", "companies", "wall s", "s / company", "requests", "writes"],
         [["bulk, first run", first["companies"], "%.1f" % first["wall_s"],
@@ -333,7 +339,7 @@ def report(args, startup, first, second, bound_first, bound_second, naive, small
          ["bulk", small["companies"], "%.1f" % small["wall_s"], "%.3f" % (small["wall_s"] / n),
           small["requests"], small["writes"]],
          ["naive uri loops", naive["companies"], "%.1f" % naive["wall_s"], "%.3f" % (naive["wall_s"] / n),
-          naive["requests"], naive["writes"]]]))
+          naive["requests"], naive["writes"]]] + throttled_bench.summary_rows(args, throttled)))
     return "\n".join(out)
 
 
@@ -347,10 +353,12 @@ def parse_args(argv):
     parser.add_argument("--parallel", type=int, default=8, help="the module's parallel option (default 8, as the module)")
     parser.add_argument("--period", default="2026-10",
                         help="month billed, one of the fixture's 2026-08..2026-10 at BENCH_TODAY (default 2026-10)")
+    parser.add_argument("--rate-limit", type=float, default=50,
+                        help="ConnectWise requests per second of the throttled run (default 50; 0 skips it)")
     parser.add_argument("--json", metavar="PATH", help="also write the numbers as JSON to PATH")
     args = parser.parse_args(argv)
-    if args.companies < 1 or args.naive_companies < 1 or args.latency_ms < 0:
-        parser.error("--companies and --naive-companies must be >= 1, --latency-ms >= 0")
+    if args.companies < 1 or args.naive_companies < 1 or args.latency_ms < 0 or args.rate_limit < 0:
+        parser.error("--companies and --naive-companies must be >= 1, --latency-ms and --rate-limit >= 0")
     return args
 
 
@@ -406,11 +414,13 @@ def bench(args, sandbox, tmpdir):
                               bulk_additions.get(first_diff), ", ".join(ADDITION_FIELDS)))
     log("  %.1f s, %d requests, %d writes" % (small["wall_s"], small["requests"], small["writes"]))
 
+    throttled = throttled_bench.run(sandbox, args, tmpdir)
     bound_first = lower_bound(args.companies, first["writes"], written(first), args.parallel, args.latency_ms)
     bound_second = lower_bound(args.companies, second["writes"], written(second), args.parallel, args.latency_ms)
     return {"settings": vars(args), "ansible_startup_s": startup, "bulk_first": first, "bulk_second": second,
             "bound_first": bound_first, "bound_second": bound_second, "naive": naive, "bulk_small": small,
-            "report": report(args, startup, first, second, bound_first, bound_second, naive, small)}
+            "throttled": throttled,
+            "report": report(args, startup, first, second, bound_first, bound_second, naive, small, throttled)}
 
 
 def main(argv=None):

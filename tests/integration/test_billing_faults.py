@@ -120,3 +120,16 @@ def test_secrets_never_appear_in_verbose_output(ansible, sandbox):
     # The MSP360 token issued during the run is not printed either.
     for token in sandbox.mbs.tokens:
         assert token not in output
+
+
+def test_a_password_in_the_msp360_url_is_refused_and_never_printed(ansible, sandbox):
+    secret_url = sandbox.mbs_url.replace("http://", "http://mbs-user:Mbs-Url-Pa55@")
+    play = billing_play(PERIOD, play="Billing with a password in the URL", cost_per_gb="0.01",
+                        mbs={"url": secret_url, "username": "sandbox-mbs", "password": MBS_PASSWORD})
+    run = ansible.playbook(play, "-vvvv")
+    assert run.rc != 0, run
+    msg = run.task("Bill the period")["result"]["msg"]
+    assert "mbs.url must not hold a user name or password (http://mbs-user:***@127.0.0.1:" in msg
+    assert "Mbs-Url-Pa55" not in run.stdout + run.stderr
+    assert MBS_PASSWORD not in run.stdout + run.stderr
+    assert writes(sandbox) == [] and not [e for e in sandbox.journal() if e["api"] == "mbs"]

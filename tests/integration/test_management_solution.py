@@ -64,6 +64,26 @@ def test_wrong_keys_give_a_readable_401_without_the_key(ansible, sandbox):
     assert writes(sandbox) == []
 
 
+def test_a_password_in_site_is_refused_naming_the_option_and_never_printed(ansible, sandbox):
+    secret_site = sandbox.url.replace("http://", "http://admin:Site-Pa55word@")
+    run = ansible.playbook(play(), "-vvvv", env={"CW_SITE": secret_site})
+    assert run.rc != 0
+    msg = run.task("Ensure solution")["result"]["msg"]
+    assert msg.startswith("site must not hold a user name or password (http://admin:***@127.0.0.1:")
+    assert "Site-Pa55word" not in run.stdout + run.stderr  # nor in the -vvvv invocation
+    assert sandbox.journal() == []
+
+
+def test_plain_http_to_another_machine_is_refused_unless_allowed(ansible, sandbox):
+    run = ansible.playbook(play(), env={"CW_SITE": "http://cw.invalid"})
+    assert run.rc != 0
+    msg = run.task("Ensure solution")["result"]["msg"]
+    assert "site http://cw.invalid uses plain HTTP" in msg and "allow_http" in msg
+    allowed = ansible.playbook(play(), env={"CW_SITE": "http://cw.invalid", "CW_ALLOW_HTTP": "true"})
+    assert allowed.rc != 0
+    assert "plain HTTP" not in allowed.task("Ensure solution")["result"]["msg"]  # let through: the host is unknown
+
+
 def test_name_too_long_is_refused_before_any_request(ansible, sandbox):
     run = ansible.playbook(play(name="N" * 31))
     assert run.rc != 0

@@ -15,13 +15,15 @@ def main(argv=None):
     parser.add_argument("--fixture", default="demo", help="'demo' or a JSON fixture file")
     parser.add_argument("--companies", type=int, help="generate a fixture with N companies instead")
     parser.add_argument("--latency-ms", type=float, default=0, help="delay added to every API request")
+    parser.add_argument("--rate-limit", type=float, metavar="R", help="ConnectWise requests per second, "
+                        "then 429 with Retry-After as ConnectWise's Cloudflare front (default: no limit)")
     parser.add_argument("--today", help="the sandbox's today, YYYY-MM-DD (default: the real UTC date); "
                                         "the fixture's usage months and dates move with it")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     fixture = generate_fixture(companies=args.companies) if args.companies else args.fixture
     sandbox = Sandbox(fixture=fixture, port=args.port, host=args.host, latency_ms=args.latency_ms,
-                      today=args.today)
+                      today=args.today, rate_limit=args.rate_limit)
     try:
         sandbox.bind()
         sys.stdout.write("\n".join([
@@ -33,7 +35,8 @@ def main(argv=None):
             "  clientId:    any non-empty value",
             f"MSP360 API:    {sandbox.mbs_url}   user {MBS_USERNAME} / password {MBS_PASSWORD}",
             f"Today:         {sandbox.today.isoformat()} (usage months and fixture dates follow it)",
-            f"Control API:   {sandbox.url}/_sandbox/(journal|reset|faults|latency|stats|clock)",
+            f"Control API:   {sandbox.url}/_sandbox/(journal|reset|faults|latency|stats|clock|rate-limit)",
+            f"Rate limit:    {args.rate_limit or 'none'} ConnectWise requests per second",
             "Ctrl-C stops.",
         ]) + "\n")
         sys.stdout.flush()

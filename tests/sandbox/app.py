@@ -20,6 +20,7 @@ from .errors import STATUS_CODES, ApiError, not_found
 from .faults import Faults, FaultRuleError
 from .fixtures import generate_fixture, load_fixture
 from .mbs import MbsError, MbsService
+from .ratelimit import RateLimit
 from .store import FixtureError, Store
 
 COMPANY_ID = "sandbox"
@@ -101,7 +102,8 @@ def _query_dict(pairs):
 class SandboxApp:
     """The sandbox's state and request handling (thread-safe)."""
 
-    def __init__(self, fixture="demo", latency_ms=0, today=None, resources=None, max_page_size=MAX_PAGE_SIZE):
+    def __init__(self, fixture="demo", latency_ms=0, today=None, resources=None, max_page_size=MAX_PAGE_SIZE,
+                 rate_limit=None):
         """``resources`` replaces the tables served (default ``schema.RESOURCES``): tests of generic
         code add tables of their own this way. ``max_page_size`` is ConnectWise's cap on ``pageSize``;
         a test lowers it to read several pages without loading thousands of rows."""
@@ -114,6 +116,7 @@ class SandboxApp:
         self.mbs = MbsService(data.get("mbs"), self.clock)
         self.faults = Faults()
         self.latency_ms = latency_ms
+        self.rate_limit = RateLimit(rate_limit)  # ratelimit.py: Cloudflare's token bucket, off by default
         self.lock = threading.Lock()   # journal and stats
         self.journal = []
         self.seq = 0
@@ -170,12 +173,15 @@ class SandboxApp:
         started = time.perf_counter()
         api, path, action = self._classify(request)
         effect = self.faults.effect_for(api, request.method, path)
+        throttled = self.rate_limit.take() if api == "connectwise" else None
         delay = self.latency_ms + effect.latency_ms
         if delay > 0:
             time.sleep(delay / 1000.0)
         body, body_problem = self._parse_body(request)
         refused_version = self._retired_api_version(request) if api == "connectwise" else None
-        if effect.status:
+        if throttled is not None:
+            response = Response(*self.rate_limit.refusal(throttled))
+        elif effect.status:
             response = self._fault_response(api, effect)
         elif refused_version:
             response = self._error(api, ApiError(
@@ -184,7 +190,7 @@ class SandboxApp:
             response = self._error(api, ApiError(400, body_problem, "InvalidObject"))
         else:
             response = action(request, body)
-        response.drop = effect.drop_after_commit and not effect.status
+        response.drop = effect.drop_after_commit and not effect.status and throttled is None
         self._record(api, request, path, body if not body_problem else request.body.decode("utf-8", "replace"),
                      response, time.perf_counter() - started)
         return response
@@ -360,6 +366,8 @@ class SandboxApp:
             ("DELETE", "/faults"): lambda body: (self.faults.clear(), Response(204))[1],
             ("GET", "/latency"): lambda body: Response(200, {"ms": self.latency_ms}),
             ("POST", "/latency"): self._control_latency,
+            ("GET", "/rate-limit"): lambda body: Response(200, self.rate_limit.describe()),
+            ("POST", "/rate-limit"): lambda body: Response(200, self.rate_limit.configure(body)),
             ("GET", "/stats"): lambda body: Response(200, self.stats_snapshot()),
             ("GET", "/clock"): lambda body: Response(200, self._clock_state()),
             ("POST", "/clock"): self._control_clock,

@@ -84,8 +84,8 @@ class Sandbox:
     the ConnectWise ``site`` value and ``mbs_url`` the MSP360 base URL.
     """
 
-    def __init__(self, fixture="demo", port=0, host="127.0.0.1", latency_ms=0, today=None):
-        self.app = SandboxApp(fixture, latency_ms, today)
+    def __init__(self, fixture="demo", port=0, host="127.0.0.1", latency_ms=0, today=None, rate_limit=None):
+        self.app = SandboxApp(fixture, latency_ms, today, rate_limit=rate_limit)
         self.host = host
         self.port = port
         self._server = None
@@ -199,6 +199,10 @@ class Sandbox:
 
     def set_latency(self, ms):
         self.app.latency_ms = ms
+
+    def set_rate_limit(self, rate, burst=None):
+        """ConnectWise requests per second (None: no limit); see ratelimit.py."""
+        self.app.rate_limit.set(rate, burst)
 
     def stats(self):
         return self.app.stats_snapshot()

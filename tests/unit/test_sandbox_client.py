@@ -26,7 +26,8 @@ def test_pages_are_followed_through_the_https_links_of_the_site():
     cw = SandboxConnectWise(max_page_size=2)
     for n in range(5):
         cw.add(COMPANIES, identifier="C%d" % n, name="Company %d" % n)
-    assert [c["identifier"] for c in cw.client().list(COMPANIES)] == ["C0", "C1", "C2", "C3", "C4"]
+    read = cw.client().list(COMPANIES, order_by="identifier asc")
+    assert [c["identifier"] for c in read] == ["C0", "C1", "C2", "C3", "C4"]
     assert [q["page"] for _m, _p, q in cw.calls("GET", COMPANIES)] == ["1", "2", "3"]
 
 

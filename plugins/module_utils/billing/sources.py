@@ -29,7 +29,7 @@ def read_local_usage(config):
 def mbs_client(config):
     mbs = config.mbs
     return MBSClient(mbs["url"], mbs["username"], mbs["password"], timeout=mbs["timeout"],
-                     validate_certs=mbs["validate_certs"])
+                     validate_certs=mbs["validate_certs"], allow_http=bool(mbs.get("allow_http")))
 
 
 def load_mbs_usage(config, client):

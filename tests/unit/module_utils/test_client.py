@@ -70,18 +70,59 @@ def test_malformed_site_is_refused_with_its_value(site):
     assert "site" in str(err.value)
 
 
-def test_pagination_follows_link_next_to_the_end(client, mocked):
+def test_pagination_in_another_order_follows_link_next_to_the_end(client, mocked):
     url = API + "company/companies"
-    page2 = url + "?pageSize=2&page=2"
-    page3 = url + "?pageSize=2&page=3"
-    mocked.get(url, json=[{"id": 1}, {"id": 2}], match=[responses.matchers.query_param_matcher({"pageSize": "2", "page": "1"})],
+    page2 = url + "?orderBy=name+asc&pageSize=2&page=2"
+    page3 = url + "?orderBy=name+asc&pageSize=2&page=3"
+
+    def page(number):
+        return [responses.matchers.query_param_matcher({"orderBy": "name asc", "pageSize": "2", "page": number})]
+    mocked.get(url, json=[{"id": 1}, {"id": 2}], match=page("1"),
                headers={"Link": '<%s>; rel="next", <%s>; rel="last"' % (page2, page3)})
-    mocked.get(url, json=[{"id": 3}, {"id": 4}], match=[responses.matchers.query_param_matcher({"pageSize": "2", "page": "2"})],
+    mocked.get(url, json=[{"id": 3}, {"id": 4}], match=page("2"),
                headers={"Link": '<%s>; rel="next", <%s>; rel="last"' % (page3, page3)})
-    mocked.get(url, json=[{"id": 5}], match=[responses.matchers.query_param_matcher({"pageSize": "2", "page": "3"})],
+    mocked.get(url, json=[{"id": 5}], match=page("3"),
                headers={"Link": '<%s>; rel="first"' % (url + "?pageSize=2&page=1")})
-    assert [o["id"] for o in client.list("company/companies", page_size=2)] == [1, 2, 3, 4, 5]
+    assert [o["id"] for o in client.list("company/companies", page_size=2, order_by="name asc")] == [1, 2, 3, 4, 5]
     assert len(mocked.calls) == 3
+
+
+@pytest.mark.parametrize("order_by", [None, "id", "ID asc", " id  asc "])
+def test_pagination_in_id_order_goes_by_key_and_ends_where_link_has_no_next(client, mocked, order_by):
+    url = API + "company/companies"
+    more = {"Link": '<%s?page=2>; rel="next", <%s?page=9>; rel="last"' % (url, url)}
+
+    def page(after=None):
+        expected = {"conditions": '(name like "A%%") and (id > %d)' % after if after else 'name like "A%"',
+                    "orderBy": "id asc", "pageSize": "2", "page": "1"}
+        return [responses.matchers.query_param_matcher(expected)]
+    mocked.get(url, json=[{"id": 3}, {"id": 7}], match=page(), headers=more)
+    mocked.get(url, json=[{"id": 8}, {"id": 12}], match=page(7), headers=more)
+    mocked.get(url, json=[{"id": 15}], match=page(12), headers={"Link": '<%s?page=9>; rel="last"' % url})
+    rows = client.list("company/companies", conditions='name like "A%"', page_size=2, order_by=order_by)
+    assert [o["id"] for o in rows] == [3, 7, 8, 12, 15]
+    assert len(mocked.calls) == 3
+
+
+def test_paging_by_key_reads_the_id_even_when_fields_leave_it_out(client, mocked):
+    url = API + "company/companies"
+    mocked.get(url, json=[{"id": 1, "name": "A"}], headers={"Link": '<%s?page=2>; rel="next"' % url},
+               match=[responses.matchers.query_param_matcher({"fields": "name,id", "orderBy": "id asc",
+                                                              "pageSize": "1000", "page": "1"})])
+    mocked.get(url, json=[{"id": 2, "name": "B"}],
+               match=[responses.matchers.query_param_matcher({"fields": "name,id", "orderBy": "id asc",
+                                                              "conditions": "id > 1", "pageSize": "1000",
+                                                              "page": "1"})])
+    assert list(client.list("company/companies", fields=["name"])) == [{"name": "A"}, {"name": "B"}]
+
+
+def test_paging_by_key_stops_when_the_ids_do_not_advance(client, mocked):
+    url = API + "company/companies"
+    mocked.get(url, json=[{"id": 5}, {"id": 1}], headers={"Link": '<%s?page=2>; rel="next"' % url})
+    with pytest.raises(ApiError) as err:
+        for _row in zip(range(10), client.list("company/companies")):
+            pass
+    assert "out of order" in str(err.value) and len(mocked.calls) == 2
 
 
 def test_page_size_is_capped_at_1000_and_conditions_are_sent(client, mocked):
@@ -98,7 +139,7 @@ def test_pagination_loop_is_detected(client, mocked):
     loop = url + "?page=2"
     mocked.get(url, json=[{"id": 1}], headers={"Link": '<%s>; rel="next"' % loop})
     with pytest.raises(ApiError) as err:
-        for _page in zip(range(10), client.list("company/companies")):
+        for _page in zip(range(10), client.list("company/companies", order_by="name")):
             pass
     assert "loops" in str(err.value)
 

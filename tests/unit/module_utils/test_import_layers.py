@@ -43,7 +43,8 @@ LAYERS = (
     ("one escaping rule for printed text", ("printable",)),
     ("the ConnectWise wire", ("client",)),
     ("conditions", ("conditions",)),
-    ("HTTP, one fold, one date", ("transport", "identity", "dates")),
+    ("HTTP", ("transport",)),
+    ("HTTP's pace and origin, one fold, one date", ("pacing", "origin", "identity", "dates")),
 )
 
 

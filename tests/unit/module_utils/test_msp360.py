@@ -155,23 +155,81 @@ def test_billing_put_body_and_object_or_list():
         assert len(client.billing(bc.Period(2026, 9))) == 2
 
 
+BILLING = {"CurrentSpaceUsed": 0, "AverageSpaceUsed": 0, "TotalRestore": 0, "StatisticBilling": []}
+
+
 @pytest.mark.parametrize("answer, expected", [
-    ({"body": ""}, []),                                   # an empty answer: no billing objects
-    ({"json": {"a": 1}}, [{"a": 1}]),                     # the API's one object
-    ({"json": [{"a": 1}, {"b": 2}]}, [{"a": 1}, {"b": 2}]),  # the vendor module's list
-    ({"json": "x"}, "neither"),
-    ({"json": [{"a": 1}, 2]}, "neither"),
+    ({"json": BILLING}, [BILLING]),                            # the API's one object, even with no rows
+    ({"json": [BILLING, {"StatisticBilling": None}]}, [BILLING, {"StatisticBilling": None}]),  # the vendor's list
 ])
 def test_billing_answer_shapes(answer, expected):
     with responses.RequestsMock() as rsps:
         _login(rsps)
         rsps.add(responses.PUT, URL + "/api/Billing", **answer)
-        client = _client()
-        if isinstance(expected, list):
-            assert client.billing("2026-10") == expected
-        else:
-            with pytest.raises(MBSError, match=expected):
-                client.billing("2026-10")
+        assert _client().billing("2026-10") == expected
+
+
+@pytest.mark.parametrize("answer, shown", [
+    ({"body": ""}, "an empty body"),
+    ({"json": []}, "'[]'"),
+    ({"json": {"Message": "An error has occurred."}}, """'{"Message": "An error has occurred."}'"""),
+    ({"json": {"a": 1}}, """'{"a": 1}'"""),
+    ({"json": "x"}, """'"x"'"""),
+    ({"json": [BILLING, 2]}, "'[{"),
+    ({"body": "<html>\n<h1>Maintenance</h1>"}, "'<html>\\n<h1>Maintenance</h1>'"),
+    ({"body": "x" * 500}, "'%s' (first 200 bytes)" % ("x" * 200)),
+])
+def test_an_answer_that_is_not_billing_data_is_an_error_naming_url_status_and_body(answer, shown):
+    """Taken as "no rows", such an answer would stop billing every company of the month."""
+    with responses.RequestsMock() as rsps:
+        _login(rsps)
+        rsps.add(responses.PUT, URL + "/api/Billing", **answer)
+        with pytest.raises(MBSError) as err:
+            _client().billing("2026-10")
+    message = str(err.value)
+    assert message.startswith("MSP360 PUT https://mbs.test/api/Billing for 2026-10 answered HTTP 200 with something "
+                              "that is not billing data")
+    assert shown in message and "Nothing was billed" in message
+    assert err.value.status == 200
+
+
+def test_a_token_echoed_in_a_non_billing_answer_is_scrubbed():
+    with responses.RequestsMock() as rsps:
+        _login(rsps)
+        rsps.add(responses.PUT, URL + "/api/Billing", json={"Message": "bad token " + TOKEN})
+        with pytest.raises(MBSError) as err:
+            _client().billing("2026-10")
+    assert TOKEN not in str(err.value) and "bad token" in str(err.value)
+
+
+def test_usage_for_period_refuses_an_error_object_answered_with_200():
+    with responses.RequestsMock() as rsps:
+        _login(rsps)
+        rsps.add(responses.GET, URL + "/api/Companies", json=[{"Id": "1", "Name": "Acme"}])
+        rsps.add(responses.PUT, URL + "/api/Billing", json={"Message": "An error has occurred."})
+        with pytest.raises(MBSError, match="not billing data"):
+            _client().usage_for_period("2026-10")
+
+
+@pytest.mark.parametrize("url, message", [
+    ("https://user:pa55@mbs.test", "mbs.url must not hold a user name or password (https://user:***@mbs.test)"),
+    ("http://mbs.example.com", "mbs.url http://mbs.example.com uses plain HTTP"),
+])
+def test_an_mbs_url_that_would_expose_the_password_is_refused_by_option(url, message):
+    with pytest.raises(ValueError) as err:
+        MBSClient(url, "api-user", PASSWORD)
+    assert message in str(err.value) and "pa55" not in str(err.value)
+    if url.startswith("http://"):
+        assert "mbs.allow_http: true" in str(err.value)
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8765/mbs", "http://localhost/mbs", "http://[::1]:9/mbs"])
+def test_plain_http_on_this_machine_needs_no_permission(url):
+    assert MBSClient(url, "api-user", PASSWORD).url == url
+
+
+def test_plain_http_elsewhere_with_allow_http():
+    assert MBSClient("http://mbs.lan", "api-user", PASSWORD, allow_http=True).url == "http://mbs.lan"
 
 
 def _stat(company, user, space, total, email=None):

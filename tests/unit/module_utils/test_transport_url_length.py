@@ -42,12 +42,13 @@ def test_worst_case_identifiers_stay_within_the_url_limit(mocked, field, length)
     chunks = list(client.in_chunks("company/companies", field, values, extra,
                                    ["id", "identifier", "name", "defaultContact"], "id"))
     assert sorted(v for chunk in chunks for v in chunk) == sorted(values)
-    # Greedy, not timid: each full read could not have taken the next value.
+    # Greedy, not timid: each full read could not have taken the next value (on its pages after the
+    # first, which page by key: the longest id ConnectWise can have).
     for chunk, following in zip(chunks, chunks[1:]):
-        wider = cond.all_of(cond.is_in(field, chunk + following[:1]), extra)
+        wider = cond.all_of(cond.all_of(cond.is_in(field, chunk + following[:1]), extra), "id > 2147483647")
         longer = client.transport.encoded_url(client.api_path("company/companies"), {
-            "conditions": wider, "fields": "id,identifier,name,defaultContact", "orderBy": "id",
-            "pageSize": 1000, "page": 999999})
+            "conditions": wider, "fields": "id,identifier,name,defaultContact", "orderBy": "id asc",
+            "pageSize": 1000, "page": 1})
         assert len(chunk) == IN_CHUNK or len(longer) > MAX_URL_LENGTH
 
 
@@ -89,12 +90,16 @@ def test_longest_url_counts_the_encoded_url_sent(mocked):
 
 
 def measured_chunks(client, field, values, extra):
-    """The chunks of measuring every candidate's encoded URL: what ``in_chunks`` must give, only faster."""
+    """The chunks of measuring every candidate's encoded URL: what ``in_chunks`` must give, only faster.
+
+    The URL measured is the longest a read in id order sends: a page after the first, keyed by the
+    largest id ConnectWise has (32 bits)."""
     target = client.api_path("company/companies")
 
     def length(chunk):
         return len(client.transport.encoded_url(target, {
-            "conditions": cond.all_of(cond.is_in(field, chunk), extra), "pageSize": 1000, "page": 999999}))
+            "conditions": cond.all_of(cond.all_of(cond.is_in(field, chunk), extra), "id > 2147483647"),
+            "orderBy": "id asc", "pageSize": 1000, "page": 1}))
 
     chunks, chunk = [], []
     for value in sorted(set(values), key=str):

@@ -104,7 +104,7 @@ def test_an_empty_msp360_month_after_a_billed_month_stops_before_any_write(three
 
 
 @pytest.mark.parametrize("answer", [[], None], ids=["empty-list", "empty-body"])
-def test_an_msp360_answer_of_no_billing_rows_is_an_empty_month(three, answer):
+def test_an_msp360_answer_of_no_billing_rows_stops_before_any_write(three, answer):
     msp360(three, {"AcmeCorp": 100 * GIB}, month="2026-11")
 
     def no_rows(method, path, body):
@@ -112,7 +112,8 @@ def test_an_msp360_answer_of_no_billing_rows_is_an_empty_month(three, answer):
 
     three.refuse = no_rows
     result, failed = run_module(billing, mbs_args())
-    assert failed and result["refused"]["rule"] == "empty month"
+    # Not billing data: the MSP360 client refuses the answer, naming the call, before any ConnectWise write.
+    assert failed and "api/Billing" in result["msg"] and "HTTP 200" in result["msg"], result["msg"]
     assert cw_writes(three) == []
 
 
