@@ -81,7 +81,7 @@ def test_an_empty_msp360_month_stops_the_scheduled_job_and_the_month_is_billed_o
     for check in (True, False):
         run = role(october_billed, tmp_path, check=check, billing_auto=True)
         assert run.rc != 0, run
-        assert "Billing failed before any company was billed: MSP360 reports no usage at all for 2026-11" in run.stdout
+        assert "Billing 2026-11 stopped before billing any company: MSP360 reports no usage at all for 2026-11" in run.stdout
         assert "not ready in MSP360 yet" in run.stdout
         assert module_result(run)["refused"]["rule"] == "empty month"
         assert writes(sandbox) == []

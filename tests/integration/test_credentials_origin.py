@@ -217,6 +217,8 @@ def test_the_inventory_plugin_pages_without_leaving_the_site(ansible, front, rec
                           check=False)
     assert proc.returncode == 0, proc.stderr
     assert set(plain(json.loads(proc.stdout))["_meta"]["hostvars"]) == DEMO
-    assert "not to the site %s" % front.url in " ".join(proc.stderr.split())
-    assert leaks(recorder) == []
+    # The plugin reads companies and agreements in id order, page by key: the client builds every next page
+    # from the site itself, so the foreign Link is never even considered (no warning needed).
+    assert "not to the site" not in " ".join(proc.stderr.split())
+    assert leaks(recorder) == [] and recorder.received == []
     assert CREDENTIALS["CW_PRIVATE_KEY"] not in proc.stdout + proc.stderr

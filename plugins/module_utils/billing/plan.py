@@ -213,6 +213,9 @@ def _bill(bill, additions, winner, config):
     # The period's addition exists: the invoiced-period policy is for creating it. An invoiced month keeps its
     # dates (moving them would bill it again on the next invoice), and a change to it does not reach that invoice.
     plan.changes = addition_changes(winner, update_fields(winner, plan.wanted, keep_dates=invoiced is not None))
+    if history.is_late_charge(winner):
+        plan.warn("%s was already invoiced when it was billed: addition %s bills it on a later invoice as a one-time "
+                  "charge effective %s" % (period.label, winner.get("id"), (winner.get("effectiveDate") or "")[:10]))
     if invoiced is not None and plan.changes:
         plan.warn("%s is already invoiced on this agreement (next invoice date %s): addition %s is brought to this "
                   "run's usage (%s), but the invoice already made keeps its old amount (%s): credit or bill the "
