@@ -21,10 +21,10 @@ from ansible.module_utils.common.text.converters import to_text
 from ansible_collections.mbs.connectwise.plugins.module_utils.customer_record import (
     DATE_KEYS,
     RATE_KEYS,
-    CustomerError,
     customer_records,
     date_problem,
 )
+from ansible_collections.mbs.connectwise.plugins.module_utils.errors import CustomerError
 from ansible_collections.mbs.connectwise.plugins.module_utils.identity import fold
 
 CONNECTION_VARIABLES = (("connectwise_site", "CW_SITE"), ("connectwise_company_id", "CW_COMPANY_ID"),

@@ -28,8 +28,9 @@ from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.text.converters import to_text
 
 from ansible_collections.mbs.connectwise.plugins.module_utils import billing_compute as bc
+from ansible_collections.mbs.connectwise.plugins.module_utils.errors import UsageError
 from ansible_collections.mbs.connectwise.plugins.module_utils.printable import printable, shortened
-from ansible_collections.mbs.connectwise.plugins.module_utils.usage_sources import UsageError, normalise_inline
+from ansible_collections.mbs.connectwise.plugins.module_utils.usage_sources import normalise_inline
 from ansible_collections.mbs.connectwise.plugins.plugin_utils import month_state as ms
 from ansible_collections.mbs.connectwise.plugins.plugin_utils import report_outputs
 from ansible_collections.mbs.connectwise.plugins.plugin_utils.report_outputs import billing_csv

@@ -25,6 +25,7 @@ from decimal import Decimal, InvalidOperation
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.common.text.converters import to_text
 
+from ansible_collections.mbs.connectwise.plugins.module_utils.errors import CustomerError
 from ansible_collections.mbs.connectwise.plugins.module_utils.identity import fold
 
 COST_MODES = ("average_cost", "total", "quantity_only")
@@ -111,10 +112,6 @@ CUSTOMER_SPEC = dict(
     invoice_description=dict(type="str"),
 )
 _VALIDATOR = ArgumentSpecValidator(CUSTOMER_SPEC)
-
-
-class CustomerError(ValueError):
-    """A customer record that cannot be used; the message names the customer, where it was declared and the key."""
 
 
 def _allowed():

@@ -23,15 +23,10 @@ from decimal import Decimal
 
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing.periods import parse_period
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing.usage import UsageRecord
+from ansible_collections.mbs.connectwise.plugins.module_utils.errors import ApiError, AuthenticationError, MBSError
 from ansible_collections.mbs.connectwise.plugins.module_utils.identity import company_key
 from ansible_collections.mbs.connectwise.plugins.module_utils.origin import check_configured_url
-from ansible_collections.mbs.connectwise.plugins.module_utils.transport import (
-    ApiError,
-    AuthenticationError,
-    RetryPolicy,
-    Transport,
-    scrub,
-)
+from ansible_collections.mbs.connectwise.plugins.module_utils.transport import RetryPolicy, Transport, scrub
 from ansible_collections.mbs.connectwise.plugins.module_utils.usage_sources import (
     MSP360_FIELDS,
     MSP360_IGNORED,
@@ -46,14 +41,6 @@ DEFAULT_MBS_API_URL = "https://api.mspbackups.com"
 NO_COMPANY = "(no MSP360 company)"
 # How much of an answer that is not billing data its error shows.
 SHOWN_BODY = 200
-
-
-class MBSError(Exception):
-    """An MSP360 API call that failed. Never carries the password or the token."""
-
-    def __init__(self, message, status=None):
-        self.status = status
-        super(MBSError, self).__init__(message)
 
 
 class MBSClient:

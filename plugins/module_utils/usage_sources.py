@@ -39,6 +39,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing.numbers import to_decimal
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing.usage import UsageRecord
+from ansible_collections.mbs.connectwise.plugins.module_utils.errors import UsageError
 from ansible_collections.mbs.connectwise.plugins.module_utils.identity import company_key
 
 TOTAL_COST_IS = ("price", "cost")
@@ -53,10 +54,6 @@ MSP360_FIELDS = {
 }
 MSP360_IGNORED = frozenset(("Email", "FirstName", "LastName", "TotalVolumeRestore", "PlanCost",
                             "StorageCost", "RestoreCost", "CurrentSpaceUsed"))
-
-
-class UsageError(ValueError):
-    """Bad usage data; the message names the record and field."""
 
 
 def check_total_cost_is(total_cost_is):

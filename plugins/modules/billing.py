@@ -686,8 +686,8 @@ diff:
 from ansible.module_utils.basic import env_fallback
 
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing import run as billing_run
-from ansible_collections.mbs.connectwise.plugins.module_utils.client import InputError
 from ansible_collections.mbs.connectwise.plugins.module_utils.connectwise_module import ConnectWiseModule
+from ansible_collections.mbs.connectwise.plugins.module_utils.errors import InputError
 from ansible_collections.mbs.connectwise.plugins.module_utils.msp360 import DEFAULT_MBS_API_URL
 
 ARGUMENT_SPEC = dict(

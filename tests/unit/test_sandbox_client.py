@@ -3,7 +3,7 @@
 import pytest
 import yaml
 
-from ansible_collections.mbs.connectwise.plugins.module_utils.transport import AuthenticationError, OutcomeUnknown
+from ansible_collections.mbs.connectwise.plugins.module_utils.errors import AuthenticationError, OutcomeUnknown
 from ansible_collections.mbs.connectwise.plugins.modules import company_info
 
 from tests.sandbox.fixtures import load_fixture

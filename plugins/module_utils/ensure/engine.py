@@ -35,7 +35,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.mbs.connectwise.plugins.module_utils import conditions as cond
-from ansible_collections.mbs.connectwise.plugins.module_utils.client import InputError, field_of
+from ansible_collections.mbs.connectwise.plugins.module_utils.client import field_of
 from ansible_collections.mbs.connectwise.plugins.module_utils.ensure.create_body import CreateBody
 from ansible_collections.mbs.connectwise.plugins.module_utils.ensure.in_use import InUse
 from ansible_collections.mbs.connectwise.plugins.module_utils.ensure.options import desired_fields, wanted_for
@@ -50,8 +50,9 @@ from ansible_collections.mbs.connectwise.plugins.module_utils.ensure.values impo
     strip_server_fields,
     wire,
 )
-from ansible_collections.mbs.connectwise.plugins.module_utils.transport import (
+from ansible_collections.mbs.connectwise.plugins.module_utils.errors import (
     ApiError,
+    InputError,
     NotFoundError,
     OutcomeUnknown,
 )

@@ -9,7 +9,7 @@ from ansible_collections.mbs.connectwise.plugins.module_utils import billing_com
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing import config as billing_config
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing import run as br
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing.config import OUTSIDE_WINDOW, build_config
-from ansible_collections.mbs.connectwise.plugins.module_utils.client import InputError
+from ansible_collections.mbs.connectwise.plugins.module_utils.errors import InputError
 
 from tests.sandbox.fixtures import REFERENCE_TABLES, load_fixture, setup_tables
 

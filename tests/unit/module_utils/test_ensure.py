@@ -8,9 +8,8 @@ bodies and PATCH operation lists the engine sends.
 
 import pytest
 
-from ansible_collections.mbs.connectwise.plugins.module_utils.ensure import engine as ensure_mod
 from ansible_collections.mbs.connectwise.plugins.module_utils import client as client_mod
-from ansible_collections.mbs.connectwise.plugins.module_utils.client import IN_CHUNK, InputError
+from ansible_collections.mbs.connectwise.plugins.module_utils.client import IN_CHUNK
 from ansible_collections.mbs.connectwise.plugins.module_utils.ensure.declarations import (
     Field,
     Parent,
@@ -19,7 +18,7 @@ from ansible_collections.mbs.connectwise.plugins.module_utils.ensure.declaration
 )
 from ansible_collections.mbs.connectwise.plugins.module_utils.ensure.engine import Engine
 from ansible_collections.mbs.connectwise.plugins.module_utils.ensure.outcome import Outcome
-from ansible_collections.mbs.connectwise.plugins.module_utils.transport import OutcomeUnknown
+from ansible_collections.mbs.connectwise.plugins.module_utils.errors import ApiError, InputError, OutcomeUnknown
 
 from ..sandbox_client import SandboxConnectWise
 from .engine_sandbox import ENGINE_TABLES, seed_agreement_type, seed_company
@@ -886,7 +885,7 @@ def test_duplicate_refused_by_connectwise_is_adopted(client, cw):
 def test_invalid_create_is_still_an_error(client, cw):
     seed_refs(cw)
     cw.refuse = lambda method, path, body: (400, {"code": "InvalidObject", "message": "bad"}) if method == "POST" else None
-    with pytest.raises(ensure_mod.ApiError):
+    with pytest.raises(ApiError):
         Engine(client, WIDGET).ensure({"name": "W1", "description": "d", "category": "Hardware"})
 
 

@@ -9,7 +9,6 @@ from ``engine_sandbox.py``); its log says which reads were made.
 
 import pytest
 
-from ansible_collections.mbs.connectwise.plugins.module_utils.client import InputError
 from ansible_collections.mbs.connectwise.plugins.module_utils.ensure.declarations import (
     FULL_NAME,
     Field,
@@ -19,6 +18,7 @@ from ansible_collections.mbs.connectwise.plugins.module_utils.ensure.declaration
 )
 from ansible_collections.mbs.connectwise.plugins.module_utils.ensure.engine import Engine
 from ansible_collections.mbs.connectwise.plugins.module_utils.ensure.results import Many
+from ansible_collections.mbs.connectwise.plugins.module_utils.errors import InputError
 
 from ..sandbox_client import SandboxConnectWise
 from .engine_sandbox import ENGINE_TABLES

@@ -45,6 +45,7 @@ LAYERS = (
     ("conditions", ("conditions",)),
     ("HTTP", ("transport",)),
     ("HTTP's pace and origin, one fold, one date", ("pacing", "origin", "identity", "dates")),
+    ("every exception the collection raises", ("errors",)),
 )
 
 

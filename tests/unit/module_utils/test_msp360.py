@@ -14,7 +14,8 @@ import responses
 from responses import matchers
 
 from ansible_collections.mbs.connectwise.plugins.module_utils import billing_compute as bc
-from ansible_collections.mbs.connectwise.plugins.module_utils.msp360 import MBSClient, MBSError
+from ansible_collections.mbs.connectwise.plugins.module_utils.errors import MBSError
+from ansible_collections.mbs.connectwise.plugins.module_utils.msp360 import MBSClient
 from ansible_collections.mbs.connectwise.plugins.module_utils.transport import RetryPolicy
 
 D = Decimal

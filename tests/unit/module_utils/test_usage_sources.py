@@ -12,11 +12,8 @@ from decimal import Decimal
 import pytest
 
 from ansible_collections.mbs.connectwise.plugins.module_utils import billing_compute as bc
-from ansible_collections.mbs.connectwise.plugins.module_utils.usage_sources import (
-    UsageError,
-    normalise_inline,
-    read_usage_file,
-)
+from ansible_collections.mbs.connectwise.plugins.module_utils.errors import UsageError
+from ansible_collections.mbs.connectwise.plugins.module_utils.usage_sources import normalise_inline, read_usage_file
 
 D = Decimal
 GIB = 2 ** 30
