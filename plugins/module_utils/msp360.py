@@ -6,7 +6,7 @@
 ``PUT /api/Billing`` with only ``Date`` answers every company's rows at once, so a run makes
 three MSP360 requests whatever the number of companies: the login, the company list and the
 billing (``GET /api/Users`` too, only when the destinations are wanted). The rows become
-:class:`~billing_compute.UsageRecord` through the same normalisation as an MSP360 export file
+:class:`billing.usage.UsageRecord` through the same normalisation as an MSP360 export file
 (:func:`usage_sources.make_record`), so the field mapping is written once.
 
 No usage is dropped: a row of a company the list lacks is usage of that name, rows without a
@@ -170,7 +170,7 @@ class MBSClient:
 
         ``GET /api/Users`` is read only ``with_destinations`` (the ``{destinations}``
         placeholder), since billing rows name no destination. Each row becomes a record
-        (:func:`billing_compute.aggregate` sums a company's rows), in the order of the
+        (:func:`billing.usage.aggregate` sums a company's rows), in the order of the
         company names.
         """
         check_total_cost_is(total_cost_is)

@@ -23,8 +23,6 @@ LAYERS = (
     ("module shape: connection options, one client, errors -> fail_json", ("connectwise_module",)),
     ("declarations: each ensure module's resource, options and run", ("resources",)),
     ("runs: ensure outcomes -> module results; the billing run", ("ensure", "ensure.results", "billing.run")),
-    # billing_compute gathers the billing names for the report filter and older tests.
-    ("gathered names", ("billing_compute",)),
     ("the ensure engine; billing's steps: usage sources, checks of the whole run, writes",
      ("ensure.engine", "billing.sources", "billing.guard", "billing.apply")),
     ("the engine's parts; billing's plan and configuration",

@@ -13,10 +13,10 @@ import io
 
 import pytest
 
-from ansible_collections.mbs.connectwise.plugins.module_utils import billing_compute as bc
 from ansible_collections.mbs.connectwise.plugins.module_utils import license_counts as lc
 from ansible_collections.mbs.connectwise.plugins.module_utils import license_history as lh
 from ansible_collections.mbs.connectwise.plugins.module_utils import licenses as lic
+from ansible_collections.mbs.connectwise.plugins.module_utils.billing.periods import parse_period
 from ansible_collections.mbs.connectwise.plugins.module_utils.errors import HistoryError
 
 PERIOD = "2026-09"
@@ -80,7 +80,7 @@ def test_a_row_counts_when_active_during_the_month(activated, deactivated, count
 
 
 def test_the_span_check_itself():
-    period = bc.parse_period(PERIOD)
+    period = parse_period(PERIOD)
     day = datetime.datetime
     assert lh.is_active_in(period, day(2026, 9, 30, 23, 59), None)
     assert lh.is_active_in(period, day(2026, 1, 1), day(2026, 9, 1))
