@@ -12,12 +12,14 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import datetime
 import json
 
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.text.converters import to_text
 
+# The module's own reading of its today option (billing/config.py keeps it private).
+from ansible_collections.mbs.connectwise.plugins.module_utils.billing.config import _today as billing_today
+from ansible_collections.mbs.connectwise.plugins.module_utils.billing.periods import auto_billing_period
 from ansible_collections.mbs.connectwise.plugins.module_utils.customer_record import (
     DATE_KEYS,
     RATE_KEYS,
@@ -26,13 +28,15 @@ from ansible_collections.mbs.connectwise.plugins.module_utils.customer_record im
 )
 from ansible_collections.mbs.connectwise.plugins.module_utils.errors import CustomerError
 from ansible_collections.mbs.connectwise.plugins.module_utils.identity import fold
+from ansible_collections.mbs.connectwise.plugins.module_utils.resources import MANAGED_DEVICES_INTEGRATION, MANAGEMENT_SOLUTION
 
 CONNECTION_VARIABLES = (("connectwise_site", "CW_SITE"), ("connectwise_company_id", "CW_COMPANY_ID"),
                         ("connectwise_public_key", "CW_PUBLIC_KEY"), ("connectwise_private_key", "CW_PRIVATE_KEY"),
                         ("connectwise_client_id", "CW_CLIENT_ID"))
 NAME_VARIABLES = ("connectwise_management_solution_name", "connectwise_agreement_type_name",
                   "connectwise_agreement_name")
-SOLUTION_NAME_MAX = 30
+# connectwise_solution_name names the management solution and the managed devices integration.
+SOLUTION_NAME_MAX = min(MANAGEMENT_SOLUTION.fields["name"].max_length, MANAGED_DEVICES_INTEGRATION.fields["name"].max_length)
 # The references of the setup's predictions that name objects the setup itself creates.
 CREATED_BY_THE_SETUP = ("integration", "agreement_type", "product")
 # Variables of earlier versions of the roles, read by neither role now: set, they would be ignored
@@ -115,27 +119,19 @@ def result_or_prediction(result, prediction, state="present"):
 
 
 def in_auto_window(today, days, timezone="UTC"):
-    """Whether ``today`` (empty: the real date in ``timezone``) is on days 1..``days`` of its month.
+    """Whether the billing module, given ``today`` (empty: the real date in ``timezone``) and
+    ``auto_window_days: days``, bills in auto mode today: the module's own rules decide.
 
-    The billing module decides the window itself; the role asks only to skip its own read-only
-    preflight on the days the module sends no request at all.
+    The role asks only to skip its own read-only preflight on the days the module sends no
+    request at all; a value the module refuses gives True, so the module runs and names it.
     """
-    if today in (None, ""):
-        if timezone in (None, "", "UTC", "Etc/UTC", "Z"):
-            zone = datetime.timezone.utc
-        else:
-            try:
-                from zoneinfo import ZoneInfo
-                zone = ZoneInfo(timezone)
-            except (ImportError, KeyError, ValueError):
-                return True  # the module names the bad zone; let it run
-        day = datetime.datetime.now(zone).date()
-    else:
-        try:
-            day = datetime.datetime.strptime(to_text(today).strip(), "%Y-%m-%d").date()
-        except ValueError:
-            return True  # the module refuses the bad date before any request
-    return day.day <= int(days)
+    given = to_text(today).strip() if today not in (None, "") else None
+    try:
+        # The zone only dates the real today; a given date is taken as it is, whatever the zone.
+        day = billing_today(given, "UTC" if given else (timezone or "UTC"))
+        return auto_billing_period(day, int(days)) is not None
+    except (TypeError, ValueError):
+        return True
 
 
 def billing_customers(records):
