@@ -57,7 +57,7 @@ _KEY_ORDERS = re.compile(r"^\s*id(\s+asc)?\s*$", re.IGNORECASE)
 KEY_PLACEHOLDER = 2147483647
 
 # The one table of connection options. The doc fragment ``mbs.connectwise.connection``
-# documents exactly these; tests/unit/test_connection_options.py keeps the two in step.
+# documents exactly these; tests/unit/test_layout.py keeps the two in step.
 CONNECTION_OPTIONS = {
     "site": dict(type="str", required=True, env="CW_SITE"),
     "company_id": dict(type="str", required=True, env="CW_COMPANY_ID"),
@@ -458,9 +458,6 @@ class ConnectWiseClient:
     def patch_fields(self, path, object_id, changes):
         """PATCH the ``{field: value}`` of ``changes`` (see :func:`patch_operations`); the object after."""
         return self.patch(path, object_id, patch_operations(changes))
-
-    def replace(self, path, object_id, body):
-        return self._request("PUT", "%s/%s" % (path, object_id), json=body).json()
 
     def delete(self, path, object_id):
         self._request("DELETE", "%s/%s" % (path, object_id))
