@@ -12,12 +12,16 @@ checked the day it is written; a new file fails the test until its layer is decl
 import ast
 import fnmatch
 import os
+import textwrap
 
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 MODULE_UTILS = os.path.join(ROOT, "plugins", "module_utils")
 PACKAGE = "ansible_collections.mbs.connectwise.plugins.module_utils"
+CONTRIBUTING = os.path.join(ROOT, "docs", "CONTRIBUTING.md")
+PICTURE_START = "<!-- the layers: python -m tests.unit.module_utils.test_import_layers -->"
+PICTURE_END = "<!-- end of the layers -->"
 
 LAYERS = (
     ("module shape: connection options, one client, errors -> fail_json", ("connectwise_module",)),
@@ -37,7 +41,7 @@ LAYERS = (
     ("usage and product sources: MSP360, files, inline, licenses, storage accounts",
      ("msp360_products", "msp360", "usage_sources", "license_history", "licenses", "storage_split",
       "product_options", "license_counts")),
-    ("shared types: numbers, periods, usage records, printable text",
+    ("shared types: numbers, periods, usage records, names on one line",
      ("billing", "billing.numbers", "billing.periods", "billing.usage", "billing.text")),
     ("one escaping rule for printed text", ("printable",)),
     ("the ConnectWise wire", ("client",)),
@@ -129,6 +133,18 @@ def cycles(graph):
     return found
 
 
+def layer_picture(graph, layers=LAYERS):
+    """The layers from the top, each module with what it imports: docs/CONTRIBUTING.md shows this text."""
+    lines = []
+    for index, (title, _patterns) in enumerate(layers):
+        lines.append("%2d  %s" % (index + 1, title))
+        for name in sorted(name for name in graph if layer_of(name, layers) == index):
+            imports = ", ".join(sorted(graph[name])) or "-"
+            lines.extend(textwrap.wrap(imports, 110, initial_indent="      %-24s -> " % name,
+                                       subsequent_indent=" " * 34, break_on_hyphens=False))
+    return "\n".join(lines)
+
+
 @pytest.fixture(scope="module")
 def graph():
     return import_graph(module_names())
@@ -177,3 +193,38 @@ def test_relative_and_package_imports_are_resolved(tmp_path):
     assert import_graph(module_names(str(tmp_path))) == {
         "pkg": set(), "pkg.one": {"pkg.two"}, "pkg.two": {"pkg.three"}, "pkg.three": set(),
         "top": {"pkg.one", "pkg.two"}}
+
+
+def test_contributing_shows_the_layers_as_they_are(graph):
+    """The picture in docs/CONTRIBUTING.md is the one drawn from LAYERS and the imports read now."""
+    with open(CONTRIBUTING) as handle:
+        text = handle.read()
+    shown = text.split(PICTURE_START, 1)[1].split(PICTURE_END, 1)[0].strip().removeprefix("```").removesuffix("```")
+    shown = shown.strip("\n")
+    assert shown == layer_picture(graph), "run python -m tests.unit.module_utils.test_import_layers and paste its output"
+
+
+def plugin_imports(kind):
+    """``{file: {plugin kinds it imports from}}`` for the files of ``plugins/<kind>``."""
+    found = {}
+    prefix = "ansible_collections.mbs.connectwise.plugins."
+    for folder, _dirs, files in os.walk(os.path.join(ROOT, "plugins", kind)):
+        for name in files:
+            if name.endswith(".py"):
+                with open(os.path.join(folder, name)) as handle:
+                    tree = ast.parse(handle.read())
+                found[name] = {node.module[len(prefix):].split(".")[0] for node in ast.walk(tree)
+                               if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(prefix)}
+    return found
+
+
+def test_module_utils_is_the_bottom_of_the_plugins_and_plugin_utils_above_it():
+    assert {name: kinds for name, kinds in plugin_imports("module_utils").items() if kinds - {"module_utils"}} == {}
+    assert {name: kinds for name, kinds in plugin_imports("plugin_utils").items()
+            if kinds - {"module_utils", "plugin_utils"}} == {}
+    for kind in ("modules", "filter", "action", "inventory"):
+        assert all(kinds <= {"module_utils", "plugin_utils"} for kinds in plugin_imports(kind).values()), kind
+
+
+if __name__ == "__main__":
+    print(layer_picture(import_graph(module_names())))
