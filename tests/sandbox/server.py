@@ -184,7 +184,7 @@ class Sandbox:
     def invoice(self, period=None, agreement=None, through=None, date=None):
         """Agreement invoicing, as ``POST /_sandbox/invoice``: the invoices made, rendered."""
         body = {key: value for key, value in (("period", period), ("agreement", agreement), ("through", through),
-                                               ("date", date)) if value is not None}
+                                              ("date", date)) if value is not None}
         response = self.app.handle_control("POST", "/invoice", body)
         if response.status != 200:
             raise ValueError(response.body["message"])

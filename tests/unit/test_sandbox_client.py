@@ -79,4 +79,4 @@ def test_the_documented_company_info_example_reads_every_active_company_not_dele
     cw.store.patch("companies", 3, [{"op": "replace", "path": "status", "value": {"name": "Inactive"}}])
     result, failed = run_module(company_info, {"conditions": conditions})
     assert not failed and [c["identifier"] for c in result["companies"]] == [i for i in demo if i not in
-                                                                              ("Globex", "Initech")]
+                                                                             ("Globex", "Initech")]

@@ -484,7 +484,7 @@ def test_property_summary_equals_sum_of_lines():
             records = _random_company(rng, "co%d" % n)
             mode = rng.choice(MODES)
             line = plan_line(aggregate(records)["co%d" % n], mode, rng.choice(["GiB", "GB"]),
-                                _random_pricing(rng))
+                             _random_pricing(rng))
             result = dict(unit=line.unit, used_quantity=line.used_quantity, total_cost=line.total_cost,
                           total_price=line.total_price)
             result["action"] = rng.choice(ACTIONS)
@@ -827,7 +827,7 @@ def test_agreement_term_covers_period_whatever_the_status_today(row):
 
 def test_agreement_cancelled_inside_period_is_billed_with_a_warning_naming_the_date():
     covers, warning = agreement_term({"id": 7, "agreementStatus": "Cancelled", "cancelledFlag": True,
-                                         "dateCancelled": "2026-10-20T00:00:00Z"}, OCT)
+                                      "dateCancelled": "2026-10-20T00:00:00Z"}, OCT)
     assert covers and "2026-10-20" in warning and "7" in warning
 
 

@@ -101,7 +101,7 @@ def test_an_expired_license_without_deactivation_ends_after_its_days_active(acti
 
 def test_an_expired_license_with_no_end_at_all_is_refused():
     with pytest.raises(HistoryError, match=r"^license_history_file row 2 column Deactivated: an Expired license "
-                                              r"with no Deactivated date and no Days Active"):
+                                           r"with no Deactivated date and no Days Active"):
         count(row(status="Expired"))
 
 
@@ -217,7 +217,7 @@ def test_an_ambiguous_date_is_read_with_the_date_order(order, expected):
 
 def test_an_ambiguous_date_with_nothing_to_tell_is_refused():
     with pytest.raises(HistoryError, match=r"^license_history_file row 2 column Activated: '09/08/2026' could be "
-                                              r"day 9 of month 8 or day 8 of month 9, .*give the date order"):
+                                           r"day 9 of month 8 or day 8 of month 9, .*give the date order"):
         count(row(activated="09/08/2026"))
 
 
@@ -232,11 +232,11 @@ def test_the_file_tells_the_order_of_its_ambiguous_dates():
 
 def test_a_file_that_proves_both_orders_or_contradicts_the_option_is_refused():
     with pytest.raises(HistoryError, match=r"^the file writes dates day first \(license_history_file row 2 column "
-                                              r"Activated '20/08/2026'\) and month first \(license_history_file row 3 "
-                                              r"column Deactivated '09/20/2026'\)"):
+                                           r"Activated '20/08/2026'\) and month first \(license_history_file row 3 "
+                                           r"column Deactivated '09/20/2026'\)"):
         count(row(activated="20/08/2026"), row(activated="2026-09-01", deactivated="09/20/2026"))
     with pytest.raises(HistoryError, match=r"^the date order is month_first, but license_history_file row 2 column "
-                                              r"Activated '20/08/2026' is day first$"):
+                                           r"Activated '20/08/2026' is day first$"):
         count(row(activated="20/08/2026"), date_order="month_first")
     with pytest.raises(HistoryError, match=r"^date order 'ymd' is not one of month_first, day_first$"):
         count(row(), date_order="ymd")
