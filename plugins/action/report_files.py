@@ -11,8 +11,8 @@ import os
 
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.mbs.connectwise.plugins.module_utils.errors import ReportFolderError
 from ansible_collections.mbs.connectwise.plugins.plugin_utils import report_folder
-from ansible_collections.mbs.connectwise.plugins.plugin_utils.report_folder import ReportFolderError
 
 ARGUMENT_SPEC = dict(
     dir=dict(type="path", required=True),

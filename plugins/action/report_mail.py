@@ -9,8 +9,8 @@ __metaclass__ = type
 
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.mbs.connectwise.plugins.module_utils.errors import MailError
 from ansible_collections.mbs.connectwise.plugins.plugin_utils import report_mail
-from ansible_collections.mbs.connectwise.plugins.plugin_utils.report_mail import MailError
 
 ARGUMENT_SPEC = dict(
     host=dict(type="str"),

@@ -12,7 +12,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import datetime
 import json
 
 from ansible.errors import AnsibleFilterError
@@ -21,10 +20,10 @@ from ansible.module_utils.common.text.converters import to_text
 from ansible_collections.mbs.connectwise.plugins.module_utils.customer_record import (
     DATE_KEYS,
     RATE_KEYS,
-    CustomerError,
     customer_records,
     date_problem,
 )
+from ansible_collections.mbs.connectwise.plugins.module_utils.errors import CustomerError
 from ansible_collections.mbs.connectwise.plugins.module_utils.identity import fold
 
 CONNECTION_VARIABLES = (("connectwise_site", "CW_SITE"), ("connectwise_company_id", "CW_COMPANY_ID"),
@@ -32,7 +31,6 @@ CONNECTION_VARIABLES = (("connectwise_site", "CW_SITE"), ("connectwise_company_i
                         ("connectwise_client_id", "CW_CLIENT_ID"))
 NAME_VARIABLES = ("connectwise_management_solution_name", "connectwise_agreement_type_name",
                   "connectwise_agreement_name")
-SOLUTION_NAME_MAX = 30
 # The references of the setup's predictions that name objects the setup itself creates.
 CREATED_BY_THE_SETUP = ("integration", "agreement_type", "product")
 # Variables of earlier versions of the roles, read by neither role now: set, they would be ignored
@@ -115,27 +113,24 @@ def result_or_prediction(result, prediction, state="present"):
 
 
 def in_auto_window(today, days, timezone="UTC"):
-    """Whether ``today`` (empty: the real date in ``timezone``) is on days 1..``days`` of its month.
+    """Whether the billing module, given ``today`` (empty: the real date in ``timezone``) and
+    ``auto_window_days: days``, bills in auto mode today: the module's own rules decide.
 
-    The billing module decides the window itself; the role asks only to skip its own read-only
-    preflight on the days the module sends no request at all.
+    The role asks only to skip its own read-only preflight on the days the module sends no
+    request at all; a value the module refuses gives True, so the module runs and names it.
     """
-    if today in (None, ""):
-        if timezone in (None, "", "UTC", "Etc/UTC", "Z"):
-            zone = datetime.timezone.utc
-        else:
-            try:
-                from zoneinfo import ZoneInfo
-                zone = ZoneInfo(timezone)
-            except (ImportError, KeyError, ValueError):
-                return True  # the module names the bad zone; let it run
-        day = datetime.datetime.now(zone).date()
-    else:
-        try:
-            day = datetime.datetime.strptime(to_text(today).strip(), "%Y-%m-%d").date()
-        except ValueError:
-            return True  # the module refuses the bad date before any request
-    return day.day <= int(days)
+    # The billing module's configuration is imported by the billing role's call alone (the setup role's tasks load
+    # these filters too); _today is billing/config.py's reading of the module's today option.
+    from ansible_collections.mbs.connectwise.plugins.module_utils.billing.config import _today as billing_today
+    from ansible_collections.mbs.connectwise.plugins.module_utils.billing.periods import auto_billing_period
+
+    given = to_text(today).strip() if today not in (None, "") else None
+    try:
+        # The zone only dates the real today; a given date is taken as it is, whatever the zone.
+        day = billing_today(given, "UTC" if given else (timezone or "UTC"))
+        return auto_billing_period(day, int(days)) is not None
+    except (TypeError, ValueError):
+        return True
 
 
 def billing_customers(records):
@@ -155,6 +150,19 @@ def billing_customers(records):
     return {"company_map": company_map, "companies": overrides}
 
 
+def solution_name_max():
+    """The longest connectwise_solution_name: it names a management solution and a managed devices integration.
+
+    Their declarations are the one place of the limit. resources.py brings the ConnectWise client (and
+    requests) with it, so it is imported by this check alone, not by every task that loads these filters.
+    """
+    from ansible_collections.mbs.connectwise.plugins.module_utils.resources import (
+        MANAGED_DEVICES_INTEGRATION,
+        MANAGEMENT_SOLUTION,
+    )
+    return min(MANAGEMENT_SOLUTION.fields["name"].max_length, MANAGED_DEVICES_INTEGRATION.fields["name"].max_length)
+
+
 def setup_input_problems(settings):
     """The setup role's checks that need several variables: a list of messages (empty: all good)."""
     problems = []
@@ -164,10 +172,10 @@ def setup_input_problems(settings):
     name = to_text(settings.get("connectwise_solution_name") or "")
     if not name.strip():
         problems.append("connectwise_solution_name is empty")
-    elif len(name) > SOLUTION_NAME_MAX:
+    elif len(name) > solution_name_max():
         problems.append("connectwise_solution_name %r is %d characters long; ConnectWise allows at most %d for a "
                         "management solution and a managed devices integration, which the guide names like the "
-                        "agreement type and the agreements" % (name, len(name), SOLUTION_NAME_MAX))
+                        "agreement type and the agreements" % (name, len(name), solution_name_max()))
     if settings.get("connectwise_state") == "present" and not to_text(
             settings.get("connectwise_integrator_login") or "").strip():
         problems.append("connectwise_integrator_login is empty: give the user name of an existing integrator login "

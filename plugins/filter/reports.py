@@ -27,15 +27,22 @@ from decimal import ROUND_HALF_UP, Decimal
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.text.converters import to_text
 
-from ansible_collections.mbs.connectwise.plugins.module_utils import billing_compute as bc
+from ansible_collections.mbs.connectwise.plugins.module_utils.billing.effective_dates import NOT_BILLING_YET
+from ansible_collections.mbs.connectwise.plugins.module_utils.billing.numbers import (
+    UNITS,
+    bytes_to_quantity,
+    to_decimal,
+)
+from ansible_collections.mbs.connectwise.plugins.module_utils.billing.totals import BILLED_ACTIONS
+from ansible_collections.mbs.connectwise.plugins.module_utils.errors import UsageError
 from ansible_collections.mbs.connectwise.plugins.module_utils.printable import printable, shortened
-from ansible_collections.mbs.connectwise.plugins.module_utils.usage_sources import UsageError, normalise_inline
+from ansible_collections.mbs.connectwise.plugins.module_utils.usage_sources import normalise_inline
 from ansible_collections.mbs.connectwise.plugins.plugin_utils import month_state as ms
 from ansible_collections.mbs.connectwise.plugins.plugin_utils import report_outputs
 from ansible_collections.mbs.connectwise.plugins.plugin_utils.report_outputs import billing_csv
 from ansible_collections.mbs.connectwise.plugins.plugin_utils.setup_summary import setup_summary
 
-BILLED = bc.BILLED_ACTIONS
+BILLED = BILLED_ACTIONS
 # The billing module's actions today; a result with another action is shown as "unknown", never refused.
 ACTIONS = ("created", "updated", "unchanged", "skipped", "cancelled", "failed")
 COUNTED = ("created", "updated", "unchanged", "skipped", "failed")
@@ -75,7 +82,7 @@ SKIP_REASONS = (
     (re.compile(r"skip is set for company "), BILL_FALSE_GROUP),
     (re.compile(r"no agreement named .* covers "), NOT_COVERED_GROUP),
     (re.compile(r"no agreement named "), NO_AGREEMENT_GROUP),
-    (re.compile(re.escape(bc.NOT_BILLING_YET)), NOT_BILLING_YET_GROUP),
+    (re.compile(re.escape(NOT_BILLING_YET)), NOT_BILLING_YET_GROUP),
     (re.compile(r"no usage\Z"), NO_USAGE_GROUP),
 )
 # Skipped on purpose, so not something to look at even with usage.
@@ -96,7 +103,7 @@ def _decimal(value, where):
         raise AnsibleFilterError("%s is %r: the billing module gives amounts as exact decimal strings such as "
                                  "\"12.50\", not %s" % (where, value, type(value).__name__))
     try:
-        return bc.to_decimal(value, where, allow_negative=True)
+        return to_decimal(value, where, allow_negative=True)
     except ValueError as exc:
         raise AnsibleFilterError(str(exc))
 
@@ -116,7 +123,7 @@ def group_digits(value, places=2):
     if value is None:
         return ""
     try:
-        number = bc.to_decimal(value, "group_digits input", allow_negative=True)
+        number = to_decimal(value, "group_digits input", allow_negative=True)
     except ValueError as exc:
         raise AnsibleFilterError(str(exc))
     return "{:,.{}f}".format(number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP), places)
@@ -209,7 +216,7 @@ def _row(result, unit, currency, usage_bytes_of, preview):
         used_bytes = _bytes_of_usage_companies(to_text(result.get("usage_company") or ""), usage_bytes_of)
     row["used_bytes"] = used_bytes
     if row["used_quantity"] is None and used_bytes is not None:
-        row["used_quantity"] = bc.bytes_to_quantity(used_bytes, unit)
+        row["used_quantity"] = bytes_to_quantity(used_bytes, unit)
     row["group"] = _group_of(row)
     row["billed"] = status == ms.BILLED
     row["revenue"] = row["total_price"] if row["billed"] and row["total_price"] is not None else ZERO
@@ -403,8 +410,8 @@ def billing_report(run, unit="GiB", currency="USD", preview=False, failed=False,
     if not isinstance(run, dict) or "results" not in run:
         raise AnsibleFilterError("billing_report needs the billing module's result (with results)")
     unit = run.get("unit") or unit
-    if unit not in bc.UNITS:
-        raise AnsibleFilterError("unit %r is not one of %s" % (unit, ", ".join(bc.UNITS)))
+    if unit not in UNITS:
+        raise AnsibleFilterError("unit %r is not one of %s" % (unit, ", ".join(UNITS)))
     totals = run.get("totals") or {}
     period = _text(run.get("period"))
     currency = _text(currency or "USD").strip().upper()

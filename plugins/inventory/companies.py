@@ -246,12 +246,8 @@ from ansible.errors import AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 
 from ansible_collections.mbs.connectwise.plugins.module_utils import conditions as cond
-from ansible_collections.mbs.connectwise.plugins.module_utils.client import (
-    CONNECTION_OPTIONS,
-    ConnectWiseClient,
-    InputError,
-)
-from ansible_collections.mbs.connectwise.plugins.module_utils.transport import ApiError
+from ansible_collections.mbs.connectwise.plugins.module_utils.client import CONNECTION_OPTIONS, ConnectWiseClient
+from ansible_collections.mbs.connectwise.plugins.module_utils.errors import ApiError, InputError
 
 COMPANY_FIELDS = ("id", "identifier", "name", "status", "types")
 AGREEMENT_FIELDS = ("id", "name", "type", "company", "agreementStatus", "startDate", "endDate",

@@ -3,8 +3,8 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """ConnectWise Manage REST client: auth, codebase discovery, paging, CRUD.
 
-All ConnectWise-specific wire rules are here; retries and error classes come
-from :mod:`transport`. Modules never build URLs or headers themselves.
+All ConnectWise-specific wire rules are here; retries come from :mod:`transport`, the error
+classes from :mod:`errors`. Modules never build URLs or headers themselves.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -19,6 +19,13 @@ from ansible.module_utils.common.warnings import warn
 from ansible.module_utils.six.moves.urllib.parse import parse_qsl, urlsplit
 
 from ansible_collections.mbs.connectwise.plugins.module_utils import conditions as cond
+from ansible_collections.mbs.connectwise.plugins.module_utils.errors import (
+    ApiError,
+    InputError,
+    NotFoundError,
+    OutcomeUnknown,
+    TransportError,
+)
 from ansible_collections.mbs.connectwise.plugins.module_utils.identity import fold
 from ansible_collections.mbs.connectwise.plugins.module_utils.origin import (
     origin_of,
@@ -27,15 +34,7 @@ from ansible_collections.mbs.connectwise.plugins.module_utils.origin import (
     refuse_userinfo,
     show_origin,
 )
-from ansible_collections.mbs.connectwise.plugins.module_utils.transport import (
-    HAS_REQUESTS,
-    ApiError,
-    NotFoundError,
-    MAX_URL_LENGTH,
-    OutcomeUnknown,
-    Transport,
-    TransportError,
-)
+from ansible_collections.mbs.connectwise.plugins.module_utils.transport import HAS_REQUESTS, MAX_URL_LENGTH, Transport
 
 DEFAULT_CODEBASE = "v4_6_release/"
 DEFAULT_API_VERSION = "2025.8"
@@ -58,7 +57,7 @@ _KEY_ORDERS = re.compile(r"^\s*id(\s+asc)?\s*$", re.IGNORECASE)
 KEY_PLACEHOLDER = 2147483647
 
 # The one table of connection options. The doc fragment ``mbs.connectwise.connection``
-# documents exactly these; tests/unit/test_connection_options.py keeps the two in step.
+# documents exactly these; tests/unit/test_layout.py keeps the two in step.
 CONNECTION_OPTIONS = {
     "site": dict(type="str", required=True, env="CW_SITE"),
     "company_id": dict(type="str", required=True, env="CW_COMPANY_ID"),
@@ -73,10 +72,6 @@ CONNECTION_OPTIONS = {
 }
 
 _HOST = re.compile(r"^([A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?$")
-
-
-class InputError(ValueError):
-    """Bad module input, found before any write. The message names field and value."""
 
 
 def connection_argument_spec():
@@ -463,9 +458,6 @@ class ConnectWiseClient:
     def patch_fields(self, path, object_id, changes):
         """PATCH the ``{field: value}`` of ``changes`` (see :func:`patch_operations`); the object after."""
         return self.patch(path, object_id, patch_operations(changes))
-
-    def replace(self, path, object_id, body):
-        return self._request("PUT", "%s/%s" % (path, object_id), json=body).json()
 
     def delete(self, path, object_id):
         self._request("DELETE", "%s/%s" % (path, object_id))

@@ -16,17 +16,10 @@ __metaclass__ = type
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.mbs.connectwise.plugins.module_utils.client import (
-    ConnectWiseClient,
-    InputError,
-    connection_argument_spec,
-)
+from ansible_collections.mbs.connectwise.plugins.module_utils.client import ConnectWiseClient, connection_argument_spec
+from ansible_collections.mbs.connectwise.plugins.module_utils.errors import ApiError, InputError
 from ansible_collections.mbs.connectwise.plugins.module_utils.origin import url_secrets
-from ansible_collections.mbs.connectwise.plugins.module_utils.transport import (
-    HAS_REQUESTS,
-    REQUESTS_IMPORT_ERROR,
-    ApiError,
-)
+from ansible_collections.mbs.connectwise.plugins.module_utils.transport import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
 
 
 class ConnectWiseModule(AnsibleModule):

@@ -20,14 +20,15 @@ __metaclass__ = type
 
 import datetime
 import difflib
-from decimal import Decimal, InvalidOperation
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.common.text.converters import to_text
 
+from ansible_collections.mbs.connectwise.plugins.module_utils.billing.lines import MODES
+from ansible_collections.mbs.connectwise.plugins.module_utils.billing.numbers import to_decimal
+from ansible_collections.mbs.connectwise.plugins.module_utils.errors import CustomerError
 from ansible_collections.mbs.connectwise.plugins.module_utils.identity import fold
 
-COST_MODES = ("average_cost", "total", "quantity_only")
 DATE_KEYS = ("start_date", "bill_start_date", "end_date")
 RATE_KEYS = ("price_per_gb", "cost_per_gb")
 # The documented keys of a customer record, in the order the roles' documentation lists them.
@@ -63,14 +64,15 @@ def date_problem(value, where):
 
 
 def rate(value):
-    """A rate per billing unit as its exact decimal text; a float goes through its shortest text (0.06)."""
-    if isinstance(value, bool):
-        raise ValueError('%r is not a rate such as "0.06"' % (value,))
+    """A rate per billing unit as its exact decimal text, read as the billing module reads its rates.
+
+    :func:`billing.numbers.to_decimal`: a float through its shortest text (0.06), no boolean, finite.
+    """
     try:
-        number = Decimal(repr(value) if isinstance(value, float) else to_text(value).strip())
-    except (InvalidOperation, ValueError):
+        number = to_decimal(value, "rate", allow_negative=True)
+    except ValueError:
         raise ValueError('%r is not a rate such as "0.06"' % (value,))
-    if not number.is_finite() or number < 0:
+    if number < 0:
         raise ValueError("%r: a rate must be zero or more" % (value,))
     return str(number)
 
@@ -107,14 +109,10 @@ CUSTOMER_SPEC = dict(
     contact=dict(type=contact_reference),
     price_per_gb=dict(type=rate),
     cost_per_gb=dict(type=rate),
-    cost_mode=dict(type="str", choices=list(COST_MODES)),
+    cost_mode=dict(type="str", choices=list(MODES)),
     invoice_description=dict(type="str"),
 )
 _VALIDATOR = ArgumentSpecValidator(CUSTOMER_SPEC)
-
-
-class CustomerError(ValueError):
-    """A customer record that cannot be used; the message names the customer, where it was declared and the key."""
 
 
 def _allowed():

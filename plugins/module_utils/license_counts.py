@@ -20,6 +20,7 @@ __metaclass__ = type
 
 from dataclasses import dataclass
 
+from ansible_collections.mbs.connectwise.plugins.module_utils.errors import LicenseDataError, UnmappedLicenseTypes
 from ansible_collections.mbs.connectwise.plugins.module_utils.identity import fold
 
 TRIAL = "trial"
@@ -46,14 +47,6 @@ REASON_TEXT = {
 }
 
 UNMAPPED_POLICIES = ("report", "fail")
-
-
-class LicenseDataError(ValueError):
-    """A license or user that is not what MSP360 documents; the message names it and the field."""
-
-
-class UnmappedLicenseTypes(ValueError):
-    """``unmapped_license_types: fail`` and licenses that would bill are of an unmapped type."""
 
 
 def check_unmapped_policy(policy):

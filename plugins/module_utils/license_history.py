@@ -50,6 +50,7 @@ import re
 from decimal import Decimal
 
 from ansible_collections.mbs.connectwise.plugins.module_utils import license_counts as lc
+from ansible_collections.mbs.connectwise.plugins.module_utils.errors import HistoryError
 from ansible_collections.mbs.connectwise.plugins.module_utils.licenses import LicenseProducts
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing.numbers import to_decimal
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing.periods import parse_period
@@ -75,10 +76,6 @@ _YEAR_FIRST = re.compile(r"^(?P<year>\d{4})/(?P<month>\d{1,2})/(?P<day>\d{1,2})"
 _NUMERIC = re.compile(r"^(?P<first>\d{1,2})(?P<sep>[/.-])(?P<second>\d{1,2})(?P=sep)(?P<year>\d+)" + _TIME)
 _NAMED = re.compile(r"^(?:(?P<day1>\d{1,2})[ -](?P<month1>[A-Za-z]+)\.?[ -](?P<year1>\d{4})|"
                     r"(?P<month2>[A-Za-z]+)\.? (?P<day2>\d{1,2}),? (?P<year2>\d{4}))" + _TIME)
-
-
-class HistoryError(ValueError):
-    """A usage-history file that cannot be read right; the message names the row and column."""
 
 
 # ---------------------------------------------------------------------------

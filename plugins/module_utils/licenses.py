@@ -48,8 +48,8 @@ from dataclasses import dataclass, field
 from ansible_collections.mbs.connectwise.plugins.module_utils import license_counts as lc
 from ansible_collections.mbs.connectwise.plugins.module_utils import product_options as po
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing.periods import parse_period
+from ansible_collections.mbs.connectwise.plugins.module_utils.errors import LicenseDataError
 from ansible_collections.mbs.connectwise.plugins.module_utils.identity import fold
-from ansible_collections.mbs.connectwise.plugins.module_utils.license_counts import LicenseDataError
 
 API_REASONS = (lc.TRIAL, lc.EXPIRED, lc.UNASSIGNED, lc.NOT_TAKEN, lc.UNKNOWN_USER, lc.NO_COMPANY, lc.UNMAPPED_TYPE)
 LICENSE_PRODUCT_KEYS = ("license_type", "product", "unit_cost", "unit_price", "included")

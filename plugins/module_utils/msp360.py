@@ -6,7 +6,7 @@
 ``PUT /api/Billing`` with only ``Date`` answers every company's rows at once, so a run makes
 three MSP360 requests whatever the number of companies: the login, the company list and the
 billing (``GET /api/Users`` too, only when the destinations are wanted). The rows become
-:class:`~billing_compute.UsageRecord` through the same normalisation as an MSP360 export file
+:class:`billing.usage.UsageRecord` through the same normalisation as an MSP360 export file
 (:func:`usage_sources.make_record`), so the field mapping is written once.
 
 No usage is dropped: a row of a company the list lacks is usage of that name, rows without a
@@ -23,15 +23,10 @@ from decimal import Decimal
 
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing.periods import parse_period
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing.usage import UsageRecord
+from ansible_collections.mbs.connectwise.plugins.module_utils.errors import ApiError, AuthenticationError, MBSError
 from ansible_collections.mbs.connectwise.plugins.module_utils.identity import company_key
 from ansible_collections.mbs.connectwise.plugins.module_utils.origin import check_configured_url
-from ansible_collections.mbs.connectwise.plugins.module_utils.transport import (
-    ApiError,
-    AuthenticationError,
-    RetryPolicy,
-    Transport,
-    scrub,
-)
+from ansible_collections.mbs.connectwise.plugins.module_utils.transport import RetryPolicy, Transport, scrub
 from ansible_collections.mbs.connectwise.plugins.module_utils.usage_sources import (
     MSP360_FIELDS,
     MSP360_IGNORED,
@@ -46,14 +41,6 @@ DEFAULT_MBS_API_URL = "https://api.mspbackups.com"
 NO_COMPANY = "(no MSP360 company)"
 # How much of an answer that is not billing data its error shows.
 SHOWN_BODY = 200
-
-
-class MBSError(Exception):
-    """An MSP360 API call that failed. Never carries the password or the token."""
-
-    def __init__(self, message, status=None):
-        self.status = status
-        super(MBSError, self).__init__(message)
 
 
 class MBSClient:
@@ -183,7 +170,7 @@ class MBSClient:
 
         ``GET /api/Users`` is read only ``with_destinations`` (the ``{destinations}``
         placeholder), since billing rows name no destination. Each row becomes a record
-        (:func:`billing_compute.aggregate` sums a company's rows), in the order of the
+        (:func:`billing.usage.aggregate` sums a company's rows), in the order of the
         company names.
         """
         check_total_cost_is(total_cost_is)

@@ -30,11 +30,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing.periods import parse_period
+from ansible_collections.mbs.connectwise.plugins.module_utils.errors import LicenseDataError, MBSError, StorageDataError
 from ansible_collections.mbs.connectwise.plugins.module_utils.identity import fold
-from ansible_collections.mbs.connectwise.plugins.module_utils.license_counts import LicenseDataError
 from ansible_collections.mbs.connectwise.plugins.module_utils.licenses import read_licenses, read_users
-from ansible_collections.mbs.connectwise.plugins.module_utils.msp360 import MBSError
-from ansible_collections.mbs.connectwise.plugins.module_utils.storage_split import StorageDataError, read_accounts, read_details
+from ansible_collections.mbs.connectwise.plugins.module_utils.storage_split import read_accounts, read_details
 
 DETAILS_PATH = "api/Billing/Details"
 DEFAULT_DETAILS_PARALLEL = 4

@@ -21,14 +21,11 @@ __metaclass__ = type
 import difflib
 
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing.numbers import UNIT_STEP, to_decimal
+from ansible_collections.mbs.connectwise.plugins.module_utils.errors import ProductOptionError
 from ansible_collections.mbs.connectwise.plugins.module_utils.identity import fold
 
 # ConnectWise's catalog item identifier (CatalogItem.identifier, connectwise-api.md).
 PRODUCT_MAX_LENGTH = 75
-
-
-class ProductOptionError(ValueError):
-    """A product mapping entry that cannot be right; the message names the entry and the key."""
 
 
 def entries_of(entries, name):

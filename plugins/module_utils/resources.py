@@ -17,7 +17,6 @@ __metaclass__ = type
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.errors import UnsupportedError
 
-from ansible_collections.mbs.connectwise.plugins.module_utils.client import InputError
 from ansible_collections.mbs.connectwise.plugins.module_utils.dates import first_of_previous_month, utc_today
 from ansible_collections.mbs.connectwise.plugins.module_utils.ensure.declarations import (
     CLEAR,
@@ -32,6 +31,7 @@ from ansible_collections.mbs.connectwise.plugins.module_utils.ensure.declaration
 from ansible_collections.mbs.connectwise.plugins.module_utils.ensure.engine import Engine
 from ansible_collections.mbs.connectwise.plugins.module_utils.ensure.options import option_date
 from ansible_collections.mbs.connectwise.plugins.module_utils.ensure.results import Many, ensure_many, ensure_one
+from ansible_collections.mbs.connectwise.plugins.module_utils.errors import InputError
 from ansible_collections.mbs.connectwise.plugins.module_utils.identity import fold
 
 STATE = dict(type="str", choices=["present", "absent"], default="present")

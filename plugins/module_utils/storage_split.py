@@ -41,6 +41,7 @@ from decimal import ROUND_HALF_UP
 
 from ansible_collections.mbs.connectwise.plugins.module_utils import product_options as po
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing.numbers import to_decimal
+from ansible_collections.mbs.connectwise.plugins.module_utils.errors import StorageDataError
 from ansible_collections.mbs.connectwise.plugins.module_utils.identity import fold
 
 STORAGE_PRODUCT_KEYS = ("account", "destination", "product", "cost_per_gb", "price_per_gb")
@@ -49,10 +50,6 @@ UNMAPPED_ACCOUNT = "unmapped_account"
 UNKNOWN_ACCOUNT = "unknown_account"
 UNSPLIT = "unsplit"
 KINDS = (PRODUCT, UNMAPPED_ACCOUNT, UNKNOWN_ACCOUNT, UNSPLIT)
-
-
-class StorageDataError(ValueError):
-    """Storage accounts or details that are not what MSP360 documents; the message names them."""
 
 
 # ---------------------------------------------------------------------------

@@ -5,8 +5,8 @@
 
 Everything about the wire that is not specific to one API lives here: the
 ``requests.Session``, timeouts, TLS verification, retries with jittered
-exponential backoff that honour ``Retry-After``, and the error classes that
-carry method, path and status up to ``fail_json``.
+exponential backoff that honour ``Retry-After``, and which error class (:mod:`errors`) each
+failure raises, carrying method, path and status up to ``fail_json``.
 
 Retry policy, and why a POST is special: GET/PUT/PATCH/DELETE are idempotent,
 so a 429/500/502/503/504 or a connection error is simply retried. A POST creates
@@ -46,6 +46,13 @@ import traceback
 
 from ansible.module_utils.six.moves.urllib.parse import urljoin
 
+from ansible_collections.mbs.connectwise.plugins.module_utils.errors import (
+    ApiError,
+    AuthenticationError,
+    NotFoundError,
+    OutcomeUnknown,
+    TransportError,
+)
 from ansible_collections.mbs.connectwise.plugins.module_utils.origin import origin_of, redact_url, show_origin
 from ansible_collections.mbs.connectwise.plugins.module_utils.pacing import AdaptiveConcurrency
 
@@ -73,78 +80,6 @@ MAX_REDIRECTS = 5
 # https:// address (the names differ between OpenSSL versions).
 PLAIN_HTTP_TLS_REASONS = frozenset(("WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "PACKET_LENGTH_TOO_LONG",
                                     "UNKNOWN_PROTOCOL", "HTTP_REQUEST"))
-
-
-class ApiError(Exception):
-    """An HTTP call that failed, with everything a user needs to act on it."""
-
-    def __init__(self, method, path, status=None, body=None, message=None):
-        self.method = method
-        self.path = path
-        self.status = status
-        self.body = body if isinstance(body, dict) else None
-        # ConnectWise names the error under "code", except its 429 body which uses "error".
-        self.code = (self.body.get("code") or self.body.get("error")) if self.body else None
-        self.api_message = self.body.get("message") if self.body else None
-        self.errors = list(self.body.get("errors") or []) if self.body else []
-        self.detail = message
-        super(ApiError, self).__init__(self._compose())
-
-    def with_detail(self, detail):
-        """The same error, its message ending with ``detail`` instead (what the caller learned after)."""
-        self.detail = detail
-        self.args = (self._compose(),)
-        return self
-
-    def _compose(self):
-        where = "%s %s" % (self.method, self.path)
-        if self.status is not None:
-            where += " returned HTTP %s" % self.status
-        parts = [where]
-        if self.code or self.api_message:
-            parts.append(": ".join(p for p in (self.code, self.api_message) if p))
-        for error in self.errors:
-            field = error.get("field")
-            text = error.get("message") or error.get("code") or ""
-            parts.append("%s: %s" % (field, text) if field else text)
-        if self.detail:
-            parts.append(self.detail)
-        return " - ".join(parts)
-
-    def to_result(self):
-        """Structured form for a module's ``fail_json``."""
-        return {
-            "method": self.method,
-            "path": self.path,
-            "status": self.status,
-            "code": self.code,
-            "errors": self.errors,
-        }
-
-
-class AuthenticationError(ApiError):
-    """401: the keys (or the clientId) were refused."""
-
-
-class NotFoundError(ApiError):
-    """404 on a specific object."""
-
-
-class OutcomeUnknown(ApiError):
-    """A POST was sent but no reliable answer came back; re-read before retrying.
-
-    ``in_flight`` says whether the request may still be running on the server: no answer at
-    all (read timeout, dropped connection) or a gateway's 502/504. A 500 or 503 is the
-    server's own answer, so whatever it did is done by the time the caller re-reads.
-    """
-
-    def __init__(self, method, path, status=None, body=None, message=None, in_flight=True):
-        self.in_flight = in_flight
-        super(OutcomeUnknown, self).__init__(method, path, status, body, message)
-
-
-class TransportError(ApiError):
-    """No HTTP answer at all (DNS, refused connection, TLS, timeout) after retries."""
 
 
 class RetryPolicy:

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Usage records: inline, from CSV/JSON files, and the normalisation the MSP360 API client shares.
 
-Every source produces :class:`~billing_compute.UsageRecord` lists (the MSP360 API through
+Every source produces :class:`billing.usage.UsageRecord` lists (the MSP360 API through
 :mod:`msp360`, whose rows are normalised by :func:`make_record` like an export file's). Errors are
 :class:`UsageError` (a ValueError) naming the record: ``usage[3].used_bytes``,
 ``usage_file row 4``, ``MSP360 billing 2026-10 row 2``.
@@ -39,6 +39,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing.numbers import to_decimal
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing.usage import UsageRecord
+from ansible_collections.mbs.connectwise.plugins.module_utils.errors import UsageError
 from ansible_collections.mbs.connectwise.plugins.module_utils.identity import company_key
 
 TOTAL_COST_IS = ("price", "cost")
@@ -53,10 +54,6 @@ MSP360_FIELDS = {
 }
 MSP360_IGNORED = frozenset(("Email", "FirstName", "LastName", "TotalVolumeRestore", "PlanCost",
                             "StorageCost", "RestoreCost", "CurrentSpaceUsed"))
-
-
-class UsageError(ValueError):
-    """Bad usage data; the message names the record and field."""
 
 
 def check_total_cost_is(total_cost_is):

@@ -106,7 +106,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.mbs.connectwise.plugins.module_utils import conditions as cond
 from ansible_collections.mbs.connectwise.plugins.module_utils.connectwise_module import ConnectWiseModule
-from ansible_collections.mbs.connectwise.plugins.module_utils.transport import ApiError
+from ansible_collections.mbs.connectwise.plugins.module_utils.errors import ApiError
 
 PATH = "finance/agreements"
 ADDITIONS = "finance/agreements/%s/additions"

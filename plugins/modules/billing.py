@@ -686,9 +686,14 @@ diff:
 from ansible.module_utils.basic import env_fallback
 
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing import run as billing_run
-from ansible_collections.mbs.connectwise.plugins.module_utils.client import InputError
+from ansible_collections.mbs.connectwise.plugins.module_utils.billing.config import ZERO_USAGE_CORRECTIONS
+from ansible_collections.mbs.connectwise.plugins.module_utils.billing.effective_dates import EFFECTIVE_DATE_POLICIES, INVOICED_POLICIES
+from ansible_collections.mbs.connectwise.plugins.module_utils.billing.lines import MODES
+from ansible_collections.mbs.connectwise.plugins.module_utils.billing.numbers import UNITS
 from ansible_collections.mbs.connectwise.plugins.module_utils.connectwise_module import ConnectWiseModule
+from ansible_collections.mbs.connectwise.plugins.module_utils.errors import InputError
 from ansible_collections.mbs.connectwise.plugins.module_utils.msp360 import DEFAULT_MBS_API_URL
+from ansible_collections.mbs.connectwise.plugins.module_utils.usage_sources import TOTAL_COST_IS
 
 ARGUMENT_SPEC = dict(
     period=dict(type="str"),
@@ -701,7 +706,7 @@ ARGUMENT_SPEC = dict(
         url=dict(type="str", default=DEFAULT_MBS_API_URL, fallback=(env_fallback, ["MBS_API_URL"])),
         username=dict(type="str", fallback=(env_fallback, ["MBS_USERNAME"])),
         password=dict(type="str", no_log=True, fallback=(env_fallback, ["MBS_PASSWORD"])),
-        total_cost_is=dict(type="str", choices=["price", "cost"], default="price"),
+        total_cost_is=dict(type="str", choices=list(TOTAL_COST_IS), default="price"),
         timeout=dict(type="int", default=30),
         validate_certs=dict(type="bool", default=True),
         allow_http=dict(type="bool", default=False),
@@ -709,14 +714,14 @@ ARGUMENT_SPEC = dict(
     company_map=dict(type="dict", default={}),
     agreement=dict(type="str", default="ManagedBackupService"),
     product=dict(type="str", default="OnlineBackup"),
-    cost_mode=dict(type="str", choices=["average_cost", "total", "quantity_only"], default="average_cost"),
+    cost_mode=dict(type="str", choices=list(MODES), default="average_cost"),
     invoice_description=dict(type="str", default="product"),
-    unit=dict(type="str", choices=["GiB", "GB", "TiB", "TB"], default="GiB"),
+    unit=dict(type="str", choices=list(UNITS), default="GiB"),
     cost_per_gb=dict(type="raw"),
     price_per_gb=dict(type="raw"),
     cost_per_gb_by_destination=dict(type="dict", default={}),
-    effective_date_policy=dict(type="str", choices=["clamp", "fail"], default="clamp"),
-    invoiced_period_policy=dict(type="str", choices=["fail", "next_invoice_date"], default="fail"),
+    effective_date_policy=dict(type="str", choices=list(EFFECTIVE_DATE_POLICIES), default="clamp"),
+    invoiced_period_policy=dict(type="str", choices=list(INVOICED_POLICIES), default="fail"),
     previous_additions=dict(type="str", choices=["cancel", "keep"], default="cancel"),
     absent_companies=dict(type="str", choices=["cancel", "keep"], default="cancel"),
     send_zero=dict(type="bool", default=False),
@@ -728,7 +733,7 @@ ARGUMENT_SPEC = dict(
     mass_change_share=dict(type="raw", default="0.1"),
     max_company_usage=dict(type="raw", default="1 PiB"),
     max_growth=dict(type="raw", default="10"),
-    zero_usage_correction=dict(type="str", choices=["remove", "zero"], default="remove"),
+    zero_usage_correction=dict(type="str", choices=list(ZERO_USAGE_CORRECTIONS), default="remove"),
 )
 
 

@@ -92,8 +92,8 @@ missing:
 """
 
 from ansible_collections.mbs.connectwise.plugins.module_utils.connectwise_module import ConnectWiseModule
+from ansible_collections.mbs.connectwise.plugins.module_utils.errors import ApiError
 from ansible_collections.mbs.connectwise.plugins.module_utils.identity import fold
-from ansible_collections.mbs.connectwise.plugins.module_utils.transport import ApiError
 
 PATH = "company/companies"
 

@@ -178,8 +178,8 @@ agreement:
     warnings: []
 """
 
-from ansible_collections.mbs.connectwise.plugins.module_utils.client import InputError
 from ansible_collections.mbs.connectwise.plugins.module_utils.connectwise_module import ConnectWiseModule
+from ansible_collections.mbs.connectwise.plugins.module_utils.errors import ApiError, InputError
 from ansible_collections.mbs.connectwise.plugins.module_utils.resources import (
     AGREEMENT_MODULE,
     AGREEMENT_TYPE_MODULE,
@@ -188,7 +188,6 @@ from ansible_collections.mbs.connectwise.plugins.module_utils.resources import (
     MANAGEMENT_SOLUTION_MODULE,
     PRODUCT_MODULE,
 )
-from ansible_collections.mbs.connectwise.plugins.module_utils.transport import ApiError
 
 # The setup's order: what an object refers to comes before it.
 OBJECTS = (MANAGEMENT_SOLUTION_MODULE, AGREEMENT_TYPE_MODULE, PRODUCT_MODULE, AGREEMENT_MODULE,

@@ -20,16 +20,13 @@ import os
 import stat
 import tempfile
 
+from ansible_collections.mbs.connectwise.plugins.module_utils.errors import ReportFolderError
 from ansible_collections.mbs.connectwise.plugins.module_utils.printable import printable
 
 FOLDER_MODE = 0o700
 FILE_MODE = 0o600
 # A file read back (the month's state) larger than this is not one this collection wrote.
 READ_LIMIT = 16 * 1024 * 1024
-
-
-class ReportFolderError(Exception):
-    """A report folder or file that cannot be used; the message names the setting and says what to do."""
 
 
 def _shown(path):

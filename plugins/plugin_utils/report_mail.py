@@ -20,14 +20,11 @@ import ssl
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
+from ansible_collections.mbs.connectwise.plugins.module_utils.errors import MailError
 from ansible_collections.mbs.connectwise.plugins.module_utils.printable import printable
 
 DEFAULT_PORTS = {"starttls": 587, "tls": 465, "none": 25}
 ENVIRONMENT = {"host": "BILLING_SMTP_HOST", "username": "BILLING_SMTP_USERNAME", "password": "BILLING_SMTP_PASSWORD"}
-
-
-class MailError(Exception):
-    """The report was not mailed; the message says why and what to change, never a password."""
 
 
 def is_loopback(host):

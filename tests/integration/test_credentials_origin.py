@@ -18,8 +18,9 @@ import pytest
 import requests
 
 from ansible_collections.mbs.connectwise.plugins.module_utils.client import ConnectWiseClient
-from ansible_collections.mbs.connectwise.plugins.module_utils.msp360 import MBSClient, MBSError
-from ansible_collections.mbs.connectwise.plugins.module_utils.transport import ApiError, RetryPolicy
+from ansible_collections.mbs.connectwise.plugins.module_utils.errors import ApiError, MBSError
+from ansible_collections.mbs.connectwise.plugins.module_utils.msp360 import MBSClient
+from ansible_collections.mbs.connectwise.plugins.module_utils.transport import RetryPolicy
 
 from tests.sandbox import MBS_PASSWORD, MBS_USERNAME
 

@@ -31,7 +31,7 @@ from ansible_collections.mbs.connectwise.plugins.module_utils.billing.payloads i
 )
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing.plan import BILL, CORRECT, invoiced_twice_warning, update_fields
 from ansible_collections.mbs.connectwise.plugins.module_utils.dates import cw_datetime, parse_cw_date
-from ansible_collections.mbs.connectwise.plugins.module_utils.transport import ApiError, NotFoundError
+from ansible_collections.mbs.connectwise.plugins.module_utils.errors import ApiError, NotFoundError
 
 AGREEMENTS = "finance/agreements"
 ADDITION_FIELDS = ("id", "product/id", "product/identifier", "effectiveDate", "cancelledDate", "quantity",

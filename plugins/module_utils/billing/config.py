@@ -33,7 +33,7 @@ from ansible_collections.mbs.connectwise.plugins.module_utils.billing.periods im
 )
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing.pricing import Pricing
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing.text import shown
-from ansible_collections.mbs.connectwise.plugins.module_utils.client import InputError
+from ansible_collections.mbs.connectwise.plugins.module_utils.errors import InputError
 from ansible_collections.mbs.connectwise.plugins.module_utils.identity import fold
 
 OUTSIDE_WINDOW = "outside the auto-billing window"

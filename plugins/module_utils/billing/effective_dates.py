@@ -12,6 +12,7 @@ from collections import namedtuple
 
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing.periods import parse_period
 from ansible_collections.mbs.connectwise.plugins.module_utils.dates import parse_cw_date
+from ansible_collections.mbs.connectwise.plugins.module_utils.errors import BillingRefused, CompanySkipped
 
 EFFECTIVE_DATE_POLICIES = ("clamp", "fail")
 NOT_BILLING_YET = "agreement not billing yet"
@@ -21,7 +22,7 @@ NOT_BILLING_YET = "agreement not billing yet"
 EffectiveDate = namedtuple("EffectiveDate", ["date", "warning", "one_time"], defaults=(False,))
 
 
-class NotBillingYet(Exception):
+class NotBillingYet(CompanySkipped):
     """The agreement starts billing after the period: skip the company."""
 
     reason = NOT_BILLING_YET
@@ -34,7 +35,7 @@ class NotBillingYet(Exception):
             % (NOT_BILLING_YET, bill_start_date.isoformat(), period.label, period.last_day.isoformat()))
 
 
-class EffectiveDateRefused(ValueError):
+class EffectiveDateRefused(BillingRefused):
     """Policy ``fail`` and the billing start date falls inside the period."""
 
     def __init__(self, period, bill_start_date):
@@ -121,7 +122,7 @@ def is_invoiced_refusal(message):
     return "already been invoiced" in (message or "").lower()
 
 
-class InvoicedPeriodRefused(ValueError):
+class InvoicedPeriodRefused(BillingRefused):
     """Policy ``fail`` and ConnectWise refuses (or would refuse) an addition inside an invoiced span."""
 
     def __init__(self, period, next_invoice_date=None, api_message=None):

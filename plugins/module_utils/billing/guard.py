@@ -23,6 +23,7 @@ import difflib
 
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing.numbers import bytes_to_quantity
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing.text import plural, shown
+from ansible_collections.mbs.connectwise.plugins.module_utils.errors import RunRefused
 from ansible_collections.mbs.connectwise.plugins.module_utils.identity import fold
 
 # A single company's billing stopping is a customer leaving, never a mass change.
@@ -31,19 +32,6 @@ MASS_CHANGE_MIN = 2
 NAMED_IN_MESSAGE = 10
 CLOSEST_NAMED = 5
 CONFIRM = "confirm_mass_change: true"
-
-
-class RunRefused(ValueError):
-    """The run stopped before any write: ``rule`` (``empty month``, ``mass change``) and what it would have done."""
-
-    def __init__(self, rule, message, changes, detail=None):
-        self.rule = rule
-        self.changes = changes
-        self.detail = dict(detail or {})
-        super(RunRefused, self).__init__(message)
-
-    def result(self):
-        return dict(self.detail, rule=self.rule, changes=self.changes)
 
 
 def stopping(bills):

@@ -52,10 +52,9 @@ from ansible_collections.mbs.connectwise.plugins.module_utils.billing.sources im
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing.text import listed, plural, shown
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing.totals import run_totals
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing.usage import CompanyUsage, aggregate
+from ansible_collections.mbs.connectwise.plugins.module_utils.errors import ApiError, BillsNothing, MBSError
 from ansible_collections.mbs.connectwise.plugins.module_utils.identity import fold
 from ansible_collections.mbs.connectwise.plugins.module_utils.msp360 import NO_COMPANY as NO_MSP360_COMPANY
-from ansible_collections.mbs.connectwise.plugins.module_utils.msp360 import MBSError
-from ansible_collections.mbs.connectwise.plugins.module_utils.transport import ApiError
 
 COMPANY_FIELDS = ("id", "identifier", "name")
 AGREEMENT_FIELDS = ("id", "name", "company/id", "company/identifier", "company/name", "agreementStatus",
@@ -64,10 +63,6 @@ AGREEMENT_FIELDS = ("id", "name", "company/id", "company/identifier", "company/n
 CATALOG_FIELDS = ("id", "identifier", "inactiveFlag")
 # How many unbilled companies the warning names (the results list them all).
 UNBILLED_NAMED = 50
-
-
-class BillsNothing(ValueError):
-    """The configuration matches no agreement of any company with usage: a typo, not a quiet month."""
 
 
 @dataclasses.dataclass

@@ -7,11 +7,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.mbs.connectwise.plugins.module_utils.client import InputError
 from ansible_collections.mbs.connectwise.plugins.module_utils.ensure.declarations import CLEAR, FromRef
 from ansible_collections.mbs.connectwise.plugins.module_utils.ensure.options import api_date
 from ansible_collections.mbs.connectwise.plugins.module_utils.ensure.outcome import key_text
 from ansible_collections.mbs.connectwise.plugins.module_utils.ensure.values import wire
+from ansible_collections.mbs.connectwise.plugins.module_utils.errors import InputError
 
 
 class _Row(dict):

@@ -35,10 +35,10 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.mbs.connectwise.plugins.module_utils import conditions as cond
-from ansible_collections.mbs.connectwise.plugins.module_utils.client import InputError, field_of
+from ansible_collections.mbs.connectwise.plugins.module_utils.client import field_of
 from ansible_collections.mbs.connectwise.plugins.module_utils.ensure.create_body import CreateBody
 from ansible_collections.mbs.connectwise.plugins.module_utils.ensure.in_use import InUse
-from ansible_collections.mbs.connectwise.plugins.module_utils.ensure.options import desired_fields, wanted_for
+from ansible_collections.mbs.connectwise.plugins.module_utils.ensure.options import wanted_for
 from ansible_collections.mbs.connectwise.plugins.module_utils.ensure.outcome import Outcome, failed, key_text
 from ansible_collections.mbs.connectwise.plugins.module_utils.ensure.references import References
 from ansible_collections.mbs.connectwise.plugins.module_utils.ensure.values import (
@@ -50,8 +50,9 @@ from ansible_collections.mbs.connectwise.plugins.module_utils.ensure.values impo
     strip_server_fields,
     wire,
 )
-from ansible_collections.mbs.connectwise.plugins.module_utils.transport import (
+from ansible_collections.mbs.connectwise.plugins.module_utils.errors import (
     ApiError,
+    InputError,
     NotFoundError,
     OutcomeUnknown,
 )
@@ -119,15 +120,6 @@ class Engine:
     def unresolved(self):
         """The references check mode could not resolve (:class:`References`)."""
         return self.references.unresolved
-
-    def resolve(self, option, ref, value, resolved=None, warnings=None, missing_ok=False):
-        return self.references.resolve(option, ref, value, resolved, warnings, missing_ok)
-
-    def prefetch(self, ref, values):
-        return self.references.prefetch(ref, values)
-
-    def desired_fields(self, params):
-        return desired_fields(self.resource, params)
 
     def wanted_for(self, params, state):
         return wanted_for(self.resource, params, state)

@@ -14,9 +14,9 @@ __metaclass__ = type
 import datetime
 import re
 
-from ansible_collections.mbs.connectwise.plugins.module_utils.client import InputError
 from ansible_collections.mbs.connectwise.plugins.module_utils.dates import cw_datetime
 from ansible_collections.mbs.connectwise.plugins.module_utils.ensure.declarations import CLEAR
+from ansible_collections.mbs.connectwise.plugins.module_utils.errors import InputError
 
 _DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(T00:00:00(Z)?)?$")
 _ID = re.compile(r"^\s*[0-9]+\s*$")

@@ -7,7 +7,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.mbs.connectwise.plugins.module_utils.client import InputError, field_of
+from ansible_collections.mbs.connectwise.plugins.module_utils.client import field_of
+from ansible_collections.mbs.connectwise.plugins.module_utils.errors import InputError
 from ansible_collections.mbs.connectwise.plugins.module_utils.identity import fold
 
 

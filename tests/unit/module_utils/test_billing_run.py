@@ -5,11 +5,11 @@ from decimal import Decimal
 
 import pytest
 
-from ansible_collections.mbs.connectwise.plugins.module_utils import billing_compute as bc
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing import config as billing_config
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing import run as br
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing.config import OUTSIDE_WINDOW, build_config
-from ansible_collections.mbs.connectwise.plugins.module_utils.client import InputError
+from ansible_collections.mbs.connectwise.plugins.module_utils.billing.usage import UsageRecord
+from ansible_collections.mbs.connectwise.plugins.module_utils.errors import InputError
 
 from tests.sandbox.fixtures import REFERENCE_TABLES, load_fixture, setup_tables
 
@@ -101,7 +101,7 @@ def additions(cw):
 
 
 def records(names, gib=10):
-    return [bc.UsageRecord(company=name, used_bytes=gib * GIB, source_ref=name) for name in names]
+    return [UsageRecord(company=name, used_bytes=gib * GIB, source_ref=name) for name in names]
 
 
 def run(client, config, usage):

@@ -7,19 +7,15 @@ import requests
 import responses
 
 from ansible_collections.mbs.connectwise.plugins.module_utils import client as client_mod
-from ansible_collections.mbs.connectwise.plugins.module_utils.client import (
-    ConnectWiseClient,
-    InputError,
-    site_root,
-)
-from ansible_collections.mbs.connectwise.plugins.module_utils.transport import (
+from ansible_collections.mbs.connectwise.plugins.module_utils.client import ConnectWiseClient, site_root
+from ansible_collections.mbs.connectwise.plugins.module_utils.errors import (
     ApiError,
     AuthenticationError,
+    InputError,
     OutcomeUnknown,
-    RetryPolicy,
     TransportError,
-    parse_retry_after,
 )
+from ansible_collections.mbs.connectwise.plugins.module_utils.transport import RetryPolicy, parse_retry_after
 
 from ..conftest import API, CONNECTION, SITE, no_sleep_policy
 

@@ -10,7 +10,7 @@ from ansible_collections.mbs.connectwise.plugins.module_utils.dates import (
     parse_cw_date,
 )
 from ansible_collections.mbs.connectwise.plugins.module_utils.ensure.options import api_date, option_date
-from ansible_collections.mbs.connectwise.plugins.module_utils.client import InputError
+from ansible_collections.mbs.connectwise.plugins.module_utils.errors import InputError
 
 
 @pytest.mark.parametrize("value, expected", [

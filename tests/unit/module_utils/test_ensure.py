@@ -8,9 +8,8 @@ bodies and PATCH operation lists the engine sends.
 
 import pytest
 
-from ansible_collections.mbs.connectwise.plugins.module_utils.ensure import engine as ensure_mod
 from ansible_collections.mbs.connectwise.plugins.module_utils import client as client_mod
-from ansible_collections.mbs.connectwise.plugins.module_utils.client import IN_CHUNK, InputError
+from ansible_collections.mbs.connectwise.plugins.module_utils.client import IN_CHUNK
 from ansible_collections.mbs.connectwise.plugins.module_utils.ensure.declarations import (
     Field,
     Parent,
@@ -19,7 +18,7 @@ from ansible_collections.mbs.connectwise.plugins.module_utils.ensure.declaration
 )
 from ansible_collections.mbs.connectwise.plugins.module_utils.ensure.engine import Engine
 from ansible_collections.mbs.connectwise.plugins.module_utils.ensure.outcome import Outcome
-from ansible_collections.mbs.connectwise.plugins.module_utils.transport import OutcomeUnknown
+from ansible_collections.mbs.connectwise.plugins.module_utils.errors import ApiError, InputError, OutcomeUnknown
 
 from ..sandbox_client import SandboxConnectWise
 from .engine_sandbox import ENGINE_TABLES, seed_agreement_type, seed_company
@@ -267,21 +266,21 @@ def test_update_sends_one_patch_with_only_the_changed_fields(client, cw):
 def test_resolve_returns_id_and_caches_within_one_engine(client, cw):
     seed_refs(cw)
     engine = Engine(client, WIDGET)
-    assert engine.resolve("category", CATEGORY, "Hardware") == {"id": 5}
-    assert engine.resolve("category", CATEGORY, "Hardware") == {"id": 5}
+    assert engine.references.resolve("category", CATEGORY, "Hardware") == {"id": 5}
+    assert engine.references.resolve("category", CATEGORY, "Hardware") == {"id": 5}
     assert conditions_of(cw, CATEGORIES) == ['name = "Hardware"']
-    Engine(client, WIDGET).resolve("category", CATEGORY, "Hardware")
+    Engine(client, WIDGET).references.resolve("category", CATEGORY, "Hardware")
     assert len(gets(cw, CATEGORIES)) == 2  # the cache belongs to one Engine
 
 
 def test_resolve_passes_a_given_id_through_without_a_request(client, cw):
-    assert Engine(client, WIDGET).resolve("category", CATEGORY, {"id": 42, "name": "x"}) == {"id": 42}
+    assert Engine(client, WIDGET).references.resolve("category", CATEGORY, {"id": 42, "name": "x"}) == {"id": 42}
     assert cw.log == []
 
 
 def test_reference_lookup_uses_the_ref_match_field(client, cw):
     cw.add(MEMBERS, id=3, identifier="jdoe", name="Jane")
-    assert Engine(client, WIDGET).resolve("owner", OWNER, "jdoe") == {"id": 3}
+    assert Engine(client, WIDGET).references.resolve("owner", OWNER, "jdoe") == {"id": 3}
     assert conditions_of(cw, MEMBERS) == ['identifier = "jdoe"']
 
 
@@ -367,7 +366,7 @@ def test_prefetch_reads_many_names_in_one_request_and_feeds_resolve(client, cw):
     seed_refs(cw)
     cw.add(CATEGORIES, id=6, name="Software")
     engine = Engine(client, WIDGET)
-    found = engine.prefetch(CATEGORY, ["hardware", "Software", "Missing"])
+    found = engine.references.prefetch(CATEGORY, ["hardware", "Software", "Missing"])
     assert [r["id"] for r in found["hardware"]] == [5]
     assert [r["id"] for r in found["Software"]] == [6]
     assert found["Missing"] == []
@@ -375,10 +374,10 @@ def test_prefetch_reads_many_names_in_one_request_and_feeds_resolve(client, cw):
     assert len(queries) == 1
     assert queries[0]["conditions"] == 'name in ("Missing","Software","hardware")'
     assert queries[0]["fields"] == "id,name"
-    assert engine.resolve("category", CATEGORY, "hardware") == {"id": 5}
+    assert engine.references.resolve("category", CATEGORY, "hardware") == {"id": 5}
     with pytest.raises(InputError, match="no category named 'Missing'"):
-        engine.resolve("category", CATEGORY, "Missing")
-    engine.prefetch(CATEGORY, ["Software"])
+        engine.references.resolve("category", CATEGORY, "Missing")
+    engine.references.prefetch(CATEGORY, ["Software"])
     assert len(gets(cw, CATEGORIES)) == 1  # everything already cached, no request
 
 
@@ -746,7 +745,7 @@ def test_ensure_many_with_a_reference_bulk_key_groups_by_the_shared_key(client, 
     cw.add(AGREEMENTS, id=71, company={"id": 2}, name="Backup", type={"id": 3}, contact={"id": 2})
     cw.add(AGREEMENTS, id=72, company={"id": 1}, name="Other", type={"id": 3}, contact={"id": 1})
     engine = Engine(client, AGREEMENT)
-    engine.prefetch(AGREEMENT.fields["company"].ref, ["acme", "beta"])
+    engine.references.prefetch(AGREEMENT.fields["company"].ref, ["acme", "beta"])
     required = {"agreement_type": {"id": 3}}  # ConnectWise refuses an agreement without a type and contact
     outcomes = engine.ensure_many([dict(required, company="acme", name="Backup", contact={"id": 1}),
                                    dict(required, company="beta", name="Backup", contact={"id": 2})],
@@ -886,7 +885,7 @@ def test_duplicate_refused_by_connectwise_is_adopted(client, cw):
 def test_invalid_create_is_still_an_error(client, cw):
     seed_refs(cw)
     cw.refuse = lambda method, path, body: (400, {"code": "InvalidObject", "message": "bad"}) if method == "POST" else None
-    with pytest.raises(ensure_mod.ApiError):
+    with pytest.raises(ApiError):
         Engine(client, WIDGET).ensure({"name": "W1", "description": "d", "category": "Hardware"})
 
 

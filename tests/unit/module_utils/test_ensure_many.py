@@ -9,7 +9,6 @@ from ``engine_sandbox.py``); its log says which reads were made.
 
 import pytest
 
-from ansible_collections.mbs.connectwise.plugins.module_utils.client import InputError
 from ansible_collections.mbs.connectwise.plugins.module_utils.ensure.declarations import (
     FULL_NAME,
     Field,
@@ -18,7 +17,9 @@ from ansible_collections.mbs.connectwise.plugins.module_utils.ensure.declaration
     Resource,
 )
 from ansible_collections.mbs.connectwise.plugins.module_utils.ensure.engine import Engine
+from ansible_collections.mbs.connectwise.plugins.module_utils.ensure.options import desired_fields
 from ansible_collections.mbs.connectwise.plugins.module_utils.ensure.results import Many
+from ansible_collections.mbs.connectwise.plugins.module_utils.errors import InputError
 
 from ..sandbox_client import SandboxConnectWise
 from .engine_sandbox import ENGINE_TABLES
@@ -184,7 +185,7 @@ def test_a_number_given_for_an_ids_reference_is_its_id_and_is_not_looked_up(clie
                                             (True, "contact must be an id or a name, got True")])
 def test_a_reference_given_as_nothing_usable_is_refused_naming_the_option(client, cw, value, message):
     with pytest.raises(InputError, match=message):
-        Engine(client, TICKET).desired_fields(dict(items("Acme")[0], contact=value))
+        desired_fields(TICKET, dict(items("Acme")[0], contact=value))
 
 
 # ---- customer data is never assumed --------------------------------------------------------------------

@@ -2,8 +2,9 @@
 
 import pytest
 
+from ansible_collections.mbs.connectwise.plugins.module_utils.errors import UsageError
 from ansible_collections.mbs.connectwise.plugins.module_utils.identity import company_key
-from ansible_collections.mbs.connectwise.plugins.module_utils.usage_sources import UsageError, normalise_inline
+from ansible_collections.mbs.connectwise.plugins.module_utils.usage_sources import normalise_inline
 
 
 def test_company_key_folds_case_and_whitespace():

@@ -12,19 +12,21 @@ checked the day it is written; a new file fails the test until its layer is decl
 import ast
 import fnmatch
 import os
+import textwrap
 
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 MODULE_UTILS = os.path.join(ROOT, "plugins", "module_utils")
 PACKAGE = "ansible_collections.mbs.connectwise.plugins.module_utils"
+CONTRIBUTING = os.path.join(ROOT, "docs", "CONTRIBUTING.md")
+PICTURE_START = "<!-- the layers: python -m tests.unit.module_utils.test_import_layers -->"
+PICTURE_END = "<!-- end of the layers -->"
 
 LAYERS = (
     ("module shape: connection options, one client, errors -> fail_json", ("connectwise_module",)),
     ("declarations: each ensure module's resource, options and run", ("resources",)),
     ("runs: ensure outcomes -> module results; the billing run", ("ensure", "ensure.results", "billing.run")),
-    # billing_compute gathers the billing names for the report filter and older tests.
-    ("gathered names", ("billing_compute",)),
     ("the ensure engine; billing's steps: usage sources, checks of the whole run, writes",
      ("ensure.engine", "billing.sources", "billing.guard", "billing.apply")),
     ("the engine's parts; billing's plan and configuration",
@@ -32,19 +34,21 @@ LAYERS = (
     ("what a declaration says; a company's billing outcome, its payloads, its agreement",
      ("ensure.declarations", "ensure.options", "ensure.values", "ensure.outcome",
       "billing.outcome", "billing.payloads", "billing.agreements")),
+    ("the roles' customer records, checked by the billing module's rules", ("customer_record",)),
     ("billing rules: history, effective dates, lines, invoice text, pricing, totals",
      ("billing.history", "billing.effective_dates", "billing.lines", "billing.invoice_text", "billing.pricing",
       "billing.totals")),
     ("usage and product sources: MSP360, files, inline, licenses, storage accounts",
      ("msp360_products", "msp360", "usage_sources", "license_history", "licenses", "storage_split",
       "product_options", "license_counts")),
-    ("shared types: numbers, periods, usage records, printable text",
-     ("billing", "billing.numbers", "billing.periods", "billing.usage", "billing.text", "customer_record")),
+    ("shared types: numbers, periods, usage records, names on one line",
+     ("billing", "billing.numbers", "billing.periods", "billing.usage", "billing.text")),
     ("one escaping rule for printed text", ("printable",)),
     ("the ConnectWise wire", ("client",)),
     ("conditions", ("conditions",)),
     ("HTTP", ("transport",)),
     ("HTTP's pace and origin, one fold, one date", ("pacing", "origin", "identity", "dates")),
+    ("every exception the collection raises", ("errors",)),
 )
 
 
@@ -129,6 +133,18 @@ def cycles(graph):
     return found
 
 
+def layer_picture(graph, layers=LAYERS):
+    """The layers from the top, each module with what it imports: docs/CONTRIBUTING.md shows this text."""
+    lines = []
+    for index, (title, _patterns) in enumerate(layers):
+        lines.append("%2d  %s" % (index + 1, title))
+        for name in sorted(name for name in graph if layer_of(name, layers) == index):
+            imports = ", ".join(sorted(graph[name])) or "-"
+            lines.extend(textwrap.wrap(imports, 110, initial_indent="      %-24s -> " % name,
+                                       subsequent_indent=" " * 34, break_on_hyphens=False))
+    return "\n".join(lines)
+
+
 @pytest.fixture(scope="module")
 def graph():
     return import_graph(module_names())
@@ -177,3 +193,38 @@ def test_relative_and_package_imports_are_resolved(tmp_path):
     assert import_graph(module_names(str(tmp_path))) == {
         "pkg": set(), "pkg.one": {"pkg.two"}, "pkg.two": {"pkg.three"}, "pkg.three": set(),
         "top": {"pkg.one", "pkg.two"}}
+
+
+def test_contributing_shows_the_layers_as_they_are(graph):
+    """The picture in docs/CONTRIBUTING.md is the one drawn from LAYERS and the imports read now."""
+    with open(CONTRIBUTING) as handle:
+        text = handle.read()
+    shown = text.split(PICTURE_START, 1)[1].split(PICTURE_END, 1)[0].strip().removeprefix("```").removesuffix("```")
+    shown = shown.strip("\n")
+    assert shown == layer_picture(graph), "run python -m tests.unit.module_utils.test_import_layers and paste its output"
+
+
+def plugin_imports(kind):
+    """``{file: {plugin kinds it imports from}}`` for the files of ``plugins/<kind>``."""
+    found = {}
+    prefix = "ansible_collections.mbs.connectwise.plugins."
+    for folder, _dirs, files in os.walk(os.path.join(ROOT, "plugins", kind)):
+        for name in files:
+            if name.endswith(".py"):
+                with open(os.path.join(folder, name)) as handle:
+                    tree = ast.parse(handle.read())
+                found[name] = {node.module[len(prefix):].split(".")[0] for node in ast.walk(tree)
+                               if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(prefix)}
+    return found
+
+
+def test_module_utils_is_the_bottom_of_the_plugins_and_plugin_utils_above_it():
+    assert {name: kinds for name, kinds in plugin_imports("module_utils").items() if kinds - {"module_utils"}} == {}
+    assert {name: kinds for name, kinds in plugin_imports("plugin_utils").items()
+            if kinds - {"module_utils", "plugin_utils"}} == {}
+    for kind in ("modules", "filter", "action", "inventory"):
+        assert all(kinds <= {"module_utils", "plugin_utils"} for kinds in plugin_imports(kind).values()), kind
+
+
+if __name__ == "__main__":
+    print(layer_picture(import_graph(module_names())))

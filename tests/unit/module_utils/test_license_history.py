@@ -13,10 +13,11 @@ import io
 
 import pytest
 
-from ansible_collections.mbs.connectwise.plugins.module_utils import billing_compute as bc
 from ansible_collections.mbs.connectwise.plugins.module_utils import license_counts as lc
 from ansible_collections.mbs.connectwise.plugins.module_utils import license_history as lh
 from ansible_collections.mbs.connectwise.plugins.module_utils import licenses as lic
+from ansible_collections.mbs.connectwise.plugins.module_utils.billing.periods import parse_period
+from ansible_collections.mbs.connectwise.plugins.module_utils.errors import HistoryError
 
 PERIOD = "2026-09"
 PRODUCTS = lic.parse_license_products([
@@ -79,7 +80,7 @@ def test_a_row_counts_when_active_during_the_month(activated, deactivated, count
 
 
 def test_the_span_check_itself():
-    period = bc.parse_period(PERIOD)
+    period = parse_period(PERIOD)
     day = datetime.datetime
     assert lh.is_active_in(period, day(2026, 9, 30, 23, 59), None)
     assert lh.is_active_in(period, day(2026, 1, 1), day(2026, 9, 1))
@@ -99,8 +100,8 @@ def test_an_expired_license_without_deactivation_ends_after_its_days_active(acti
 
 
 def test_an_expired_license_with_no_end_at_all_is_refused():
-    with pytest.raises(lh.HistoryError, match=r"^license_history_file row 2 column Deactivated: an Expired license "
-                                              r"with no Deactivated date and no Days Active"):
+    with pytest.raises(HistoryError, match=r"^license_history_file row 2 column Deactivated: an Expired license "
+                                           r"with no Deactivated date and no Days Active"):
         count(row(status="Expired"))
 
 
@@ -148,7 +149,7 @@ def test_columns_match_case_insensitively_in_any_order_and_without_the_optional_
     (HEADER + ",type", r"^license_history_file row 1: columns 'Type' and 'type' are both Type$"),
 ])
 def test_bad_headers_are_refused_on_row_1(header, message):
-    with pytest.raises(lh.HistoryError, match=message):
+    with pytest.raises(HistoryError, match=message):
         count(header=header)
 
 
@@ -169,17 +170,17 @@ def test_bad_headers_are_refused_on_row_1(header, message):
     (row() + ",extra", r"^license_history_file row 2: has more values than the header has columns$"),
 ])
 def test_bad_cells_are_refused_naming_row_and_column(bad_row, message):
-    with pytest.raises(lh.HistoryError, match=message):
+    with pytest.raises(HistoryError, match=message):
         count(bad_row)
 
 
 def test_an_error_on_a_later_row_names_that_row():
-    with pytest.raises(lh.HistoryError, match=r"^license_history_file row 4 column Activated: 'soon' is not a date"):
+    with pytest.raises(HistoryError, match=r"^license_history_file row 4 column Activated: 'soon' is not a date"):
         count(row(), row(status="Active trial"), row(activated="soon"))
 
 
 def test_a_trial_rows_dates_are_checked_too():
-    with pytest.raises(lh.HistoryError, match=r"^license_history_file row 2 column Activated"):
+    with pytest.raises(HistoryError, match=r"^license_history_file row 2 column Activated"):
         count(row(status="Active trial", activated="soon"))
 
 
@@ -215,8 +216,8 @@ def test_an_ambiguous_date_is_read_with_the_date_order(order, expected):
 
 
 def test_an_ambiguous_date_with_nothing_to_tell_is_refused():
-    with pytest.raises(lh.HistoryError, match=r"^license_history_file row 2 column Activated: '09/08/2026' could be "
-                                              r"day 9 of month 8 or day 8 of month 9, .*give the date order"):
+    with pytest.raises(HistoryError, match=r"^license_history_file row 2 column Activated: '09/08/2026' could be "
+                                           r"day 9 of month 8 or day 8 of month 9, .*give the date order"):
         count(row(activated="09/08/2026"))
 
 
@@ -230,14 +231,14 @@ def test_the_file_tells_the_order_of_its_ambiguous_dates():
 
 
 def test_a_file_that_proves_both_orders_or_contradicts_the_option_is_refused():
-    with pytest.raises(lh.HistoryError, match=r"^the file writes dates day first \(license_history_file row 2 column "
-                                              r"Activated '20/08/2026'\) and month first \(license_history_file row 3 "
-                                              r"column Deactivated '09/20/2026'\)"):
+    with pytest.raises(HistoryError, match=r"^the file writes dates day first \(license_history_file row 2 column "
+                                           r"Activated '20/08/2026'\) and month first \(license_history_file row 3 "
+                                           r"column Deactivated '09/20/2026'\)"):
         count(row(activated="20/08/2026"), row(activated="2026-09-01", deactivated="09/20/2026"))
-    with pytest.raises(lh.HistoryError, match=r"^the date order is month_first, but license_history_file row 2 column "
-                                              r"Activated '20/08/2026' is day first$"):
+    with pytest.raises(HistoryError, match=r"^the date order is month_first, but license_history_file row 2 column "
+                                           r"Activated '20/08/2026' is day first$"):
         count(row(activated="20/08/2026"), date_order="month_first")
-    with pytest.raises(lh.HistoryError, match=r"^date order 'ymd' is not one of month_first, day_first$"):
+    with pytest.raises(HistoryError, match=r"^date order 'ymd' is not one of month_first, day_first$"):
         count(row(), date_order="ymd")
 
 
@@ -252,9 +253,9 @@ def test_read_license_history_from_a_file(tmp_path):
     counts = lh.read_license_history(str(path), PERIOD, PRODUCTS)
     assert counts.quantities() == {("Acme", "MSP360-SERVER"): 2} and counts.read == 2
     (tmp_path / "empty.csv").write_text("  \n", encoding="utf-8")
-    with pytest.raises(lh.HistoryError, match=r"^license_history_file .*empty\.csv is empty$"):
+    with pytest.raises(HistoryError, match=r"^license_history_file .*empty\.csv is empty$"):
         lh.read_license_history(str(tmp_path / "empty.csv"), PERIOD, PRODUCTS)
-    with pytest.raises(lh.HistoryError, match=r"^license_history_file .*missing\.csv cannot be read"):
+    with pytest.raises(HistoryError, match=r"^license_history_file .*missing\.csv cannot be read"):
         lh.read_license_history(str(tmp_path / "missing.csv"), PERIOD, PRODUCTS)
 
 

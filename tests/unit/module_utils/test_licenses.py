@@ -15,7 +15,11 @@ import pytest
 
 from ansible_collections.mbs.connectwise.plugins.module_utils import license_counts as lc
 from ansible_collections.mbs.connectwise.plugins.module_utils import licenses as lic
-from ansible_collections.mbs.connectwise.plugins.module_utils.product_options import ProductOptionError
+from ansible_collections.mbs.connectwise.plugins.module_utils.errors import (
+    LicenseDataError,
+    ProductOptionError,
+    UnmappedLicenseTypes,
+)
 
 D = Decimal
 PERIOD = "2026-09"
@@ -128,9 +132,9 @@ def test_msp360_date_forms():
     assert lic.parse_msp360_date("2026-08-28T11:07:01Z", "x") == datetime.date(2026, 8, 28)
     assert lic.parse_msp360_date("2026-08-28 11:07", "x") == datetime.date(2026, 8, 28)
     for bad in ("28/08/2026", "next week", "2026-13-01"):
-        with pytest.raises(lc.LicenseDataError, match=r"^where: %r is not a date-time" % bad):
+        with pytest.raises(LicenseDataError, match=r"^where: %r is not a date-time" % bad):
             lic.parse_msp360_date(bad, "where")
-    with pytest.raises(lc.LicenseDataError, match="is not a date-time"):
+    with pytest.raises(LicenseDataError, match="is not a date-time"):
         lic.parse_msp360_date(20260828, "where")
 
 
@@ -197,13 +201,13 @@ def test_no_licenses_counts_nothing():
      r"^MSP360 license 1\.DateExpired: 'soon' is not a date-time"),
 ])
 def test_a_license_that_is_not_what_msp360_documents_is_an_error(raw, message):
-    with pytest.raises(lc.LicenseDataError, match=message):
+    with pytest.raises(LicenseDataError, match=message):
         lic.count_licenses([raw], USERS, PERIOD, PRODUCTS)
 
 
 def test_a_license_listed_twice_is_an_error_not_a_double_count():
     first = a_license()
-    with pytest.raises(lc.LicenseDataError, match=r"^MSP360 license 2 \(ID %s\) is MSP360 license 1 \(ID %s\) again"
+    with pytest.raises(LicenseDataError, match=r"^MSP360 license 2 \(ID %s\) is MSP360 license 1 \(ID %s\) again"
                        % (first["ID"].upper(), first["ID"])):
         lic.count_licenses([first, dict(first, ID=first["ID"].upper())], USERS, PERIOD, PRODUCTS)
 
@@ -216,7 +220,7 @@ def test_a_license_listed_twice_is_an_error_not_a_double_count():
     ([{"ID": "u1", "Company": 3}], r"^MSP360 user 1\.Company: 3 is not a string$"),
 ])
 def test_bad_users_are_errors(users, message):
-    with pytest.raises(lc.LicenseDataError, match=message):
+    with pytest.raises(LicenseDataError, match=message):
         lic.count_licenses([], users, PERIOD, PRODUCTS)
 
 
@@ -305,7 +309,7 @@ def test_unmapped_types_report_or_fail_before_any_write():
     warnings = lc.check_unmapped_license_types(counts, "report")
     assert warnings == ["licenses not billed for 2026-09 because no license_products entry maps their type: "
                         "'(no license type)': 1 (Acme 1); 'Exchange': 3 (Acme 2, Globex 1)"]
-    with pytest.raises(lc.UnmappedLicenseTypes) as failed:
+    with pytest.raises(UnmappedLicenseTypes) as failed:
         lc.check_unmapped_license_types(counts, "fail")
     assert "'Exchange': 3 (Acme 2, Globex 1)" in str(failed.value)
     assert "unmapped_license_types: report" in str(failed.value) and "Nothing was sent." in str(failed.value)

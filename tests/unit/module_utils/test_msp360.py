@@ -13,8 +13,12 @@ import pytest
 import responses
 from responses import matchers
 
-from ansible_collections.mbs.connectwise.plugins.module_utils import billing_compute as bc
-from ansible_collections.mbs.connectwise.plugins.module_utils.msp360 import MBSClient, MBSError
+from ansible_collections.mbs.connectwise.plugins.module_utils.billing.lines import plan_line
+from ansible_collections.mbs.connectwise.plugins.module_utils.billing.periods import Period
+from ansible_collections.mbs.connectwise.plugins.module_utils.billing.pricing import Pricing
+from ansible_collections.mbs.connectwise.plugins.module_utils.billing.usage import aggregate
+from ansible_collections.mbs.connectwise.plugins.module_utils.errors import MBSError
+from ansible_collections.mbs.connectwise.plugins.module_utils.msp360 import MBSClient
 from ansible_collections.mbs.connectwise.plugins.module_utils.transport import RetryPolicy
 
 D = Decimal
@@ -152,7 +156,7 @@ def test_billing_put_body_and_object_or_list():
                  match=[matchers.json_params_matcher({"Date": "2026-09-01"})])
         client = _client()
         assert client.billing("2026-10") == [{"StatisticBilling": []}]
-        assert len(client.billing(bc.Period(2026, 9))) == 2
+        assert len(client.billing(Period(2026, 9))) == 2
 
 
 BILLING = {"CurrentSpaceUsed": 0, "AverageSpaceUsed": 0, "TotalRestore": 0, "StatisticBilling": []}
@@ -265,7 +269,7 @@ def test_usage_for_period_is_one_billing_read_for_every_company():
         records, warnings = client.usage_for_period("2026-10")
         assert login.call_count == 1
         assert dict(client.stats) == {"POST": 1, "GET": 1, "PUT": 1}
-    usage = bc.aggregate(records)
+    usage = aggregate(records)
     assert sorted(usage) == ["(no MSP360 company)", "Acme", "Empty Co", "Globex", "Initech"]
     assert usage["Acme"].used_bytes == 12.5 * GIB and usage["Acme"].price == D("1.75") and usage["Acme"].cost is None
     assert usage["Globex"].used_bytes == 2 * GIB and usage["Globex"].price == D("0.3")
@@ -278,7 +282,7 @@ def test_usage_for_period_is_one_billing_read_for_every_company():
     assert "u9" in text and "(no MSP360 company)" in text
     assert "'c4' has no name" in text
     assert len(warnings) == 2
-    line = bc.plan_line(usage["Acme"], "average_cost", "GiB", bc.Pricing(cost_per_unit="0.01"))
+    line = plan_line(usage["Acme"], "average_cost", "GiB", Pricing(cost_per_unit="0.01"))
     assert line.quantity == D("12.50") and line.unit_price == D("0.1400") and line.total_price == D("1.75")
 
 
@@ -295,7 +299,7 @@ def test_usage_destinations_read_users_only_when_asked():
         client = _client()
         records, _warnings = client.usage_for_period("2026-10", with_destinations=True)
         assert dict(client.stats) == {"POST": 1, "GET": 2, "PUT": 1}
-    usage = bc.aggregate(records)
+    usage = aggregate(records)
     # Billing rows name no destination: the user's destination list does, as one label per user.
     assert usage["Acme"].destinations == ("Amazon S3, Wasabi",)
     assert usage["Globex"].destinations == ()
@@ -304,8 +308,8 @@ def test_usage_destinations_read_users_only_when_asked():
 def test_usage_total_cost_as_cost():
     with responses.RequestsMock() as rsps:
         _usage_api(rsps)
-        records, _warnings = _client().usage_for_period(bc.Period(2026, 10), total_cost_is="cost")
-    usage = bc.aggregate(records)
+        records, _warnings = _client().usage_for_period(Period(2026, 10), total_cost_is="cost")
+    usage = aggregate(records)
     assert usage["Acme"].cost == D("1.75") and usage["Acme"].price is None
     assert usage["Empty Co"].cost == 0 and usage["Empty Co"].price is None
 
@@ -346,7 +350,7 @@ def test_usage_for_period_bills_a_row_whose_company_differs_only_in_case():
                  json={"StatisticBilling": [_stat("ACME ", "u1", GIB, 1), _stat("Acme", "u2", GIB, 2)]},
                  match=[matchers.json_params_matcher({"Date": "2026-10-01"})])
         records, warnings = _client().usage_for_period("2026-10")
-    usage = bc.aggregate(records)
+    usage = aggregate(records)
     assert sorted(usage) == ["Acme"]
     assert usage["Acme"].used_bytes == 2 * GIB and usage["Acme"].price == D("3")
     assert warnings == []

@@ -17,7 +17,8 @@ from responses import matchers
 
 from ansible_collections.mbs.connectwise.plugins.module_utils import licenses as lic
 from ansible_collections.mbs.connectwise.plugins.module_utils import storage_split as ss
-from ansible_collections.mbs.connectwise.plugins.module_utils.msp360 import MBSClient, MBSError
+from ansible_collections.mbs.connectwise.plugins.module_utils.errors import MBSError
+from ansible_collections.mbs.connectwise.plugins.module_utils.msp360 import MBSClient
 from ansible_collections.mbs.connectwise.plugins.module_utils.msp360_products import ProductReads, check_details_parallel
 from ansible_collections.mbs.connectwise.plugins.module_utils.transport import RetryPolicy
 

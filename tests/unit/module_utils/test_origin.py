@@ -6,7 +6,8 @@ import threading
 import pytest
 import responses
 
-from ansible_collections.mbs.connectwise.plugins.module_utils.client import ConnectWiseClient, InputError, site_root
+from ansible_collections.mbs.connectwise.plugins.module_utils.client import ConnectWiseClient, site_root
+from ansible_collections.mbs.connectwise.plugins.module_utils.errors import ApiError, InputError, TransportError
 from ansible_collections.mbs.connectwise.plugins.module_utils.origin import (
     check_configured_url,
     is_loopback,
@@ -14,7 +15,7 @@ from ansible_collections.mbs.connectwise.plugins.module_utils.origin import (
     redact_url,
     url_secrets,
 )
-from ansible_collections.mbs.connectwise.plugins.module_utils.transport import ApiError, Transport, TransportError
+from ansible_collections.mbs.connectwise.plugins.module_utils.transport import Transport
 
 from ..conftest import API, CONNECTION, SITE, no_sleep_policy
 

@@ -14,7 +14,7 @@ from fractions import Fraction
 import pytest
 
 from ansible_collections.mbs.connectwise.plugins.module_utils import storage_split as ss
-from ansible_collections.mbs.connectwise.plugins.module_utils.product_options import ProductOptionError
+from ansible_collections.mbs.connectwise.plugins.module_utils.errors import ProductOptionError, StorageDataError
 
 D = Decimal
 GIB = 2 ** 30
@@ -152,7 +152,7 @@ def test_a_company_without_usage_has_no_parts():
     ({"u1": 1}, {"UserDetailList": [{"AccountID": 7, "SizeBackup": 1}]}, r"\.AccountID: 7 is not a string$"),
 ])
 def test_bad_usage_or_details_are_errors(user_bytes, answer, message):
-    with pytest.raises(ss.StorageDataError, match=message):
+    with pytest.raises(StorageDataError, match=message):
         ss.split_storage("Acme", user_bytes, {"u1": answer} if answer is not None else {}, ROUTES)
 
 
@@ -232,7 +232,7 @@ def test_entries_that_match_no_account_or_two_are_refused_before_any_write(entri
     ([{"AccountID": "a", "DisplayName": 5}], r"^MSP360 storage account 1\.DisplayName: 5 is not a string$"),
 ])
 def test_bad_accounts_are_errors(accounts, message):
-    with pytest.raises(ss.StorageDataError, match=message):
+    with pytest.raises(StorageDataError, match=message):
         ss.resolve_storage_products(PRODUCTS, accounts)
 
 

@@ -9,13 +9,14 @@ import pytest
 import requests
 from urllib3.exceptions import MaxRetryError, NewConnectionError, ProtocolError
 
-from ansible_collections.mbs.connectwise.plugins.module_utils.client import ConnectWiseClient, InputError
-from ansible_collections.mbs.connectwise.plugins.module_utils.transport import (
+from ansible_collections.mbs.connectwise.plugins.module_utils.client import ConnectWiseClient
+from ansible_collections.mbs.connectwise.plugins.module_utils.errors import (
     ApiError,
+    InputError,
     OutcomeUnknown,
-    Transport,
     TransportError,
 )
+from ansible_collections.mbs.connectwise.plugins.module_utils.transport import Transport
 
 from ..conftest import API, CONNECTION, SITE, no_sleep_policy
 

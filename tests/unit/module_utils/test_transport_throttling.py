@@ -11,10 +11,9 @@ import requests
 from requests.adapters import BaseAdapter
 
 from ansible_collections.mbs.connectwise.plugins.module_utils.client import ConnectWiseClient
+from ansible_collections.mbs.connectwise.plugins.module_utils.errors import ApiError, OutcomeUnknown
 from ansible_collections.mbs.connectwise.plugins.module_utils.transport import (
     AdaptiveConcurrency,
-    ApiError,
-    OutcomeUnknown,
     RetryPolicy,
     Transport,
 )

@@ -3,11 +3,8 @@
 import pytest
 
 from ansible_collections.mbs.connectwise.plugins.module_utils import conditions as cond
-from ansible_collections.mbs.connectwise.plugins.module_utils.client import (
-    IN_CHUNK,
-    ConnectWiseClient,
-    InputError,
-)
+from ansible_collections.mbs.connectwise.plugins.module_utils.client import IN_CHUNK, ConnectWiseClient
+from ansible_collections.mbs.connectwise.plugins.module_utils.errors import InputError
 from ansible_collections.mbs.connectwise.plugins.module_utils.transport import MAX_URL_LENGTH
 
 from ..conftest import API, CONNECTION, no_sleep_policy

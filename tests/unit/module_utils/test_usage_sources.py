@@ -11,12 +11,9 @@ from decimal import Decimal
 
 import pytest
 
-from ansible_collections.mbs.connectwise.plugins.module_utils import billing_compute as bc
-from ansible_collections.mbs.connectwise.plugins.module_utils.usage_sources import (
-    UsageError,
-    normalise_inline,
-    read_usage_file,
-)
+from ansible_collections.mbs.connectwise.plugins.module_utils.billing.usage import aggregate
+from ansible_collections.mbs.connectwise.plugins.module_utils.errors import UsageError
+from ansible_collections.mbs.connectwise.plugins.module_utils.usage_sources import normalise_inline, read_usage_file
 
 D = Decimal
 GIB = 2 ** 30
@@ -89,7 +86,7 @@ def test_csv_canonical():
     records = read_usage_file(os.path.join(DATA, "usage_canonical.csv"))
     assert [r.source_ref for r in records] == ["usage_file row %d" % n for n in (2, 3, 4, 5)]
     assert records[3].company == "Globex, Inc." and records[3].destination is None and records[3].user is None
-    acme = bc.aggregate(records)["Acme"]
+    acme = aggregate(records)["Acme"]
     assert acme.used_bytes == 16 * GIB and acme.destinations == ("B2", "S3")
     assert acme.cost == D("0.65") and acme.price == D("3.25")
 
@@ -127,8 +124,8 @@ def test_json_records_billing_object_and_list():
     assert [(r.company, r.used_bytes, r.price) for r in obj] == [("Acme", 2 * GIB, D("3.0")), ("Acme", GIB, D("1.1"))]
     assert obj[1].source_ref == "usage_file[0].StatisticBilling[1]"
     lst = read_usage_file(os.path.join(DATA, "billing_list.json"))
-    assert sorted(bc.aggregate(lst)) == ["Acme", "Globex"]
-    assert bc.aggregate(lst)["Globex"].price == D("0.3")
+    assert sorted(aggregate(lst)) == ["Acme", "Globex"]
+    assert aggregate(lst)["Globex"].price == D("0.3")
 
 
 def _write(tmp_path, name, text):

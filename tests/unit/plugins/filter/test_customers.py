@@ -7,7 +7,8 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.mbs.connectwise.plugins.filter import customers as filters
 from ansible_collections.mbs.connectwise.plugins.module_utils import customer_record
-from ansible_collections.mbs.connectwise.plugins.module_utils.customer_record import CustomerError, customer_records
+from ansible_collections.mbs.connectwise.plugins.module_utils.customer_record import customer_records
+from ansible_collections.mbs.connectwise.plugins.module_utils.errors import CustomerError
 
 # What AWX adds to every job's extra vars, so to every host's variables.
 AWX_JOB_VARIABLES = {

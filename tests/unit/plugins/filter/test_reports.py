@@ -13,7 +13,14 @@ from ansible.errors import AnsibleFilterError
 from ansible.module_utils import _internal
 
 from ansible_collections.mbs.connectwise.plugins.filter import reports
-from ansible_collections.mbs.connectwise.plugins.module_utils import billing_compute as bc
+from ansible_collections.mbs.connectwise.plugins.module_utils.billing.effective_dates import NotBillingYet
+from ansible_collections.mbs.connectwise.plugins.module_utils.billing.numbers import (
+    bytes_to_quantity,
+    round_money,
+    round_unit,
+)
+from ansible_collections.mbs.connectwise.plugins.module_utils.billing.periods import Period
+from ansible_collections.mbs.connectwise.plugins.module_utils.dates import parse_cw_date
 from tests.report_page import Structure, tables
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
@@ -31,11 +38,11 @@ def result(company, action, used_bytes, price_per_gib=None, cost_per_gib=None, *
            "unit_cost": None, "unit_price": None, "total_cost": None, "total_price": None, "addition_id": None,
            "effective_date": None, "cancelled": [], "reason": None, "warnings": []}
     if price_per_gib is not None:
-        quantity = bc.bytes_to_quantity(used_bytes, "GiB")
-        row.update(quantity=str(quantity), used_quantity=str(quantity), unit_price=str(bc.round_unit(price_per_gib)),
-                   unit_cost=str(bc.round_unit(cost_per_gib)),
-                   total_price=str(bc.round_money(quantity * Decimal(price_per_gib))),
-                   total_cost=str(bc.round_money(quantity * Decimal(cost_per_gib))), effective_date=PERIOD + "-01")
+        quantity = bytes_to_quantity(used_bytes, "GiB")
+        row.update(quantity=str(quantity), used_quantity=str(quantity), unit_price=str(round_unit(price_per_gib)),
+                   unit_cost=str(round_unit(cost_per_gib)),
+                   total_price=str(round_money(quantity * Decimal(price_per_gib))),
+                   total_cost=str(round_money(quantity * Decimal(cost_per_gib))), effective_date=PERIOD + "-01")
     row.update(fields)
     return row
 
@@ -217,7 +224,7 @@ def test_three_hundred_companies_reconcile_and_the_page_stays_short(render):
     ("no agreement named 'ManagedBackupService' for company Hooli", "no agreement"),
     ("no agreement named 'ManagedBackupService' of company Hooli covers 2026-10: id 5 ended on 2026-09-30, "
      "before 2026-10", "agreement does not cover the month"),
-    (str(bc.NotBillingYet(bc.Period(2026, 10), bc.parse_cw_date("2026-11-15T00:00:00Z"))), "agreement not billing yet"),
+    (str(NotBillingYet(Period(2026, 10), parse_cw_date("2026-11-15T00:00:00Z"))), "agreement not billing yet"),
     ("something new", "skipped: other reason"),
 ])
 def test_skip_reasons_are_grouped_by_the_modules_reason(reason, group):
@@ -267,7 +274,7 @@ def test_used_quantity_of_an_unbilled_row_is_rounded_like_the_modules():
     # 0.125 GiB: half-up gives 0.13, as the module rounds quantities; half-even would give 0.12.
     reason = "no agreement named 'X' for company Tiny"
     report = reports.billing_report(module_result([result("Tiny", "skipped", GIB // 8, reason=reason)]))
-    assert report["rows"][0]["used_quantity"] == str(bc.bytes_to_quantity(GIB // 8)) == "0.13"
+    assert report["rows"][0]["used_quantity"] == str(bytes_to_quantity(GIB // 8)) == "0.13"
     assert report["needs_look"] == ["Tiny"]   # usage that no agreement bills
 
 

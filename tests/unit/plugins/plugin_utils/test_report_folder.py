@@ -5,8 +5,8 @@ import stat
 
 import pytest
 
+from ansible_collections.mbs.connectwise.plugins.module_utils.errors import ReportFolderError
 from ansible_collections.mbs.connectwise.plugins.plugin_utils import report_folder
-from ansible_collections.mbs.connectwise.plugins.plugin_utils.report_folder import ReportFolderError
 
 
 def mode(path):

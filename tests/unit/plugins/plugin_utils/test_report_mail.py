@@ -2,8 +2,8 @@
 
 import pytest
 
+from ansible_collections.mbs.connectwise.plugins.module_utils.errors import MailError
 from ansible_collections.mbs.connectwise.plugins.plugin_utils import report_mail
-from ansible_collections.mbs.connectwise.plugins.plugin_utils.report_mail import MailError
 from tests.smtp_server import PASSWORD, USERNAME, SmtpServer, free_port
 
 
