@@ -23,6 +23,7 @@ from ansible_collections.mbs.connectwise.plugins.module_utils.dates import parse
 NO_USAGE = "no usage"
 NOT_IN_USAGE = "not in this run's usage"
 NO_COMPANY = "no ConnectWise company"
+SKIP_SET = "skip is set for company %s in companies"
 
 # What a company's line bills: its storage on the storage product, its storage on one storage
 # account's product (``storage_products``), or its licenses of one product (``license_products``).
@@ -126,6 +127,8 @@ class CompanyBill:
         """Why the line bills nothing in the period (its open addition, if any, then stops)."""
         if self.kind == LICENSE:
             return "no license of product %s counted for %s" % (shown(self.settings.product), self.period.label)
+        if self.company_bytes and not self.records:
+            return "its storage in %s is billed on its storage-account products" % self.period.label
         if self.absent:
             return "absent from the usage of %s" % self.period.label
         return "no usage in %s" % self.period.label

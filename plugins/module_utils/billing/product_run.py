@@ -29,6 +29,7 @@ from ansible_collections.mbs.connectwise.plugins.module_utils.billing.outcome im
     LICENSE,
     LICENSE_UNIT,
     NO_USAGE,
+    SKIP_SET,
     STORAGE,
     STORAGE_ACCOUNT,
     CompanyBill,
@@ -76,7 +77,9 @@ def _line(run, identifier, names, records, product, kind, absent=False, **fields
     bill = CompanyBill(identifier=identifier, usage_names=sorted(names), records=list(records), settings=settings,
                        period=run.period, unit=LICENSE_UNIT if kind == LICENSE else config.unit, absent=absent,
                        kind=kind, **fields)
-    if not settings.skip and not config.products.chooses(identifier, product):
+    if settings.skip:
+        bill.skip(SKIP_SET % identifier)
+    elif not config.products.chooses(identifier, product):
         bill.skip(not_chosen(identifier, product))
     return bill
 
@@ -128,6 +131,9 @@ def split_storage_lines(run, bills, usage):
     """Each company's storage line split into one line per storage-account product (and the rest on the storage product)."""
     lines = []
     for bill in bills:
+        if not bill.pending:
+            lines.append(bill)  # skip is set: nothing of it is billed, split or not
+            continue
         try:
             split = _split_of(bill, usage)
         except ValueError as exc:

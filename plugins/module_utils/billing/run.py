@@ -46,6 +46,7 @@ from ansible_collections.mbs.connectwise.plugins.module_utils.billing.outcome im
     NO_COMPANY,
     NO_USAGE,
     NOT_IN_USAGE,
+    SKIP_SET,
     STORAGE_ACCOUNT,
     CompanyBill,
 )
@@ -341,7 +342,7 @@ class BillingRun:
         bills = self._group(records)
         for bill in bills:
             if bill.settings.skip:
-                bill.skip("skip is set for company %s in companies" % bill.identifier)
+                bill.skip(SKIP_SET % bill.identifier)
         bills = self._product_lines(bills, products or ProductUsage())
         agreements = self._read_agreements()
         self._attach_agreements([bill for bill in bills if bill.pending], agreements)

@@ -343,3 +343,112 @@ def test_secrets_absent_with_products(cw, warned):
     text = json.dumps(result) + json.dumps(warned())
     assert MBS_ARGS["password"] not in text and token not in text
     assert conditions(cw, AGREEMENTS) == ['name = "ManagedBackupService"']
+
+
+# ---------------------------------------------------------------- the storage rules, keyed by product
+
+
+def test_an_overlapping_run_that_created_the_license_addition_first_is_kept(cw):
+    theirs, ours = [], []
+
+    def other_run_commits_first(method, path, body):
+        if method == "POST" and path == ADDITIONS and body["product"] == {"id": SERVER} and not theirs:
+            theirs.append(cw.add(path, **body)["id"])
+        return None
+
+    def note_ours(method, path, body):
+        if method == "POST" and path == ADDITIONS and body["product"] == {"id": SERVER}:
+            ours.append(max(a["id"] for a in cw.rows(ADDITIONS)))
+
+    cw.refuse, cw.after = other_run_commits_first, note_ours
+    result, failed = run_module(billing, args())
+    assert not failed, result
+    acme = line(result, "AcmeCorp", "BackupServer")
+    assert (acme["action"], acme["addition_id"], acme["removed"]) == ("unchanged", theirs[0], ours)
+    [kept] = product_additions(cw, ADDITIONS, SERVER)
+    assert (kept["id"], kept["quantity"], kept["description"]) == (theirs[0], 3, OCTOBER)
+    # the storage line of the same agreement is untouched by the license line's settling
+    assert line(result, "AcmeCorp", "OnlineBackup")["action"] == "created"
+    assert len(product_additions(cw, ADDITIONS, 5)) == 1
+
+
+def test_a_license_line_above_its_bound_fails_alone(cw):
+    result, failed = run_module(billing, args(companies={"AcmeCorp": {"max_company_licenses": 2}}))
+    assert failed
+    acme = line(result, "AcmeCorp", "BackupServer")
+    assert acme["action"] == "failed" and "companies[AcmeCorp].max_company_licenses 2" in acme["reason"]
+    assert line(result, "AcmeCorp", "OnlineBackup")["action"] == "created"
+    assert line(result, "Globex", "BackupDesktop")["action"] == "created"
+    assert product_additions(cw, ADDITIONS, SERVER) == []
+
+
+def test_license_growth_is_judged_from_twenty_licenses(cw):
+    runner = ACME_USERS[0]
+    many = [license_row(2000 + n, "Server", runner, "S-%d" % n) for n in range(40)]
+    cw.add(ADDITIONS, product={"id": SERVER}, billCustomer="Billable", effectiveDate="2026-09-01T00:00:00Z",
+           quantity=3, unitPrice=25, unitCost=10, description=MARKER + "2026-09")
+    seed_msp360(cw, licenses=many)
+    result, failed = run_module(billing, args(max_growth="10"))
+    assert failed
+    acme = line(result, "AcmeCorp", "BackupServer")
+    assert acme["action"] == "failed" and "40" in acme["reason"] and "max_growth" in acme["reason"]
+    assert not [a for a in product_additions(cw, ADDITIONS, SERVER) if a["description"] == OCTOBER]
+
+
+def test_an_invoiced_month_moves_the_license_line_to_the_next_invoice_date(cw):
+    agreement = cw.get(AGREEMENTS, 12)
+    cw.store.tables["agreements"][12]["nextInvoiceDate"] = "2026-11-01T00:00:00Z"
+    assert agreement["id"] == 12
+    result, failed = run_module(billing, args(invoiced_period_policy="next_invoice_date"))
+    assert not failed, result
+    acme = line(result, "AcmeCorp", "BackupServer")
+    assert (acme["action"], acme["invoiced_moved"], acme["effective_date"]) == ("created", True, "2026-11-01")
+    [server] = product_additions(cw, ADDITIONS, SERVER)
+    assert (server["description"], server["cancelledDate"][:10]) == (OCTOBER, "2026-11-30")
+    again, failed = run_module(billing, args(invoiced_period_policy="next_invoice_date"))
+    assert not failed and line(again, "AcmeCorp", "BackupServer")["action"] == "unchanged"
+
+
+def test_the_usage_history_export_is_the_license_source_of_a_past_month(cw, tmp_path):
+    export = tmp_path / "usage-history.csv"
+    export.write_text("Type,Company,User,Endpoint,Status,Activated,Deactivated,Days Active\n"
+                      "Server,AcmeCorp,a@acme,PC-1,Paid,2026-09-01,,\n"
+                      "Server,AcmeCorp,a@acme,PC-2,Paid,2026-09-01,2026-10-15,\n"
+                      "Server,AcmeCorp,a@acme,PC-3,Paid,2026-09-01,2026-09-30,\n"
+                      "Server,AcmeCorp,a@acme,PC-4,Active trial,2026-10-01,,\n"
+                      "Desktop,Globex,g@globex,G-1,Paid,2026-10-31,,\n")
+    result, failed = run_module(billing, args(license_history_file=str(export)))
+    assert not failed, result
+    assert line(result, "AcmeCorp", "BackupServer")["licenses"] == 2
+    assert line(result, "Globex", "BackupDesktop")["licenses"] == 1
+    assert result["licenses"]["source"].startswith("license_history_file")
+    assert (result["licenses"]["read"], result["licenses"]["counted"]) == (5, 3)
+    assert [p for _m, p, _q in cw.log if p == "mbs/api/Licenses"] == []  # the export replaces the API's snapshot
+
+
+def test_the_usage_history_export_works_with_a_usage_file(cw, tmp_path):
+    export = tmp_path / "usage-history.csv"
+    export.write_text("Type,Company,User,Endpoint,Status,Activated,Deactivated\nServer,AcmeCorp,a,PC-1,Paid,"
+                      "2026-09-01,\n")
+    result, failed = run_module(billing, args(mbs=None, usage=[{"company": "AcmeCorp", "used_bytes": 500 * GIB}],
+                                              price_per_gb="0.1", license_history_file=str(export)))
+    assert not failed, result
+    assert line(result, "AcmeCorp", "BackupServer")["licenses"] == 1
+    assert [p for _m, p, _q in cw.log if p.startswith("mbs/")] == []
+
+
+def test_a_failed_details_read_fails_that_companys_storage_lines_only(cw):
+    def refuse(method, path, body):
+        if path == "mbs/api/Billing/Details" and body["UserID"] == GLOBEX_USER["ID"]:
+            return 400, {"Message": "The request is invalid."}
+        return None
+
+    cw.refuse = refuse
+    result, failed = run_module(billing, args(storage_products=STORAGE_PRODUCTS))
+    assert failed
+    globex = lines(result, "Globex")
+    assert [(r["product"], r["action"]) for r in globex] == [
+        ("OnlineBackup", "failed"), ("S3Storage", "failed"), ("WasabiStorage", "failed"), ("BackupDesktop", "created")]
+    assert all("could not be split by storage account" in r["reason"] for r in globex[:3])
+    assert [a["product"]["id"] for a in cw.rows(ADDITIONS_G)] == [DESKTOP]
+    assert set(r["action"] for r in lines(result, "AcmeCorp")) == {"created"}
