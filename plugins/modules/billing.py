@@ -671,8 +671,10 @@ licenses:
     - The licenses read for the period (with O(license_products)) and where each went - C(source), C(read),
       C(counted) (billed to a company's product line), C(not_billed), C(not_billed_by_reason) (C(trial), C(expired),
       C(unassigned), C(not_taken), C(unknown_user), C(no_company), C(unmapped_type); the usage-history export's
-      C(not_active) and C(repeat)), C(reasons) (each reason in words) and C(unmapped_types) (count per license type
-      no entry maps). C(read) = C(counted) + C(not_billed), always.
+      C(not_active) and C(repeat)), C(reasons) (each reason in words), C(unmapped_types) (count per license type
+      no entry maps) and C(not_billed_by_company) (per MSP360 company - C(company), its ConnectWise identifier or
+      null for licenses of no company, C(usage_company) and C(reasons) with their counts). C(read) = C(counted) +
+      C(not_billed), always.
     - Null without O(license_products).
   returned: when a period is billed
   type: dict

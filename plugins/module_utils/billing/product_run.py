@@ -218,10 +218,9 @@ def shown_in_result(bill, split_companies):
 
 
 def result_order(bills):
-    """Each company's lines together, in the storage lines' order: storage, storage-account products, licenses."""
+    """Each company's lines together, where its first line was: storage, storage-account products, licenses."""
     position = {}
     for index, bill in enumerate(bills):
-        if bill.kind == STORAGE:
-            position.setdefault(fold(bill.identifier), index)
+        position.setdefault(fold(bill.identifier), index)
     return sorted(bills, key=lambda bill: (position.get(fold(bill.identifier), len(bills)), fold(bill.identifier),
                                            KIND_ORDER.index(bill.kind), fold(bill.settings.product)))

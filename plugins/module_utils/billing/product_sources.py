@@ -27,7 +27,9 @@ import dataclasses
 from ansible_collections.mbs.connectwise.plugins.module_utils import license_counts as lc
 from ansible_collections.mbs.connectwise.plugins.module_utils import product_options as po
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing.config import MAX_PARALLEL, checked
+from ansible_collections.mbs.connectwise.plugins.module_utils.billing.text import shown
 from ansible_collections.mbs.connectwise.plugins.module_utils.client import InputError
+from ansible_collections.mbs.connectwise.plugins.module_utils.identity import fold
 from ansible_collections.mbs.connectwise.plugins.module_utils.license_history import read_license_history
 from ansible_collections.mbs.connectwise.plugins.module_utils.licenses import count_licenses
 from ansible_collections.mbs.connectwise.plugins.module_utils.msp360_products import ProductReads
@@ -52,8 +54,11 @@ class ProductUsage:
         """Before any write: the warnings of license types no entry maps, or UnmappedLicenseTypes (``fail``)."""
         return [] if self.licenses is None else lc.check_unmapped_license_types(self.licenses, policy)
 
-    def summary(self):
-        """The module's ``licenses`` result: the counts read and how they reconcile (None without licenses)."""
+    def summary(self, identifier_of):
+        """The module's ``licenses`` result: the counts read and how they reconcile (None without licenses).
+
+        ``identifier_of(name)``: the ConnectWise identifier of an MSP360 company name (the run's company map).
+        """
         counts = self.licenses
         if counts is None:
             return None
@@ -61,7 +66,23 @@ class ProductUsage:
         return {"source": counts.source, "read": read, "counted": counted, "not_billed": not_billed,
                 "not_billed_by_reason": dict((bucket.reason, bucket.count) for bucket in counts.not_billed),
                 "reasons": dict((bucket.reason, lc.REASON_TEXT[bucket.reason]) for bucket in counts.not_billed),
-                "unmapped_types": dict((name, len(items)) for name, items in lc.unmapped_types(counts).items())}
+                "unmapped_types": dict((name, len(items)) for name, items in lc.unmapped_types(counts).items()),
+                "not_billed_by_company": _not_billed_by_company(counts, identifier_of)}
+
+
+def _not_billed_by_company(counts, identifier_of):
+    """``[{company, usage_company, reasons: {reason: count}}]`` of the licenses not billed, by MSP360 company.
+
+    Licenses of no company (a pool, a user without one or unknown) are one entry whose company is None.
+    """
+    found = {}
+    for bucket in counts.not_billed:
+        for item in bucket.items:
+            entry = found.setdefault(fold(item.company), {
+                "company": shown(identifier_of(item.company)) if item.company else None,
+                "usage_company": shown(item.company), "reasons": {}})
+            entry["reasons"][bucket.reason] = entry["reasons"].get(bucket.reason, 0) + 1
+    return [found[key] for key in sorted(found, key=lambda key: (key is None, key or ""))]
 
 
 def licenses_from_the_api(config):

@@ -469,7 +469,7 @@ def bill(connectwise, params, check_mode=False, diff=False):
         mbs = mbs_client(config) if records is None else None
         records, products, source_warnings = _read_usage(config, mbs, records, history)
         warnings.extend(source_warnings)
-        result["licenses"] = products.summary()
+        result["licenses"] = products.summary(config.identifier_of)
         warnings.extend(shown(warning) for warning in products.check_unmapped(config.products.unmapped_license_types))
         run = BillingRun(client, config, check_mode=check_mode, diff=diff)
         report = run.run(records, products)
