@@ -224,3 +224,27 @@ def result_order(bills):
         position.setdefault(fold(bill.identifier), index)
     return sorted(bills, key=lambda bill: (position.get(fold(bill.identifier), len(bills)), fold(bill.identifier),
                                            KIND_ORDER.index(bill.kind), fold(bill.settings.product)))
+
+
+def distinct(identifiers):
+    """The identifiers once each (folded), in order: a company with several product lines is one company."""
+    seen = {}
+    for identifier in identifiers:
+        seen.setdefault(fold(identifier), identifier)
+    return list(seen.values())
+
+
+def by_agreement(bills):
+    """The lines of each agreement together (one company's products), in order."""
+    groups = {}
+    for bill in bills:
+        groups.setdefault(bill.agreement["id"], []).append(bill)
+    return list(groups.values())
+
+
+def by_product(bills):
+    """The lines of each product together, in order."""
+    groups = {}
+    for bill in bills:
+        groups.setdefault(fold(bill.settings.product), []).append(bill)
+    return list(groups.values())

@@ -166,7 +166,7 @@ class BillingRun:
 
     def _explain_missing_agreements(self, bills):
         """Tell a company ConnectWise lacks from one without the agreement (one chunked read)."""
-        known = self.client.find_by("company/companies", "identifier", _distinct(bill.identifier for bill in bills),
+        known = self.client.find_by("company/companies", "identifier", product_run.distinct(bill.identifier for bill in bills),
                                     fields=COMPANY_FIELDS)
         for bill in bills:
             companies = known[fold(bill.identifier)]
@@ -229,7 +229,7 @@ class BillingRun:
             return
         names = set()
         for row in self.client.list_in(AGREEMENTS, "company/identifier",
-                                       _distinct(bill.company["identifier"] for bill in with_usage), fields=("id", "name")):
+                                       product_run.distinct(bill.company["identifier"] for bill in with_usage), fields=("id", "name")):
             if isinstance(row.get("name"), str):
                 names.add(row["name"])
         wanted = sorted(set(bill.settings.agreement for bill in with_usage))
@@ -238,7 +238,7 @@ class BillingRun:
             "written. Agreement names of these %s: %s. Set agreement (or companies[...].agreement) "
             "to the agreement's name" % (
                 self.period.label, " or ".join(repr(n) for n in wanted),
-                plural(len(_distinct(bill.identifier for bill in with_usage)), "company", "companies"),
+                plural(len(product_run.distinct(bill.identifier for bill in with_usage)), "company", "companies"),
                 ", ".join(repr(n) for n in sorted(names)) if names else "none (run the setup role first)"))
 
     def _read_products(self, bills):
@@ -306,7 +306,7 @@ class BillingRun:
 
     def _in_pool(self, work, bills):
         """``work(lines of one agreement)`` for each agreement of ``bills``, in the bounded pool."""
-        groups = _by_agreement(bills)
+        groups = product_run.by_agreement(bills)
         if groups:
             with ThreadPoolExecutor(max_workers=min(self.config.parallel, len(groups))) as pool:
                 list(pool.map(work, groups))
@@ -323,7 +323,7 @@ class BillingRun:
 
     def _check(self, planned, present, records, products):
         """The run's checks before any write (guard.py), each product's lines judged together."""
-        for lines in _by_product(planned):
+        for lines in product_run.by_product(planned):
             product = fold(lines[0].settings.product)
             unmapped = [bill for bill in present
                         if bill.unmapped and bill.has_usage and fold(bill.settings.product) == product]
@@ -377,36 +377,13 @@ class BillingRun:
                 money = "; the usage ConnectWise has no company for is %s %s%s" % (
                     unmapped["quantity"], self.config.unit,
                     ", price %s" % unmapped["total_price"] if unmapped["total_price"] is not None else "")
-            named = len(_distinct(bill.identifier for bill in not_billed))
+            named = len(product_run.distinct(bill.identifier for bill in not_billed))
             self.warnings.append("%s with usage %s not billed (no ConnectWise company or agreement): %s%s"
                                  % (plural(named, "company", "companies"), "was" if named == 1 else "were",
-                                    listed(_distinct(bill.identifier for bill in not_billed), UNBILLED_NAMED), money))
+                                    listed(product_run.distinct(bill.identifier for bill in not_billed), UNBILLED_NAMED), money))
         for bill in bills:
             for warning in bill.warnings:
                 self.warnings.append(shown("%s: %s" % (bill.label, warning)))
-
-
-def _distinct(identifiers):
-    """The identifiers once each (folded), in order: a company with several product lines is one company."""
-    seen = {}
-    for identifier in identifiers:
-        seen.setdefault(fold(identifier), identifier)
-    return list(seen.values())
-
-
-def _by_agreement(bills):
-    """The lines of each agreement together (one company's products), in order."""
-    groups = {}
-    for bill in bills:
-        groups.setdefault(bill.agreement["id"], []).append(bill)
-    return list(groups.values())
-
-
-def _by_product(bills):
-    groups = {}
-    for bill in bills:
-        groups.setdefault(fold(bill.settings.product), []).append(bill)
-    return list(groups.values())
 
 
 # ---------------------------------------------------------------------------
