@@ -73,7 +73,7 @@ options:
     description:
       - What to do with licenses that would be billed but for their type, which no O(license_products) entry maps.
       - V(report) bills the mapped types and reports these with their counts per type and company (a warning and
-        RV(licenses.unmapped_types)).
+        C(unmapped_types) of RV(licenses)).
       - V(fail) stops the run before any write, naming the types, so a new license type is never left unbilled.
     type: str
     choices: [report, fail]

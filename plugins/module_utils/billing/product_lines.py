@@ -107,13 +107,16 @@ def _groups(split, routes):
     return groups
 
 
+def _share(total, part_bytes, total_bytes):
+    """A part's share of a money total, in proportion to its bytes (None without a total)."""
+    return None if total is None else EXACT.divide(EXACT.multiply(total, part_bytes), total_bytes)
+
+
 def _share_records(identifier, group, total_bytes, totals):
     """One record per part of a group, carrying its share of the company's money totals."""
     records = []
     for part in group["parts"]:
-        shares = dict((side, None if totals[side] is None else EXACT.divide(EXACT.multiply(totals[side], part.used_bytes),
-                                                                           total_bytes))
-                      for side in ("cost", "price"))
+        shares = dict((side, _share(totals[side], part.used_bytes, total_bytes)) for side in ("cost", "price"))
         records.append(UsageRecord(company=identifier, used_bytes=part.used_bytes, destination=part.label,
                                    cost=shares["cost"], price=shares["price"],
                                    source_ref="%s's storage on %s" % (identifier, part.label)))

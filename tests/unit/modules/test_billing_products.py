@@ -28,7 +28,6 @@ from .test_billing import (
     add_company,
     after_setup,
     conditions,
-    posted,
     record_pauses,
 )
 
@@ -158,8 +157,8 @@ def test_paid_taken_licenses_of_a_mapped_type_are_one_addition_each_company_and_
     assert server["lessIncluded"] == 0
     # Globex: 2 Desktop licenses, 1 included, the catalog item's price: ConnectWise bills one
     globex = line(result, "Globex", "BackupDesktop")
-    assert (globex["licenses"], globex["included"], globex["unit_price"], globex["total_price"]) == (2, 1, "8.5000",
-                                                                                                   "8.50")
+    expected = (2, 1, "8.5000", "8.50")
+    assert (globex["licenses"], globex["included"], globex["unit_price"], globex["total_price"]) == expected
     [desktop] = product_additions(cw, ADDITIONS_G, DESKTOP)
     assert (desktop["quantity"], desktop["lessIncluded"], desktop["billedQuantity"]) == (2, 1, 1)
     # the storage lines are billed as without licenses
@@ -293,8 +292,8 @@ def test_storage_products_split_a_company_over_its_accounts(cw):
     result, failed = run_module(billing, args(license_products=None, storage_products=STORAGE_PRODUCTS))
     assert not failed, result
     globex = lines(result, "Globex")
-    assert [(r["kind"], r["product"]) for r in globex] == [("storage_account", "S3Storage"),
-                                                            ("storage_account", "WasabiStorage")]
+    assert [(r["kind"], r["product"]) for r in globex] == [
+        ("storage_account", "S3Storage"), ("storage_account", "WasabiStorage")]
     s3, wasabi = globex
     # 3:1 by SizeBackup, to the byte and to the hundredth
     assert (s3["used_bytes"], wasabi["used_bytes"]) == (300 * GIB, 100 * GIB)
@@ -305,8 +304,8 @@ def test_storage_products_split_a_company_over_its_accounts(cw):
     assert s3["accounts"] == ["Amazon S3"] and wasabi["accounts"] == ["Wasabi"]
     assert sorted(a["product"]["id"] for a in cw.rows(ADDITIONS_G)) == [WASABI, S3]
     # AcmeCorp: one user on each account
-    assert [(r["product"], r["quantity"]) for r in lines(result, "AcmeCorp")] == [("S3Storage", "300.00"),
-                                                                                 ("WasabiStorage", "200.00")]
+    assert [(r["product"], r["quantity"]) for r in lines(result, "AcmeCorp")] == [
+        ("S3Storage", "300.00"), ("WasabiStorage", "200.00")]
     mbs = [p for _m, p, _q in cw.log if p.startswith("mbs/")]
     assert mbs.count("mbs/api/Accounts") == 1 and mbs.count("mbs/api/Billing/Details") == 3
     again, failed = run_module(billing, args(license_products=None, storage_products=STORAGE_PRODUCTS))
