@@ -5,8 +5,8 @@
 
 ``PUT /api/Billing`` with only ``Date`` answers every company's rows at once, so a run makes
 three MSP360 requests whatever the number of companies: the login, the company list and the
-billing (``GET /api/Users`` too, only when the destinations are wanted). The rows become
-:class:`~billing_compute.UsageRecord` through the same normalisation as an MSP360 export file
+billing (``GET /api/Users`` too, only when the destinations are wanted, or once for the licenses).
+The rows become :class:`~billing_compute.UsageRecord` through the same normalisation as an MSP360 export file
 (:func:`usage_sources.make_record`), so the field mapping is written once.
 
 No usage is dropped: a row of a company the list lacks is usage of that name, rows without a

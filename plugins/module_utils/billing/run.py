@@ -9,11 +9,12 @@ pure modules beside this one. The run is four steps, and no write happens before
 1. Bulk reads: usage company names are mapped to ConnectWise identifiers and grouped
    (:class:`~outcome.CompanyBill` each); the agreements of each configured name (paged), the
    companies that have none (chunked ``in (...)``), the catalog items.
-2. Plans: per agreement, in a bounded thread pool, its additions are read once and the company's
-   plan decided (:func:`plan.plan_company`).
+2. Plans: per agreement, in a bounded thread pool, its additions are read once (for every product
+   line of the company: storage, license and storage-account products, :mod:`product_run`) and each
+   line's plan decided (:func:`plan.plan_company`).
 3. Checks (:mod:`guard`): renames, an empty month, a mass change; a refusal stops the run here.
-4. Apply: per agreement, in the pool, the plan is written (or predicted in check mode), re-read
-   and settled (:class:`apply.Applier`).
+4. Apply: per agreement, in the pool, each line's plan is written (or predicted in check mode), the
+   additions re-read once for all the lines, and each line settled (:func:`apply.apply_lines`).
 
 Decisions the rules leave open, taken here:
 
