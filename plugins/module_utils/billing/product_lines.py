@@ -112,12 +112,14 @@ def _share(total, part_bytes, total_bytes):
     return None if total is None else EXACT.divide(EXACT.multiply(total, part_bytes), total_bytes)
 
 
-def _share_records(identifier, group, total_bytes, totals):
-    """One record per part of a group, carrying its share of the company's money totals."""
+def _share_records(identifier, group, total_bytes, totals, routes):
+    """One record per part of a group, carrying its share of the company's money totals; its destination the
+    part's storage accounts (what ``{destinations}`` prints)."""
     records = []
     for part in group["parts"]:
+        accounts = ", ".join(_account_names(part, routes)) or part.label
         shares = dict((side, _share(totals[side], part.used_bytes, total_bytes)) for side in ("cost", "price"))
-        records.append(UsageRecord(company=identifier, used_bytes=part.used_bytes, destination=part.label,
+        records.append(UsageRecord(company=identifier, used_bytes=part.used_bytes, destination=accounts,
                                    cost=shares["cost"], price=shares["price"],
                                    source_ref="%s's storage on %s" % (identifier, part.label)))
     return tuple(records)
@@ -138,7 +140,7 @@ def storage_shares(identifier, records, split, routes, unit):
     keys = [None] + sorted(key for key in groups if key is not None)
     parts = largest_remainder(hundredths, [(key, groups[key]["bytes"]) for key in keys]) if hundredths else {}
     totals = {"cost": _total(records, "cost"), "price": _total(records, "price")}
-    return [StorageShare(product=groups[key]["product"], records=_share_records(identifier, groups[key], total_bytes, totals),
+    return [StorageShare(product=groups[key]["product"], records=_share_records(identifier, groups[key], total_bytes, totals, routes),
                          used_quantity=(Decimal(parts.get(key, 0)) * QUANTITY_STEP).quantize(QUANTITY_STEP),
                          accounts=tuple(groups[key]["accounts"]))
             for key in keys]

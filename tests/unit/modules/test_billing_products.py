@@ -451,3 +451,15 @@ def test_a_failed_details_read_fails_that_companys_storage_lines_only(cw):
     assert all("could not be split by storage account" in r["reason"] for r in globex[:3])
     assert [a["product"]["id"] for a in cw.rows(ADDITIONS_G)] == [DESKTOP]
     assert set(r["action"] for r in lines(result, "AcmeCorp")) == {"created"}
+
+
+def test_users_are_read_once_for_the_licenses_and_the_destinations_and_a_customer_prices_its_account(cw):
+    companies = {"Globex": {"product_prices": {"WasabiStorage": {"price_per_gb": "0.09"}}}}
+    result, failed = run_module(billing, args(storage_products=STORAGE_PRODUCTS, companies=companies,
+                                              invoice_description="Backup {month}: {quantity} {unit} on {destinations}"))
+    assert not failed, result
+    assert [p for _m, p, _q in cw.log].count("mbs/api/Users") == 1
+    prices = [line(result, company, "WasabiStorage")["unit_price"] for company in ("Globex", "AcmeCorp")]
+    assert prices == ["0.0900", "0.0800"]
+    [s3] = [a for a in cw.rows(ADDITIONS_G) if a["product"]["id"] == S3]
+    assert s3["invoiceDescription"] == "Backup October 2026: 300.00 GiB on Amazon S3"
