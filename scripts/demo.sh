@@ -2,7 +2,9 @@
 # make demo: the main job against the bundled ConnectWise sandbox.
 #   1. start the sandbox (ConnectWise + MSP360 API) with the demo companies on a free port
 #   2. provision the vendor's setup (playbooks/setup.yml), then run it again: nothing to change
-#   3. bill the previous month (whatever today is) (playbooks/billing.yml): preview with --check --diff, for real, again
+#   3. bill the previous month (whatever today is) (playbooks/billing.yml): preview with --check --diff, for real, again;
+#      the example inventory bills the demo's licenses and its Wasabi storage as products of their own
+#      (playbooks/inventory/group_vars/all/products.yml), so each company has a line per product
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -50,5 +52,18 @@ if [ -f playbooks/billing.yml ]; then
   for page in "$report_dir"/billing-*.html; do
     case "$page" in *-preview.html) ;; *) report="$page" ;; esac
   done
+  banner "Each company's lines by product (storage, storage on Wasabi, licenses), from ${report%.html}.csv"
+  python - "${report%.html}.csv" <<'PY'
+import csv, sys
+with open(sys.argv[1], newline="") as handle:
+    rows = list(csv.DictReader(handle))
+print("%-22s %-14s %-16s %-10s %12s %-9s %10s" % ("company", "product", "kind", "status", "quantity", "unit", "price"))
+for row in rows:
+    if row["row"] == "company":
+        print("%-22s %-14s %-16s %-10s %12s %-9s %10s" % (row["company"][:22], row["product"], row["kind"],
+                                                          row["status"], row["quantity"], row["unit"], row["total_price"]))
+    elif row["row"] == "licenses":
+        print("licenses %-44s %12s" % (row["status"], row["quantity"]))
+PY
   banner "Report: $report (open it in a browser; it needs no network)"
 fi

@@ -18,8 +18,8 @@ from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.text.converters import to_text
 
 from ansible_collections.mbs.connectwise.plugins.module_utils.customer_record import (
+    BILLING_OVERRIDE_KEYS,
     DATE_KEYS,
-    RATE_KEYS,
     customer_records,
     date_problem,
 )
@@ -140,7 +140,7 @@ def billing_customers(records):
         for name in record["mbs_company"]:
             company_map[name] = record["identifier"]
         override = {}
-        for key in RATE_KEYS + ("cost_mode", "invoice_description"):
+        for key in BILLING_OVERRIDE_KEYS:
             if record.get(key) is not None:
                 override[key] = record[key]
         if not record["bill"]:

@@ -39,6 +39,7 @@ from ansible_collections.mbs.connectwise.plugins.module_utils.printable import p
 from ansible_collections.mbs.connectwise.plugins.module_utils.usage_sources import normalise_inline
 from ansible_collections.mbs.connectwise.plugins.plugin_utils import month_state as ms
 from ansible_collections.mbs.connectwise.plugins.plugin_utils import report_outputs
+from ansible_collections.mbs.connectwise.plugins.plugin_utils import report_products as rp
 from ansible_collections.mbs.connectwise.plugins.plugin_utils.report_outputs import billing_csv
 from ansible_collections.mbs.connectwise.plugins.plugin_utils.setup_summary import setup_summary
 
@@ -206,7 +207,13 @@ def _row(result, unit, currency, usage_bytes_of, preview):
         "unit": _text(result.get("unit") or unit),
         # ConnectWise's agreement currency when the module returns it, else the role's option.
         "currency": _text(result.get("currency") or currency).upper(),
+        # The line's product (a company has one line per product: storage, storage accounts, licenses).
+        "product": _text(result.get("product")) or None, "kind": rp.kind_of(result),
+        "licenses": result.get("licenses"), "included": result.get("included"),
+        "accounts": [_text(a) for a in result.get("accounts") or []],
+        "company_bytes": _whole_bytes(result.get("company_bytes"), where + " company_bytes"),
     }
+    row["key"] = rp.row_key(row["company"], row["product"], row["kind"])
     for key, _places in MONEY_AND_QUANTITIES:
         row[key] = _decimal(result.get(key), "%s %s" % (where, key))
     used_bytes = _whole_bytes(result.get("used_bytes"), where + " used_bytes")
@@ -226,14 +233,13 @@ def _row(result, unit, currency, usage_bytes_of, preview):
 def _needs_look(row):
     """Failed, unknown, warned, moved to a later invoice, or skipped with usage for a reason nobody chose."""
     return (row["status"] in (ms.FAILED, ms.UNKNOWN) or bool(row["warnings"]) or row["invoiced_moved"]
-            or (row["status"] == ms.SKIPPED and row["group"] not in EXPECTED_SKIPS
-                and (row["used_bytes"] is None or row["used_bytes"] > 0)))
+            or (row["status"] == ms.SKIPPED and row["group"] not in EXPECTED_SKIPS and rp.has_usage(row) is not False))
 
 
 def _with_earlier_state(rows, earlier, now, preview):
     """Each row's ``since`` (when it reached its state) and, for a company billed earlier that this run did not bill, a warning."""
     for row in rows:
-        before = earlier.get(row["company"])
+        before = earlier.get(row["key"])
         if preview:
             # Nothing was written: a state the month does not have yet has no "since".
             same = before and before.get("status") == row["status"] and before.get("addition_id") == row["addition_id"]
@@ -264,7 +270,8 @@ def _bytes_sum(rows):
 
 
 def _group_line(name, members):
-    line = {"name": name, "companies": len(members), "used_bytes": _bytes_sum(members),
+    line = {"name": name, "companies": len(set(r["company"] for r in members)), "lines": len(members),
+            "used_bytes": _bytes_sum(members),
             "used_quantity": _sum(members, "used_quantity"),
             "total_cost": _sum_given(members, "total_cost"), "total_price": _sum_given(members, "total_price")}
     if name == BILLED_GROUP:
@@ -299,7 +306,20 @@ def _reconciliation(rows, totals, usage_bytes_of):
     }
 
 
+def _per_company(rows):
+    """One chart entry per company: the revenue of all its lines, the storage of its storage lines."""
+    found = {}
+    for row in rows:
+        entry = found.setdefault(row["company"], {"company": row["company"], "revenue": ZERO, "used_quantity": ZERO,
+                                                  "billed": False, "status_label": row["status_label"]})
+        entry["revenue"] += row["revenue"]
+        entry["used_quantity"] += (row["used_quantity"] or ZERO) if row["kind"] != rp.LICENSE else ZERO
+        entry["billed"] = entry["billed"] or row["billed"]
+    return list(found.values())
+
+
 def _chart(rows, unit, top):
+    rows = _per_company(rows)
     ranked = sorted(rows, key=lambda r: (-r["revenue"], -(r["used_quantity"] or ZERO), r["company"].casefold()))
     bars = [{"label": r["company"], "title": r["company"], "storage": r["used_quantity"] or ZERO,
              "revenue": r["revenue"], "billed": r["billed"], "action": r["status_label"]} for r in ranked[:top]]
@@ -370,17 +390,20 @@ def _summary(report, rows, reconciliation):
     if not reconciliation["money_balance"]:
         lines.append("billed rows %s %s do not add up to the module's total %s %s (DOES NOT BALANCE)" % (
             currency, reconciliation["billed_price_text"], currency, reconciliation["module_price_text"]))
+    lines.extend(line for line in (rp.licenses_line(report["licenses"]), rp.storage_split_line(report["storage_split"]))
+                 if line)
     look = [r for r in rows if r["needs_look"]]
     for row in look:
-        detail = row["reason"] or ("%s %s" % (row["used_quantity_text"] or row["quantity_text"], unit))
+        detail = row["reason"] or ("%s %s" % (row["used_quantity_text"] or row["quantity_text"], row["unit"]))
         if row["used_bytes"] is not None and row["status"] != ms.FAILED and not row["billed"]:
-            detail += " (usage %s %s)" % (row["used_quantity_text"], unit)
+            detail += " (usage %s %s)" % (row["used_quantity_text"], row["unit"])
         notes = list(row["warnings"])
         if row["invoiced_moved"] and not notes:
             notes.append(LATE_CHARGE)
         if notes:
             detail += " [%s]" % "; ".join(notes)
-        lines.append("%s: %s - %s" % (row["company"], row["status_label"], shortened(detail, DETAIL_LIMIT)))
+        name = row["company"] if row["kind"] == rp.STORAGE else "%s (%s)" % (row["company"], row["product"])
+        lines.append("%s: %s - %s" % (name, row["status_label"], shortened(detail, DETAIL_LIMIT)))
     if not look:
         lines.append("no company needs a look")
     return lines
@@ -417,7 +440,7 @@ def billing_report(run, unit="GiB", currency="USD", preview=False, failed=False,
     currency = _text(currency or "USD").strip().upper()
     usage_bytes_of = _usage_records(usage) if usage else None
     rows = sorted((_row(result, unit, currency, usage_bytes_of, bool(preview)) for result in run["results"]),
-                  key=lambda r: r["company"].casefold())
+                  key=rp.row_order)
     earlier_states, earlier_problem = ms.read_state_file(to_text(earlier or ""), period)
     _with_earlier_state(rows, earlier_states, _text(now), bool(preview))
     currencies = sorted(set(r["currency"] for r in rows))
@@ -438,7 +461,10 @@ def billing_report(run, unit="GiB", currency="USD", preview=False, failed=False,
         "billed_quantity": billed_quantity, "billed_quantity_text": group_digits(billed_quantity),
         "billed_price_text": reconciliation["billed_price_text"], "billed_cost_text": reconciliation["billed_cost_text"],
         "reconciliation": reconciliation, "chart": _chart(rows, unit, int(top)),
-        "needs_look": [r["company"] for r in rows if r["needs_look"]],
+        "needs_look": sorted(set(r["company"] for r in rows if r["needs_look"]), key=str.casefold),
+        "products": rp.products_table(rows, group_digits),
+        "licenses": rp.licenses_section(run.get("licenses"), rows),
+        "storage_split": rp.storage_split(rows, group_digits),
     }
     report["summary"] = _summary(report, rows, reconciliation)
     return _portable(report)

@@ -33,7 +33,15 @@ DATE_KEYS = ("start_date", "bill_start_date", "end_date")
 RATE_KEYS = ("price_per_gb", "cost_per_gb")
 # The documented keys of a customer record, in the order the roles' documentation lists them.
 CUSTOMER_KEYS = ("identifier", "mbs_company", "bill", "start_date", "bill_start_date", "end_date", "contact",
-                 "price_per_gb", "cost_per_gb", "cost_mode", "invoice_description")
+                 "price_per_gb", "cost_per_gb", "cost_mode", "invoice_description", "products", "product_prices")
+# The keys the billing module takes as the customer's overrides (its ``companies`` entry).
+BILLING_OVERRIDE_KEYS = RATE_KEYS + ("cost_mode", "invoice_description", "products", "product_prices")
+# A product's own prices (the vendor's per-company billing configuration): a license product's unit
+# price, unit cost and included licenses, a storage-account product's rates per billing unit. The
+# billing module checks which of them fit the product.
+PRODUCT_PRICE_KEYS = ("unit_price", "unit_cost", "included", "price_per_gb", "cost_per_gb")
+# ConnectWise's catalog item identifier.
+PRODUCT_MAX_LENGTH = 75
 # Host variables that are never customer data, so never taken for a misspelt key either: Ansible's,
 # the roles' own settings, AWX's job variables (awx_job_id, tower_user_name...) and molecule's.
 FOREIGN_PREFIXES = ("ansible_", "connectwise_", "billing_", "awx_", "tower_", "molecule_", "__")
@@ -92,6 +100,42 @@ def company_names(value):
     return [n.strip() for n in names]
 
 
+def product_names(value):
+    """The catalog items a customer is billed for: a list of product identifiers (one name alone is a list of one)."""
+    names = [value] if isinstance(value, str) else value
+    if not isinstance(names, (list, tuple)) or not names or not all(
+            isinstance(n, str) and n.strip() and len(n.strip()) <= PRODUCT_MAX_LENGTH for n in names):
+        raise ValueError("%r is not a list of catalog item identifiers (at most %d characters each)"
+                         % (value, PRODUCT_MAX_LENGTH))
+    return [n.strip() for n in names]
+
+
+def _included(value, where):
+    text = to_text(value).strip()
+    if isinstance(value, bool) or not text.isdigit():
+        raise ValueError("%s: %r is not a whole number of licenses" % (where, value))
+    return int(text)
+
+
+def product_prices(value):
+    """``{product: {unit_price, unit_cost, included, price_per_gb, cost_per_gb}}``: amounts as exact decimal text."""
+    if not isinstance(value, dict):
+        raise ValueError("%r is not a mapping of product identifier to its prices" % (value,))
+    checked = {}
+    for product, prices in value.items():
+        where = "product_prices[%s]" % to_text(product)
+        if not isinstance(prices, dict) or not prices:
+            raise ValueError("%s must be a mapping with some of %s" % (where, ", ".join(PRODUCT_PRICE_KEYS)))
+        unknown = sorted(to_text(key) for key in prices if key not in PRODUCT_PRICE_KEYS)
+        if unknown:
+            raise ValueError("%s: unknown key %s; the allowed keys are %s"
+                             % (where, ", ".join(unknown), ", ".join(PRODUCT_PRICE_KEYS)))
+        checked[product_names(product)[0]] = dict(
+            (key, _included(amount, where + ".included") if key == "included" else rate(amount))
+            for key, amount in prices.items() if amount is not None)
+    return checked
+
+
 def contact_reference(value):
     """A contact id or a "First Last" name among the company's contacts."""
     if isinstance(value, bool) or not isinstance(value, (str, int)):
@@ -111,6 +155,8 @@ CUSTOMER_SPEC = dict(
     cost_per_gb=dict(type=rate),
     cost_mode=dict(type="str", choices=list(MODES)),
     invoice_description=dict(type="str"),
+    products=dict(type=product_names),
+    product_prices=dict(type=product_prices),
 )
 _VALIDATOR = ArgumentSpecValidator(CUSTOMER_SPEC)
 

@@ -48,7 +48,7 @@ from dataclasses import dataclass, field
 from ansible_collections.mbs.connectwise.plugins.module_utils import license_counts as lc
 from ansible_collections.mbs.connectwise.plugins.module_utils import product_options as po
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing.periods import parse_period
-from ansible_collections.mbs.connectwise.plugins.module_utils.errors import LicenseDataError
+from ansible_collections.mbs.connectwise.plugins.module_utils.errors import LicenseDataError, ProductOptionError
 from ansible_collections.mbs.connectwise.plugins.module_utils.identity import fold
 
 API_REASONS = (lc.TRIAL, lc.EXPIRED, lc.UNASSIGNED, lc.NOT_TAKEN, lc.UNKNOWN_USER, lc.NO_COMPANY, lc.UNMAPPED_TYPE)
@@ -126,7 +126,7 @@ def parse_license_products(entries, name="license_products"):
     for entry in checked:
         first = by_type.setdefault(fold(entry.license_type), entry)
         if first is not entry:
-            raise po.ProductOptionError(
+            raise ProductOptionError(
                 "%s.license_type %r maps the license type %s.license_type %r already maps (types match "
                 "case-insensitively): map each license type once" % (entry.where, entry.license_type, first.where,
                                                                      first.license_type))

@@ -5,8 +5,8 @@
 
 ``PUT /api/Billing`` with only ``Date`` answers every company's rows at once, so a run makes
 three MSP360 requests whatever the number of companies: the login, the company list and the
-billing (``GET /api/Users`` too, only when the destinations are wanted). The rows become
-:class:`billing.usage.UsageRecord` through the same normalisation as an MSP360 export file
+billing (``GET /api/Users`` too, only when the destinations are wanted, or once for the licenses).
+The rows become :class:`billing.usage.UsageRecord` through the same normalisation as an MSP360 export file
 (:func:`usage_sources.make_record`), so the field mapping is written once.
 
 No usage is dropped: a row of a company the list lacks is usage of that name, rows without a
@@ -165,11 +165,12 @@ class MBSClient:
         shown = repr(scrub(text, self._secrets())) if text else "an empty body"
         return shown + (" (first %d bytes)" % SHOWN_BODY if len(response.content or b"") > SHOWN_BODY else "")
 
-    def usage_for_period(self, period, total_cost_is="price", with_destinations=False):
+    def usage_for_period(self, period, total_cost_is="price", with_destinations=False, users=None):
         """``(records, warnings)`` for every MSP360 company in ``period``, from one billing read.
 
         ``GET /api/Users`` is read only ``with_destinations`` (the ``{destinations}``
-        placeholder), since billing rows name no destination. Each row becomes a record
+        placeholder), since billing rows name no destination, and not at all when ``users`` (its
+        answer, already read for the licenses) is given. Each row becomes a record
         (:func:`billing.usage.aggregate` sums a company's rows), in the order of the
         company names.
         """
@@ -177,7 +178,7 @@ class MBSClient:
         period = parse_period(period)
         warnings = []
         listed = self._listed_companies(warnings)
-        destination_of_user = self._user_destinations() if with_destinations else {}
+        destination_of_user = self._user_destinations(users) if with_destinations else {}
         rows = _numbered_rows(self._billing_rows(period), period)
         records = []
         for name, company_rows in _rows_by_company(rows, listed, warnings):
@@ -201,9 +202,9 @@ class MBSClient:
                 listed.setdefault(company_key(name), name)
         return listed
 
-    def _user_destinations(self):
-        """``{user id: destination label}`` of ``GET /api/Users``."""
-        return dict((str(user.get("ID")), _destination_label(user)) for user in self.users()
+    def _user_destinations(self, users=None):
+        """``{user id: destination label}`` of ``GET /api/Users`` (``users``: its answer, when already read)."""
+        return dict((str(user.get("ID")), _destination_label(user)) for user in (self.users() if users is None else users)
                     if isinstance(user, dict))
 
     def _billing_rows(self, period):

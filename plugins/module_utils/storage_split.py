@@ -41,7 +41,7 @@ from decimal import ROUND_HALF_UP
 
 from ansible_collections.mbs.connectwise.plugins.module_utils import product_options as po
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing.numbers import to_decimal
-from ansible_collections.mbs.connectwise.plugins.module_utils.errors import StorageDataError
+from ansible_collections.mbs.connectwise.plugins.module_utils.errors import ProductOptionError, StorageDataError
 from ansible_collections.mbs.connectwise.plugins.module_utils.identity import fold
 
 STORAGE_PRODUCT_KEYS = ("account", "destination", "product", "cost_per_gb", "price_per_gb")
@@ -112,7 +112,7 @@ def parse_storage_products(entries, name="storage_products"):
     for entry in checked:
         first = seen.setdefault((fold(entry.account), fold(entry.destination)), entry)
         if first is not entry:
-            raise po.ProductOptionError("%s maps the account %r%s that %s already maps: map each account and "
+            raise ProductOptionError("%s maps the account %r%s that %s already maps: map each account and "
                                         "destination once" % (entry.where, entry.account, _of_destination(entry),
                                                               first.where))
     merged = po.product_terms(checked, ("cost_per_gb", "price_per_gb"))
@@ -223,10 +223,10 @@ def _route_of(entry, accounts):
     found = _matching_accounts(entry, accounts)
     listed = ", ".join(sorted(account.label for account in accounts.values())) or "none"
     if not found:
-        raise po.ProductOptionError("%s.account %r is no MSP360 storage account (DisplayName or AccountID); the "
+        raise ProductOptionError("%s.account %r is no MSP360 storage account (DisplayName or AccountID); the "
                                     "accounts are: %s" % (entry.where, entry.account, listed))
     if len(found) > 1:
-        raise po.ProductOptionError("%s.account %r names %d storage accounts (%s): give the AccountID"
+        raise ProductOptionError("%s.account %r names %d storage accounts (%s): give the AccountID"
                                     % (entry.where, entry.account, len(found),
                                        ", ".join(sorted(account.label for account in found))))
     account = found[0]
@@ -235,7 +235,7 @@ def _route_of(entry, accounts):
     for names in account.destinations:
         if fold(entry.destination) in names:
             return account, names
-    raise po.ProductOptionError("%s.destination %r is not a destination of the storage account %s (it has %s)"
+    raise ProductOptionError("%s.destination %r is not a destination of the storage account %s (it has %s)"
                                 % (entry.where, entry.destination, account.label,
                                    ", ".join(sorted(n[0] or n[1] or n[2] for n in account.destinations)) or "none"))
 
@@ -254,7 +254,7 @@ def resolve_storage_products(products, accounts):
         account, names = _route_of(entry, known)
         first = first_of.setdefault((fold(account.account_id), names), entry)
         if first is not entry:
-            raise po.ProductOptionError("%s and %s both map the storage account %s%s: map it once"
+            raise ProductOptionError("%s and %s both map the storage account %s%s: map it once"
                                         % (first.where, entry.where, account.label, _of_destination(entry)))
         by_account.setdefault(fold(account.account_id), []).append((names, entry))
     return StorageRoutes(accounts=known, products=products,

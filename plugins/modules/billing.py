@@ -15,6 +15,9 @@ description:
   - Bills one calendar month of MSP360 Managed Backup storage usage, with one agreement addition of the
     backup product per company on the company's agreement (C(finance/agreements/{id}/additions)),
     as the backup vendor's "send billing" does.
+  - "Besides storage, a company can be billed for its MSP360 licenses (O(license_products)) and for its storage
+    per storage account (O(storage_products)): each product is one more line of the company, one addition per
+    agreement, product and period, planned and applied by the same rules as storage."
   - "Idempotent: there is one addition per agreement, product and period. Each addition this module makes
     carries a marker for its period in its C(description) (C(mbs.connectwise billing 2026-10)), so the
     period's addition is recognised whatever its effective date; an addition without the marker (made by
@@ -67,6 +70,7 @@ author:
   - mbs.connectwise maintainers (@mbs-connectwise)
 extends_documentation_fragment:
   - mbs.connectwise.connection
+  - mbs.connectwise.billing_products
 attributes:
   check_mode:
     support: full
@@ -372,6 +376,11 @@ options:
         C(invoice_description) (as O(invoice_description)), C(price_per_gb) and C(cost_per_gb) (as
         O(price_per_gb)), C(max_company_usage) and C(max_growth) (as the options, for this company), C(skip) (bool,
         default false; a skipped company is reported and not billed).
+      - "The products besides storage (the vendor's per-company billing configuration): C(products) (list) - the
+        products this company is billed for, among O(product), O(license_products) and O(storage_products); a
+        product it leaves out is never touched for it (not set - every product); C(product_prices) (dict) - per
+        product of O(license_products) its C(unit_price), C(unit_cost) and C(included), per product of
+        O(storage_products) its C(price_per_gb) and C(cost_per_gb); C(max_company_licenses) (as the option)."
       - A company's C(cost_per_gb) replaces both O(cost_per_gb) and O(cost_per_gb_by_destination) for it.
       - The values are checked like options; an unknown key is an error before any request.
     type: dict
@@ -462,6 +471,31 @@ results:
     usage_company:
       description: Usage-source company name(s), comma-separated; null for a company absent from the usage.
       type: str
+    kind:
+      description:
+        - What the line bills - C(storage) (the company's storage on O(product)), C(storage_account) (its storage on a
+          storage account's product, O(storage_products)) or C(license) (its licenses of a product,
+          O(license_products)). A company has one line per product.
+      type: str
+    licenses:
+      description: A license line's number of licenses counted (its quantity); null for storage lines.
+      type: int
+    license_types:
+      description: The MSP360 license types a license line's product maps.
+      type: list
+      elements: str
+    included:
+      description: The addition's C(lessIncluded) (license lines); null when not sent.
+      type: int
+    accounts:
+      description: The storage accounts whose storage a line bills (storage split by account).
+      type: list
+      elements: str
+    company_bytes:
+      description:
+        - The company's whole storage, in bytes, on each of its storage lines when its storage is split by storage
+          account (O(storage_products)); the storage lines' RV(results[].used_bytes) add up to it. Null otherwise.
+      type: int
     used_bytes:
       description: The company's usage in the period, in bytes (0 when none), on every row, billed or not.
       type: int
@@ -617,6 +651,11 @@ totals:
     not_in_usage:
       description: Companies a partial source does not list, left as they are.
       type: int
+    by_product:
+      description:
+        - Per product - C(kind), C(unit), C(lines), C(billed) (lines created, updated or unchanged), and the C(quantity),
+          C(total_cost) and C(total_price) of the billed lines (exact strings); they add up to the run's totals.
+      type: dict
   sample:
     companies: 3
     counts: {created: 1, updated: 0, unchanged: 1, skipped: 1, failed: 0, cancelled: 1}
@@ -627,6 +666,26 @@ totals:
                unpriced: 0}
     corrected: {companies: 0, total_price: null, total_cost: null}
     not_in_usage: 0
+licenses:
+  description:
+    - The licenses read for the period (with O(license_products)) and where each went - C(source), C(read),
+      C(counted) (billed to a company's product line), C(not_billed), C(not_billed_by_reason) (C(trial), C(expired),
+      C(unassigned), C(not_taken), C(unknown_user), C(no_company), C(unmapped_type); the usage-history export's
+      C(not_active) and C(repeat)), C(reasons) (each reason in words), C(unmapped_types) (count per license type
+      no entry maps) and C(not_billed_by_company) (per MSP360 company - C(company), its ConnectWise identifier or
+      null for licenses of no company, C(usage_company) and C(reasons) with their counts). C(read) = C(counted) +
+      C(not_billed), always.
+    - Null without O(license_products).
+  returned: when a period is billed
+  type: dict
+  sample:
+    source: MSP360 licenses of 2026-10 (a snapshot at run time)
+    read: 21
+    counted: 11
+    not_billed: 10
+    not_billed_by_reason: {trial: 3, expired: 1, unassigned: 2, not_taken: 0, unknown_user: 1, no_company: 1,
+                           unmapped_type: 2}
+    unmapped_types: {MS Exchange: 1, Desktop: 1}
 usage_complete:
   description: Whether the usage source lists every company (MSP360, or O(usage_complete=true)).
   returned: when a period is billed
@@ -734,6 +793,24 @@ ARGUMENT_SPEC = dict(
     max_company_usage=dict(type="raw", default="1 PiB"),
     max_growth=dict(type="raw", default="10"),
     zero_usage_correction=dict(type="str", choices=list(ZERO_USAGE_CORRECTIONS), default="remove"),
+    license_products=dict(type="list", elements="dict", options=dict(
+        license_type=dict(type="str", required=True),
+        product=dict(type="str", required=True),
+        unit_cost=dict(type="raw"),
+        unit_price=dict(type="raw"),
+        included=dict(type="int"),
+    )),
+    license_history_file=dict(type="path"),
+    license_history_date_order=dict(type="str", choices=["month_first", "day_first"]),
+    unmapped_license_types=dict(type="str", choices=["report", "fail"], default="report"),
+    max_company_licenses=dict(type="raw", default="10000"),
+    storage_products=dict(type="list", elements="dict", options=dict(
+        account=dict(type="str", required=True),
+        destination=dict(type="str"),
+        product=dict(type="str", required=True),
+        cost_per_gb=dict(type="raw"),
+        price_per_gb=dict(type="raw"),
+    )),
 )
 
 

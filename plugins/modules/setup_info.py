@@ -60,6 +60,12 @@ options:
     description:
       - The options of M(mbs.connectwise.agreement) (without the connection options).
     type: dict
+  products:
+    description:
+      - More catalog items, each the options of M(mbs.connectwise.product) (without the connection options), such as
+        the setup role's license and storage-account products. Each is predicted like O(product).
+    type: list
+    elements: dict
   objects:
     description:
       - Whether the predictions carry the predicted objects (C(object) of each prediction and of each
@@ -122,6 +128,11 @@ agreement_type:
   description: What M(mbs.connectwise.agreement_type) returns in check mode, with the same keys as RV(management_solution).
   returned: when O(agreement_type) is given
   type: dict
+products:
+  description: One prediction per entry of O(products), in order, each as RV(product).
+  returned: when O(products) is given
+  type: list
+  elements: dict
 product:
   description: What M(mbs.connectwise.product) returns in check mode, with the same keys as RV(management_solution).
   returned: when O(product) is given
@@ -210,24 +221,43 @@ def prediction(ensured, objects=True):
     return predicted
 
 
+def validated_as(declared, params, about):
+    """``declared.validate(params)``; an entry of O(products) is named by its place."""
+    try:
+        return declared.validate(params)
+    except InputError as exc:
+        if about == declared.name:
+            raise
+        raise InputError("%s (%s)" % (about, exc))
+
+
 def main():
     names = [declared.name for declared in OBJECTS]
     spec = dict((name, dict(type="dict")) for name in names)
+    spec["products"] = dict(type="list", elements="dict")
     spec["objects"] = dict(type="bool", default=True)
-    module = ConnectWiseModule(argument_spec=spec, required_one_of=[names], supports_check_mode=True)
-    given = [(declared, module.params[declared.name]) for declared in OBJECTS
+    module = ConnectWiseModule(argument_spec=spec, required_one_of=[names + ["products"]], supports_check_mode=True)
+    given = [(declared, module.params[declared.name], declared.name) for declared in OBJECTS
              if module.params[declared.name] is not None]
+    # The extra catalog items come after the product, in the setup's order.
+    at = len([entry for entry in given if OBJECTS.index(entry[0]) <= OBJECTS.index(PRODUCT_MODULE)])
+    given[at:at] = [(PRODUCT_MODULE, params, "products[%d]" % index)
+                    for index, params in enumerate(module.params["products"] or [])]
     try:
-        validated = [(declared, declared.validate(params)) for declared, params in given]
+        validated = [(declared, validated_as(declared, params, about), about) for declared, params, about in given]
     except InputError as exc:
         module.fail_json(msg=str(exc))
     predictions = {}
-    for declared, params in validated:
+    for declared, params, about in validated:
         try:
             ensured = declared.ensure(module.client, params, check_mode=True, diff=True)
         except (InputError, ApiError) as exc:
-            module.fail_from(exc, about=declared.name, **predictions)
-        predictions[declared.name] = prediction(ensured, module.params["objects"])
+            module.fail_from(exc, about=about, **predictions)
+        predicted = prediction(ensured, module.params["objects"])
+        if about == declared.name:
+            predictions[about] = predicted
+        else:
+            predictions.setdefault("products", []).append(predicted)
     module.exit_json(changed=False, **predictions)
 
 

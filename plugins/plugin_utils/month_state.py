@@ -112,8 +112,12 @@ def earlier_billing_note(row, earlier):
 
 
 def state_file(period, rows, now):
-    """The state file of a real run (JSON text): each company's state, since when, its addition and its price."""
-    companies = dict((row["company"], {
+    """The state file of a real run (JSON text): each company's state, since when, its addition and its price.
+
+    A company's storage line is keyed by the company, each of its other product lines by ``row["key"]``
+    (the company and the product).
+    """
+    companies = dict((row.get("key", row["company"]), {
         "status": row["status"], "since": row["since"], "addition_id": row["addition_id"],
         "total_price": None if row["total_price"] is None else str(row["total_price"]), "currency": row["currency"],
     }) for row in rows)

@@ -19,10 +19,12 @@ from ansible.module_utils.common.text.converters import to_text
 
 from ansible_collections.mbs.connectwise.plugins.module_utils.printable import printable, shortened
 from ansible_collections.mbs.connectwise.plugins.plugin_utils import month_state as ms
+from ansible_collections.mbs.connectwise.plugins.plugin_utils import report_products
 
 CSV_COLUMNS = ("row", "company", "status", "action", "since", "used_bytes", "used_quantity", "quantity", "unit",
                "unit_cost", "unit_price", "total_cost", "total_price", "currency", "effective_date", "addition_id",
-               "reason", "warnings", "company_name", "usage_company", "cancelled", "marker", "invoiced_moved")
+               "reason", "warnings", "company_name", "usage_company", "cancelled", "marker", "invoiced_moved",
+               "product", "kind", "licenses", "included", "accounts")
 # OWASP's CSV injection list: a cell starting with one of these is a formula to a spreadsheet. A tab
 # or carriage return is escaped before (printable) and still marked, as the text it came from.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\\t", "\\r")
@@ -49,7 +51,8 @@ def _exact(value):
 
 
 def billing_csv(report):
-    """The report as CSV text: one ``company`` row per company, then one ``total`` row.
+    """The report as CSV text: one ``company`` row per company and product, one ``licenses`` row per reason
+    licenses were not billed (when the run billed licenses), then one ``total`` row.
 
     The first column says which a row is, so no company (not even one named TOTAL) can be taken for the totals.
     """
@@ -64,14 +67,20 @@ def billing_csv(report):
             _cell(row["currency"]), _cell(row["effective_date"]), _exact(row["addition_id"]), _cell(row["reason"]),
             _cell("; ".join(row["warnings"])), _cell(row["company_name"]), _cell(row["usage_company"]),
             " ".join(str(int(i)) for i in row["cancelled"]), _cell(row["marker"]),
-            "true" if row["invoiced_moved"] else ""])
+            "true" if row["invoiced_moved"] else "", _cell(row.get("product")), _cell(row.get("kind")),
+            _exact(row.get("licenses")), _exact(row.get("included")), _cell("; ".join(row.get("accounts") or []))])
+    # The licenses read and not billed, one row per reason (reconciled in the report).
+    for extra in report_products.csv_rows(report.get("licenses")):
+        writer.writerow([_exact(extra[name]) if isinstance(extra.get(name), int) else _cell(extra.get(name))
+                         for name in CSV_COLUMNS])
     rec = report["reconciliation"]
     month_bytes = rec["source_bytes"] if rec["source_bytes"] is not None else rec["rows_bytes"]
     writer.writerow([
         "total", "", _cell(report["states_text"]), _cell(report["counts_text"]), _cell(report.get("generated")),
         _exact(month_bytes), "", _exact(report["billed_quantity"]), _cell(report["unit"]), "", "",
         _exact(rec["billed_cost"]), _exact(rec["billed_price"]), _cell(report["currency"]), _cell(report["period"]), "",
-        "preview (check mode): nothing was written to ConnectWise" if report["preview"] else "", "", "", "", "", "", ""])
+        "preview (check mode): nothing was written to ConnectWise" if report["preview"] else "", "", "", "", "", "", "",
+        "", "", "", "", ""])
     return out.getvalue()
 
 

@@ -10,25 +10,38 @@ __metaclass__ = type
 from ansible_collections.mbs.connectwise.plugins.module_utils.printable import printable
 
 OPERATION_WORDS = {"create": "created", "update": "updated", "delete": "deleted", "none": "unchanged"}
-SETUP_ORDER = ("management solution", "agreement type", "product", "agreements", "managed devices integration",
-               "cross-reference")
+SETUP_ORDER = ("management solution", "agreement type", "product", "catalog item", "agreements",
+               "managed devices integration", "cross-reference")
 
 
-def setup_summary(objects, agreements, state, check_mode, solution_name):
+def _item_objects(items):
+    """The catalog items' loop results as ``[label, key, result]``; an item skipped because the preflight
+    predicted no change is unchanged."""
+    found = []
+    for result in items or []:
+        identifier = printable(str((result.get("item") or {}).get("identifier")))
+        if result.get("skipped") and result.get("operation") is None:
+            result = {"operation": "none"}
+        found.append(["catalog item", identifier, result])
+    return found
+
+
+def setup_summary(objects, agreements, state, check_mode, solution_name, items=None):
     """The setup run's outcome: counts, one line per object, the failed companies.
 
-    ``objects`` is ``[[label, key, registered result]]``; ``agreements`` the agreement task's result.
+    ``objects`` is ``[[label, key, registered result]]``; ``agreements`` the agreement task's result;
+    ``items`` the catalog items' loop results (the license and storage-account products).
     """
     totals = dict((word, 0) for word in OPERATION_WORDS.values())
     lines = {}
-    for label, key, result in objects:
+    for label, key, result in list(objects) + _item_objects(items):
         result = result or {}
         if result.get("operation") not in OPERATION_WORDS:
             continue
         word = OPERATION_WORDS[result["operation"]]
         totals[word] += 1
         shown = "already absent" if state == "absent" and word == "unchanged" else word
-        lines[label] = ["%s %s: %s" % (label, key, shown)]
+        lines.setdefault(label, []).append("%s %s: %s" % (label, key, shown))
     agreements = agreements or {}
     counts = agreements.get("counts") or {}
     for operation, word in OPERATION_WORDS.items():

@@ -19,7 +19,10 @@
    ConnectWise requests per second (its token bucket answering 429 with Retry-After, as
    ConnectWise's Cloudflare front). No company may fail, and the wall time must stay within
    ``throttled_bench.FACTOR`` of the answered requests at that rate (``--rate-limit 0`` skips it).
-6. A Markdown summary on stdout (``--json PATH`` also writes the numbers as JSON).
+6. Products (``products_bench``): licenses (first and second run), then licenses and storage per storage
+   account, besides storage: the MSP360 requests (5 with licenses) and the ConnectWise requests against
+   their bound with several products (``--no-products`` skips them).
+7. A Markdown summary on stdout (``--json PATH`` also writes the numbers as JSON).
 
 Exit status 1 when a run fails, the second bulk run writes, a run does not leave exactly one
 addition of the period per company, or the throttled run fails a company or falls behind the
@@ -37,7 +40,7 @@ import time
 import urllib.request
 from collections import Counter
 
-from tests.bench import throttled_bench
+from tests.bench import products_bench, throttled_bench
 from tests.sandbox import MBS_PASSWORD, MBS_USERNAME, Sandbox, generate_fixture
 from tests.sandbox.fixtures import PRODUCT_ID
 
@@ -283,7 +286,7 @@ def markdown_table(header, rows):
     return "\n".join(lines)
 
 
-def report(args, startup, first, second, bound_first, bound_second, naive, small, throttled=None):
+def report(args, startup, first, second, bound_first, bound_second, naive, small, throttled=None, products=None):
     out = ["## Billing benchmark: %d companies, %g ms latency per request, parallel %d, period %s"
            % (args.companies, args.latency_ms, args.parallel, args.period), "",
            "ansible-playbook startup (one no-op task): %.1f s, included in every wall time below." % startup, ""]
@@ -329,7 +332,7 @@ def report(args, startup, first, second, bound_first, bound_second, naive, small
                "usage with one all-companies call."
                % (naive["wall_s"] / small["wall_s"], naive["requests"] / small["requests"], n, naive["module_runs"]))
     out.append("")
-    out.extend(throttled_bench.report(args, throttled) + ["Summary", ""])
+    out.extend(throttled_bench.report(args, throttled) + products_bench.report(args, products) + ["Summary", ""])
     out.append(markdown_table(
         ["run", "companies", "wall s", "s / company", "requests", "writes"],
         [["bulk, first run", first["companies"], "%.1f" % first["wall_s"],
@@ -355,6 +358,8 @@ def parse_args(argv):
                         help="month billed, one of the fixture's 2026-08..2026-10 at BENCH_TODAY (default 2026-10)")
     parser.add_argument("--rate-limit", type=float, default=50,
                         help="ConnectWise requests per second of the throttled run (default 50; 0 skips it)")
+    parser.add_argument("--no-products", dest="products", action="store_false",
+                        help="skip the runs with licenses and storage accounts")
     parser.add_argument("--json", metavar="PATH", help="also write the numbers as JSON to PATH")
     args = parser.parse_args(argv)
     if args.companies < 1 or args.naive_companies < 1 or args.latency_ms < 0 or args.rate_limit < 0:
@@ -415,12 +420,14 @@ def bench(args, sandbox, tmpdir):
     log("  %.1f s, %d requests, %d writes" % (small["wall_s"], small["requests"], small["writes"]))
 
     throttled = throttled_bench.run(sandbox, args, tmpdir)
+    products = products_bench.run(sandbox, args, tmpdir) if args.products else None
     bound_first = lower_bound(args.companies, first["writes"], written(first), args.parallel, args.latency_ms)
     bound_second = lower_bound(args.companies, second["writes"], written(second), args.parallel, args.latency_ms)
     return {"settings": vars(args), "ansible_startup_s": startup, "bulk_first": first, "bulk_second": second,
             "bound_first": bound_first, "bound_second": bound_second, "naive": naive, "bulk_small": small,
-            "throttled": throttled,
-            "report": report(args, startup, first, second, bound_first, bound_second, naive, small, throttled)}
+            "throttled": throttled, "products": products,
+            "report": report(args, startup, first, second, bound_first, bound_second, naive, small, throttled,
+                             products)}
 
 
 def main(argv=None):

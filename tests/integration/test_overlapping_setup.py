@@ -9,10 +9,16 @@ import os
 import subprocess
 
 import pytest
+import yaml
 
 from .conftest import BIN, ROOT
 
 SETUP = "playbooks/setup.yml"
+with open(os.path.join(ROOT, "playbooks", "inventory", "group_vars", "all", "products.yml")) as _products:
+    _INVENTORY = yaml.safe_load(_products)
+CATALOG_ITEMS = sorted(["OnlineBackup"] + [item["identifier"] for key in ("connectwise_license_products",
+                                                                          "connectwise_storage_products")
+                                           for item in _INVENTORY[key]])
 KEYS = {
     "managementItSolutions": lambda r: r["name"].lower(),
     "agreementTypes": lambda r: r["name"].lower(),
@@ -56,9 +62,10 @@ def test_overlapping_setup_runs_end_with_one_object_per_key(ansible, sandbox, ru
             assert rc == 0, "attempt %d:\n%s" % (attempt, output[-4000:])
         assert duplicates(sandbox) == {}, "attempt %d" % attempt
         assert len(sandbox.store.rows("agreements")) == 6
-        for table in ("managementItSolutions", "agreementTypes", "catalog", "managedDevicesIntegrations",
-                      "crossReferences"):
+        for table in ("managementItSolutions", "agreementTypes", "managedDevicesIntegrations", "crossReferences"):
             assert len(sandbox.store.rows(table)) == 1, table
+        # the product, and the example inventory's license and storage-account products: one each
+        assert sorted(r["identifier"] for r in sandbox.store.rows("catalog")) == CATALOG_ITEMS
     # and a later run finds exactly that: nothing to change
-    again = ansible.playbook(SETUP)
+    again = ansible.playbook(SETUP, products=True)
     assert again.rc == 0 and again.recap["changed"] == 0, again

@@ -35,7 +35,7 @@ from ansible_collections.mbs.connectwise.plugins.module_utils.errors import ApiE
 
 AGREEMENTS = "finance/agreements"
 ADDITION_FIELDS = ("id", "product/id", "product/identifier", "effectiveDate", "cancelledDate", "quantity",
-                   "unitCost", "unitPrice", "invoiceDescription", "billCustomer", "description")
+                   "unitCost", "unitPrice", "invoiceDescription", "billCustomer", "description", "lessIncluded")
 # Write, re-read, fix: rounds before a run gives up settling one agreement's history (another run
 # keeps changing it) and says so.
 SETTLE_ROUNDS = 4
@@ -49,9 +49,16 @@ def additions_path(agreement):
 
 def read_additions(client, agreement, product, period):
     """The product's additions on ``agreement`` that bill ``period``, or later, or still bill into it."""
+    return read_agreement_additions(client, agreement, [product], period)
+
+
+def read_agreement_additions(client, agreement, products, period):
+    """The additions of ``products`` (catalog rows) on ``agreement`` that bill ``period``, or later, or still
+    bill into it: one read for every product line of the agreement."""
     first = period.first_day
+    ids = sorted(set(product["id"] for product in products))
     conditions = cond.all_of(
-        cond.equals("product/id", product["id"]),
+        cond.equals("product/id", ids[0]) if len(ids) == 1 else cond.is_in("product/id", ids),
         cond.any_of(cond.equals("cancelledDate", None),
                     cond.condition("cancelledDate", ">=", first - datetime.timedelta(days=1)),
                     cond.condition("effectiveDate", ">=", first)))
@@ -98,15 +105,28 @@ class Applier:
         return found[0] if found else None
 
     def apply(self):
+        self.finish(self.write())
+
+    def write(self):
+        """The plan's write (or its prediction): the additions as they are after it."""
         plan = self.plan
         if plan.kind == BILL:
-            additions = self.create() if plan.create else self.update()
-        elif plan.kind == CORRECT:
-            additions = self.correct()
+            return self.create() if plan.create else self.update()
+        if plan.kind == CORRECT:
+            return self.correct()
+        return plan.additions
+
+    def finish(self, additions, reread=None):
+        """Settle the history after :meth:`write`, and say what came of a plan without usage.
+
+        ``reread``: the agreement's additions read again once after every line of the agreement wrote
+        (:func:`apply_lines`), which stands for this line's own re-read.
+        """
+        if reread is not None:
+            self.settle(reread, wrote=False)
         else:
-            additions = plan.additions
-        self.settle(additions, wrote=self.bill.wrote)
-        if plan.kind != BILL:
+            self.settle(additions, wrote=self.bill.wrote)
+        if self.plan.kind != BILL:
             self.finish_without_usage()
 
     # ---------------------------------------------------------------- the period's addition
@@ -252,8 +272,7 @@ class Applier:
 
     def finish_without_usage(self):
         bill, correction = self.bill, self.plan.correction
-        why = ("absent from the usage of %s" % self.period.label if bill.absent
-               else "no usage in %s" % self.period.label)
+        why = bill.idle_reason()
         if correction is not None and correction.how == "zeroed":
             return  # "updated": the addition bills 0 now
         done = []
@@ -275,7 +294,7 @@ class Applier:
     def diff_entry(self, existing, changes, label=None):
         if not self.diff:
             return
-        identifier = self.bill.identifier
+        identifier = self.bill.label
         if existing is None:
             before = {}
             header = "%s: new addition for %s" % (identifier, self.period.label)
@@ -288,6 +307,36 @@ class Applier:
     def diff_removal(self, addition, reason):
         if not self.diff:
             return
-        header = "%s: remove addition %s, %s" % (self.bill.identifier, addition.get("id"), reason)
+        header = "%s: remove addition %s, %s" % (self.bill.label, addition.get("id"), reason)
         before = dict((key, addition[key]) for key in REMOVAL_DIFF_FIELDS if key in addition)
         self.bill.diffs.append({"before_header": header, "after_header": header, "before": before, "after": {}})
+
+
+def apply_lines(client, config, bills, check_mode=False, diff=False):
+    """Apply the plans of one agreement's lines (one per product): every line's write, then ONE re-read of the
+    agreement's additions for all of them (when one wrote), then each line's history settled on it.
+
+    So a company billed for several products costs one re-read, not one per product. A line's failure is
+    its own (``bill.fail``); the others are applied.
+    """
+    written = []
+    for bill in bills:
+        applier = Applier(client, config, bill, check_mode=check_mode, diff=diff)
+        try:
+            written.append((applier, applier.write()))
+        except (ApiError, ValueError) as exc:
+            bill.fail(str(exc))
+    reread = None
+    if not check_mode and len(written) > 1 and any(applier.bill.wrote for applier, _additions in written):
+        try:
+            reread = read_agreement_additions(client, bills[0].agreement, [a.bill.product for a, _x in written],
+                                              config.period)
+        except ApiError as exc:
+            for applier, _additions in written:
+                applier.bill.fail(str(exc))
+            return
+    for applier, additions in written:
+        try:
+            applier.finish(additions, reread)
+        except (ApiError, ValueError) as exc:
+            applier.bill.fail(str(exc))

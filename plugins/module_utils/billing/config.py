@@ -63,6 +63,10 @@ COMPANY_OVERRIDE_SPEC = dict(
     max_company_usage=dict(type="raw"),
     max_growth=dict(type="raw"),
     skip=dict(type="bool", default=False),
+    # Checked by product_config.py, which knows the run's products.
+    products=dict(type="list", elements="str"),
+    product_prices=dict(type="dict"),
+    max_company_licenses=dict(type="raw"),
 )
 
 
@@ -78,6 +82,9 @@ class Bounds:
     max_growth: object = None
     max_bytes_option: str = "max_company_usage"
     max_growth_option: str = "max_growth"
+    # License lines: at most this many licenses of one product (product_config.py sets it).
+    max_licenses: object = None
+    max_licenses_option: str = "max_company_licenses"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -124,9 +131,18 @@ class Config:
     usage_file: object = None
     mbs: object = None
     current_period: bool = False
+    # The products besides storage (product_config.ProductConfig), set by the run after build_config.
+    products: object = None
 
     def settings_for(self, identifier):
         return self.overrides.get(fold(identifier), self.defaults)
+
+    def identifier_of(self, name):
+        """The ConnectWise identifier of a usage company name: its ``company_map`` entry (names fold), else the name."""
+        mapped = self.__dict__.get("_mapped")
+        if mapped is None:
+            mapped = self.__dict__["_mapped"] = dict((fold(key), value) for key, value in self.company_map.items())
+        return mapped.get(fold(name), name)
 
     @property
     def all_settings(self):

@@ -8,9 +8,11 @@
   ConnectWise): it fails, naming the unknown names closest first and how to map them.
 * **An empty month**: a complete source with no usage at all while plans would stop billing is a
   month MSP360 has not filled yet: the run stops before any write.
-* **A mass change**: more than ``mass_change_share`` of the companies whose agreements bill the
-  product would stop or lower their billing (and at least :data:`MASS_CHANGE_MIN`): the run stops
-  before any write and lists what it would have done.
+* **A mass change**: more than ``mass_change_share`` of the companies whose agreements bill a
+  product would stop or lower their billing of it (and at least :data:`MASS_CHANGE_MIN`): the run
+  stops before any write and lists what it would have done. Each product is judged on its own.
+* **No license to bill**: a license source that counts no license at all while license lines would
+  stop: MSP360's licenses were not read right; the run stops before any write.
 
 ``confirm_mass_change`` lets an operator who has checked the data through all three.
 """
@@ -21,7 +23,6 @@ __metaclass__ = type
 
 import difflib
 
-from ansible_collections.mbs.connectwise.plugins.module_utils.billing.numbers import bytes_to_quantity
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing.text import plural, shown
 from ansible_collections.mbs.connectwise.plugins.module_utils.errors import RunRefused
 from ansible_collections.mbs.connectwise.plugins.module_utils.identity import fold
@@ -40,11 +41,12 @@ def stopping(bills):
 
 
 def _changes(bills):
-    return [bill.plan.change.result(shown(bill.identifier), bill.agreement.get("id")) for bill in bills]
+    return [dict(bill.plan.change.result(shown(bill.identifier), bill.agreement.get("id")),
+                 product=shown(bill.settings.product)) for bill in bills]
 
 
 def _named(bills):
-    return "; ".join("%s: %s" % (shown(bill.identifier), bill.plan.change.text) for bill in bills[:NAMED_IN_MESSAGE]) + (
+    return "; ".join("%s: %s" % (shown(bill.label), bill.plan.change.text) for bill in bills[:NAMED_IN_MESSAGE]) + (
         "; and %d more (see refused.changes)" % (len(bills) - NAMED_IN_MESSAGE) if len(bills) > NAMED_IN_MESSAGE else "")
 
 
@@ -65,8 +67,7 @@ def check_renames(bills, unmapped, config):
         if not bill.absent:
             continue
         ranked = sorted(unmapped, key=lambda other: (-_similarity(bill, other.identifier), fold(other.identifier)))
-        names = ["%r (%s %s)" % (shown(other.identifier), bytes_to_quantity(other.used_bytes, other.unit), other.unit)
-                 for other in ranked[:CLOSEST_NAMED]]
+        names = ["%r (%s)" % (shown(other.identifier), other.usage_text()) for other in ranked[:CLOSEST_NAMED]]
         more = len(ranked) - CLOSEST_NAMED
         example = ranked[0].identifier
         bill.fail(
@@ -107,20 +108,54 @@ def check_empty_month(bills, records, config):
            config.period.label, config.period.label, CONFIRM, _named(stops))), _changes(stops))
 
 
+def _mass_change(bills, config):
+    """``(stops, billing)`` of one product's lines when they are a mass change, else None."""
+    stops = stopping(bills)
+    billing = [bill for bill in bills if bill.plan is not None and bill.plan.billing_before]
+    if len(stops) < MASS_CHANGE_MIN or len(stops) <= config.safety.mass_change_share * len(billing):
+        return None
+    return stops, billing
+
+
 def check_mass_change(bills, config):
-    """RunRefused when more than the configured share of the billing companies would stop or be lowered."""
+    """RunRefused when more than the configured share of the companies billing a product would stop or be lowered.
+
+    Each product's lines are judged on their own (a company's storage and its licenses are two products).
+    """
     safety = config.safety
     if safety.confirm_mass_change:
         return
-    stops = stopping(bills)
-    billing = [bill for bill in bills if bill.plan is not None and bill.plan.billing_before]
-    if len(stops) < MASS_CHANGE_MIN or len(stops) <= safety.mass_change_share * len(billing):
+    groups = {}
+    for bill in bills:
+        groups.setdefault(fold(bill.settings.product), []).append(bill)
+    refused = [(lines, found) for lines, found in ((lines, _mass_change(lines, config)) for lines in groups.values())
+               if found is not None]
+    if not refused:
         return
-    share = (len(stops) * 100 // max(len(billing), 1))
+    first, (first_stops, billing) = refused[0]
+    stops = [bill for _lines, (more, _billing) in refused for bill in more]
     raise RunRefused("mass change", (
-        "billing %s would stop or lower the billing of %d of the %d companies whose agreements bill the product "
+        "billing %s would stop or lower the billing of %d of the %d companies whose agreements bill the product%s "
         "(%d%%, more than mass_change_share %s), so nothing was written. Check the usage: a month not complete in "
         "MSP360 or a partial file stops customers who did not leave. If the usage is right, run again with %s. It "
         "would have done: %s"
-        % (config.period.label, len(stops), len(billing), share, safety.mass_change_share, CONFIRM, _named(stops))),
+        % (config.period.label, len(first_stops), len(billing),
+           "" if len(groups) == 1 else " " + shown(first[0].settings.product),
+           len(first_stops) * 100 // max(len(billing), 1), safety.mass_change_share, CONFIRM, _named(stops))),
         _changes(stops), {"companies_billing": len(billing), "share_limit": str(safety.mass_change_share)})
+
+
+def check_empty_licenses(bills, counts, config):
+    """RunRefused when the license source counts nothing to bill while license lines would stop billing."""
+    if config.safety.confirm_mass_change or any(group.quantity for group in counts.billed):
+        return
+    stops = stopping(bills)
+    if not stops:
+        return
+    raise RunRefused("empty month", (
+        "%s counts no license to bill for %s (%s read), while the run would stop the license billing of %s: the "
+        "licenses were probably not read right (an MSP360 answer without them, an empty or wrong export), so nothing "
+        "was written. Check the licenses in MSP360 and run again; if no customer has a paid license any more, run "
+        "again with %s. It would have done: %s"
+        % (counts.source, config.period.label, plural(counts.read, "license", "licenses"),
+           plural(len(stops), "line", "lines"), CONFIRM, _named(stops))), _changes(stops))

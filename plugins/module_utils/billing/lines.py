@@ -64,6 +64,8 @@ class Line:
     mode: str = DEFAULT_MODE
     used_quantity: Decimal = ZERO
     warnings: tuple = ()
+    # The addition's lessIncluded (license lines; None: not sent). ConnectWise bills quantity - included.
+    included: object = None
 
     @property
     def no_usage(self):
@@ -81,15 +83,18 @@ def check_mode(mode):
     return mode
 
 
-def plan_line(usage, mode=DEFAULT_MODE, unit=DEFAULT_UNIT, pricing=None):
+def plan_line(usage, mode=DEFAULT_MODE, unit=DEFAULT_UNIT, pricing=None, used_quantity=None):
     """The line of one company (see the module docstring for the rules).
 
-    ValueError (naming the company) when a needed rate is missing.
+    ``used_quantity``: the line's share of its company's rounded quantity, when the company's storage
+    is split over several lines whose quantities must add up to the company's (default: its bytes,
+    rounded). ValueError (naming the company) when a needed rate is missing.
     """
     check_mode(mode)
     check_unit(unit)
     pricing = pricing or Pricing()
-    used_quantity = bytes_to_quantity(usage.used_bytes, unit)
+    if used_quantity is None:
+        used_quantity = bytes_to_quantity(usage.used_bytes, unit)
     common = dict(company=usage.company, unit=unit, used_bytes=usage.used_bytes,
                   destinations=tuple(usage.destinations), mode=mode, used_quantity=used_quantity)
     if mode == "quantity_only":

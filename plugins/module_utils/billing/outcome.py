@@ -23,6 +23,15 @@ from ansible_collections.mbs.connectwise.plugins.module_utils.dates import parse
 NO_USAGE = "no usage"
 NOT_IN_USAGE = "not in this run's usage"
 NO_COMPANY = "no ConnectWise company"
+SKIP_SET = "skip is set for company %s in companies"
+
+# What a company's line bills: its storage on the storage product, its storage on one storage
+# account's product (``storage_products``), or its licenses of one product (``license_products``).
+STORAGE = "storage"
+STORAGE_ACCOUNT = "storage_account"
+LICENSE = "license"
+KINDS = (STORAGE, STORAGE_ACCOUNT, LICENSE)
+LICENSE_UNIT = "licenses"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,7 +51,11 @@ class Correction:
 
 @dataclasses.dataclass
 class CompanyBill:
-    """One ConnectWise company of the run (``absent``: it has an agreement but no usage record)."""
+    """One line of one ConnectWise company in the run: its storage, or one of its other products (``kind``).
+
+    ``absent``: the company has an agreement but no usage record (for a license line: no license
+    of the product counted). Each line is planned and applied on its own, by the same rules.
+    """
 
     identifier: str
     usage_names: list
@@ -77,10 +90,48 @@ class CompanyBill:
     wrote: bool = False
     diffs: list = dataclasses.field(default_factory=list)
     plan: object = None
+    # Which product line of the company this is (STORAGE, STORAGE_ACCOUNT, LICENSE).
+    kind: str = STORAGE
+    # A license line: the licenses counted, and the license types its product maps.
+    count: object = None
+    license_types: tuple = ()
+    # A storage line of a company split by storage account: the company's whole storage (what the
+    # plausibility bound judges), this line's share of the company's quantity, the accounts it bills.
+    company_bytes: object = None
+    quantity_share: object = None
+    accounts: tuple = ()
 
     @property
     def used_bytes(self):
         return sum(record.used_bytes for record in self.records)
+
+    @property
+    def has_usage(self):
+        """Whether the line has something to bill: licenses counted, or bytes used."""
+        if self.kind == LICENSE:
+            return bool(self.count)
+        return self.used_bytes > 0
+
+    @property
+    def label(self):
+        """The company, and the product of a line other than the storage product's: how messages name the line."""
+        return self.identifier if self.kind == STORAGE else "%s (%s)" % (self.identifier, self.settings.product)
+
+    def usage_text(self):
+        """The line's usage in its unit: ``25.00 GiB``, ``3 licenses``."""
+        if self.kind == LICENSE:
+            return "%d %s" % (self.count or 0, self.unit)
+        return "%s %s" % (bytes_to_quantity(self.used_bytes, self.unit), self.unit)
+
+    def idle_reason(self):
+        """Why the line bills nothing in the period (its open addition, if any, then stops)."""
+        if self.kind == LICENSE:
+            return "no license of product %s counted for %s" % (shown(self.settings.product), self.period.label)
+        if self.company_bytes and not self.records:
+            return "its storage in %s is billed on its storage-account products" % self.period.label
+        if self.absent:
+            return "absent from the usage of %s" % self.period.label
+        return "no usage in %s" % self.period.label
 
     @property
     def pending(self):
@@ -155,6 +206,7 @@ class CompanyBill:
         """What :func:`totals.summarise` adds up: the action, the cancelled additions and the line's Decimals."""
         line = self.line if self.priced else None
         return {"company": self.identifier, "action": self.action, "cancelled": self.cancelled, "unit": self.unit,
+                "kind": self.kind, "product": self.settings.product,
                 "used_quantity": line.used_quantity if line else None,
                 "quantity": line.quantity if line else None,
                 "total_cost": line.total_cost if line else None,
@@ -178,7 +230,7 @@ class CompanyBill:
             "effective_date": _date(self.effective_date),
             "used_bytes": self.used_bytes,
             "quantity": _text(line.quantity) if line else None,
-            "used_quantity": _text(line.used_quantity if line else bytes_to_quantity(self.used_bytes, self.unit)),
+            "used_quantity": _text(line.used_quantity if line else self._used_quantity()),
             "unit": self.unit,
             "destinations": [shown(d) for d in line.destinations] if line else [],
             "unit_cost": _text(line.unit_cost) if line else None,
@@ -196,7 +248,18 @@ class CompanyBill:
             "changed_fields": list(self.changed_fields),
             "reason": shown(self.reason),
             "warnings": [shown(w) for w in self.warnings],
+            "kind": self.kind,
+            "licenses": self.count if self.kind == LICENSE else None,
+            "license_types": [shown(t) for t in self.license_types],
+            "included": line.included if line else None,
+            "accounts": [shown(a) for a in self.accounts],
+            "company_bytes": self.company_bytes,
         }
+
+    def _used_quantity(self):
+        if self.kind == LICENSE:
+            return self.count or 0
+        return bytes_to_quantity(self.used_bytes, self.unit)
 
 
 def _text(value):

@@ -22,7 +22,8 @@ def addition_fields(line, product, effective, invoice_description=None, mode=Non
 
     ``product``: the catalog item's id, or its identifier. ``effective``: an
     :class:`EffectiveDate` or a date. ``unitCost``/``unitPrice`` are omitted in
-    ``quantity_only``; ``invoiceDescription`` only when not None. With ``period`` the
+    ``quantity_only``; ``invoiceDescription`` only when not None; ``lessIncluded`` only for a line
+    with an included quantity (license lines). With ``period`` the
     addition carries this collection's marker for it in ``description``, and a late charge
     (``effective.one_time``) its cancel date. Send through :func:`wire_fields`.
     """
@@ -42,6 +43,8 @@ def addition_fields(line, product, effective, invoice_description=None, mode=Non
     if mode != "quantity_only":
         fields["unitCost"] = line.unit_cost
         fields["unitPrice"] = line.unit_price
+    if line.included is not None:
+        fields["lessIncluded"] = line.included
     if invoice_description is not None:
         fields["invoiceDescription"] = invoice_description
     if period is not None:

@@ -26,15 +26,16 @@ from ansible_collections.mbs.connectwise.plugins.module_utils.billing.effective_
     invoiced_since,
 )
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing.invoice_text import render_invoice_description
-from ansible_collections.mbs.connectwise.plugins.module_utils.billing.numbers import ZERO, round_unit, to_decimal
-from ansible_collections.mbs.connectwise.plugins.module_utils.billing.outcome import Correction
+from ansible_collections.mbs.connectwise.plugins.module_utils.billing.numbers import ZERO, bytes_to_quantity, round_unit, to_decimal
+from ansible_collections.mbs.connectwise.plugins.module_utils.billing.outcome import LICENSE, Correction
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing.payloads import addition_changes, addition_fields
 from ansible_collections.mbs.connectwise.plugins.module_utils.dates import cw_datetime, parse_cw_date
 
 BILL, IDLE, CORRECT = "bill", "idle", "correct"
 TENTH = Decimal("0.1")
-# Below this a month is not judged by its growth (documented with max_growth): 100 GiB.
+# Below this a month is not judged by its growth (documented with max_growth): 100 GiB, 20 licenses.
 GROWTH_FLOOR_BYTES = 100 * 2 ** 30
+LICENSE_GROWTH_FLOOR = 20
 
 
 @dataclasses.dataclass(frozen=True)
@@ -149,7 +150,7 @@ def _refuse_month_on_a_replaced_agreement(bill, replaced_additions):
 
 def _idle(bill, additions, winner, duplicates, config):
     plan = Plan(IDLE, additions, winner=winner, starts=bill.period.first_day)
-    why = "absent from the usage of %s" % bill.period.label if bill.absent else "no usage in %s" % bill.period.label
+    why = bill.idle_reason()
     if winner is not None and history.addition_quantity(winner) != 0:
         if history.marked_period(winner) is None:
             plan.warn("addition %s of %s was made by hand (it has no marker) and is left as it is although %s; "
@@ -272,7 +273,7 @@ def check_growth(bill, previous):
     number hurts.
     """
     factor = bill.settings.bounds.max_growth
-    if factor is None or previous is None or bill.used_bytes < GROWTH_FLOOR_BYTES:
+    if factor is None or previous is None or _below_growth_floor(bill):
         return
     line, period, option = bill.line, history.addition_period(previous), bill.settings.bounds.max_growth_option
     if line.mode == "total":
@@ -288,17 +289,40 @@ def check_growth(bill, previous):
            previous.get("id"), option, factor, bill.period.label, option))
 
 
+def _below_growth_floor(bill):
+    if bill.kind == LICENSE:
+        return (bill.count or 0) < LICENSE_GROWTH_FLOOR
+    return bill.used_bytes < GROWTH_FLOOR_BYTES
+
+
 def check_size(bill):
-    """ValueError naming the values and the option when the company's usage is above the absolute bound."""
+    """ValueError naming the values and the option when the company's usage is above the absolute bound.
+
+    Storage is judged by the company's whole storage (all its storage lines), licenses by the line's count.
+    """
+    if bill.kind == LICENSE:
+        _check_licenses(bill)
+        return
     bound = bill.settings.bounds.max_bytes
-    if bound is None or bill.used_bytes <= bound:
+    used = bill.company_bytes if bill.company_bytes is not None else bill.used_bytes
+    if bound is None or used <= bound:
         return
     raise ValueError(
         "the usage of %s is %s bytes (%s %s), above %s %s bytes: nothing was written for this company. Check the usage "
         "of %s at its source; if it is right, raise %s (0 turns the check off)"
-        % (bill.period.label, "{:,}".format(bill.used_bytes), bill.line.used_quantity, bill.unit,
+        % (bill.period.label, "{:,}".format(used), bytes_to_quantity(used, bill.unit), bill.unit,
            bill.settings.bounds.max_bytes_option, "{:,}".format(bound), bill.period.label,
            bill.settings.bounds.max_bytes_option))
+
+
+def _check_licenses(bill):
+    bound, option = bill.settings.bounds.max_licenses, bill.settings.bounds.max_licenses_option
+    if bound is None or (bill.count or 0) <= bound:
+        return
+    raise ValueError(
+        "%d licenses of product %s are counted for %s, above %s %d: nothing was written for this line. Check the "
+        "licenses in MSP360; if they are right, raise %s (0 turns the check off)"
+        % (bill.count, bill.settings.product, bill.period.label, option, bound, option))
 
 
 def invoiced_twice_warning(additions, bill, effective):

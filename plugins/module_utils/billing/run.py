@@ -9,11 +9,12 @@ pure modules beside this one. The run is four steps, and no write happens before
 1. Bulk reads: usage company names are mapped to ConnectWise identifiers and grouped
    (:class:`~outcome.CompanyBill` each); the agreements of each configured name (paged), the
    companies that have none (chunked ``in (...)``), the catalog items.
-2. Plans: per agreement, in a bounded thread pool, its additions are read once and the company's
-   plan decided (:func:`plan.plan_company`).
+2. Plans: per agreement, in a bounded thread pool, its additions are read once (for every product
+   line of the company: storage, license and storage-account products, :mod:`product_run`) and each
+   line's plan decided (:func:`plan.plan_company`).
 3. Checks (:mod:`guard`): renames, an empty month, a mass change; a refusal stops the run here.
-4. Apply: per agreement, in the pool, the plan is written (or predicted in check mode), re-read
-   and settled (:class:`apply.Applier`).
+4. Apply: per agreement, in the pool, each line's plan is written (or predicted in check mode), the
+   additions re-read once for all the lines, and each line settled (:func:`apply.apply_lines`).
 
 Decisions the rules leave open, taken here:
 
@@ -35,24 +36,34 @@ import dataclasses
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.mbs.connectwise.plugins.module_utils import conditions as cond
-from ansible_collections.mbs.connectwise.plugins.module_utils.billing import guard
+from ansible_collections.mbs.connectwise.plugins.module_utils.billing import guard, product_run
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing.agreements import choose_agreement
-from ansible_collections.mbs.connectwise.plugins.module_utils.billing.apply import AGREEMENTS, Applier, read_additions
+from ansible_collections.mbs.connectwise.plugins.module_utils.billing.apply import AGREEMENTS, apply_lines, read_agreement_additions
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing.config import build_config
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing.effective_dates import NotBillingYet, agreement_term
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing.lines import plan_line
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing.outcome import (
+    LICENSE,
     NO_COMPANY,
     NO_USAGE,
     NOT_IN_USAGE,
+    SKIP_SET,
+    STORAGE_ACCOUNT,
     CompanyBill,
 )
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing.plan import check_size, check_started, plan_company
+from ansible_collections.mbs.connectwise.plugins.module_utils.billing.product_config import product_config
+from ansible_collections.mbs.connectwise.plugins.module_utils.billing.product_sources import (
+    ProductUsage,
+    load_product_usage,
+    read_history,
+    read_users,
+)
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing.sources import load_mbs_usage, mbs_client, read_local_usage
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing.text import listed, plural, shown
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing.totals import run_totals
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing.usage import CompanyUsage, aggregate
-from ansible_collections.mbs.connectwise.plugins.module_utils.errors import ApiError, BillsNothing, MBSError
+from ansible_collections.mbs.connectwise.plugins.module_utils.errors import ApiError, BillsNothing, MBSError, RunRefused
 from ansible_collections.mbs.connectwise.plugins.module_utils.identity import fold
 from ansible_collections.mbs.connectwise.plugins.module_utils.msp360 import NO_COMPANY as NO_MSP360_COMPANY
 
@@ -60,7 +71,8 @@ COMPANY_FIELDS = ("id", "identifier", "name")
 AGREEMENT_FIELDS = ("id", "name", "company/id", "company/identifier", "company/name", "agreementStatus",
                     "cancelledFlag", "dateCancelled", "startDate", "endDate", "noEndingDateFlag", "billStartDate",
                     "nextInvoiceDate", "prorateFlag")
-CATALOG_FIELDS = ("id", "identifier", "inactiveFlag")
+# cost and price: a license line's unit cost and price when license_products leaves them out.
+CATALOG_FIELDS = ("id", "identifier", "inactiveFlag", "cost", "price")
 # How many unbilled companies the warning names (the results list them all).
 UNBILLED_NAMED = 50
 
@@ -102,9 +114,8 @@ class BillingRun:
 
     def _group(self, records):
         groups = {}
-        mapped = dict((fold(name), identifier) for name, identifier in self.config.company_map.items())
         for record in records:
-            identifier = mapped.get(fold(record.company), record.company)
+            identifier = self.config.identifier_of(record.company)
             group = groups.setdefault(fold(identifier), {"identifier": identifier, "names": [], "records": []})
             if record.company not in group["names"]:
                 group["names"].append(record.company)
@@ -127,7 +138,7 @@ class BillingRun:
                 rows.setdefault(fold((row.get("company") or {}).get("identifier")), []).append(row)
         return found
 
-    def _choose_agreement(self, bill, rows):
+    def choose_agreement(self, bill, rows):
         choice = choose_agreement(rows, self.period, bill.settings.agreement, bill.identifier)
         if choice.skipped:
             bill.skip(choice.skipped)
@@ -144,14 +155,14 @@ class BillingRun:
         for bill in bills:
             rows = agreements.get(fold(bill.settings.agreement), {}).get(fold(bill.identifier))
             if rows:
-                self._choose_agreement(bill, rows)
+                self.choose_agreement(bill, rows)
             else:
                 without.append(bill)
         self._explain_missing_agreements(without)
 
     def _explain_missing_agreements(self, bills):
         """Tell a company ConnectWise lacks from one without the agreement (one chunked read)."""
-        known = self.client.find_by("company/companies", "identifier", [bill.identifier for bill in bills],
+        known = self.client.find_by("company/companies", "identifier", product_run.distinct(bill.identifier for bill in bills),
                                     fields=COMPANY_FIELDS)
         for bill in bills:
             companies = known[fold(bill.identifier)]
@@ -187,7 +198,7 @@ class BillingRun:
                 present.add(key)
                 bill = self._bill(identifier, [], [], absent=True)
                 if self.config.safety.complete_source:
-                    self._choose_agreement(bill, rows)
+                    self.choose_agreement(bill, rows)
                 else:
                     self._leave_as_it_is(bill, rows)
                 absent.append(bill)
@@ -209,12 +220,12 @@ class BillingRun:
         A misspelled agreement name otherwise skips every company and the run "succeeds" with nothing
         billed; naming the agreements that do exist shows the typo.
         """
-        with_usage = [bill for bill in bills if bill.company is not None and (self.config.send_zero or bill.used_bytes > 0)]
+        with_usage = [bill for bill in bills if bill.company is not None and (self.config.send_zero or bill.has_usage)]
         if not with_usage or not all(bill.no_named_agreement for bill in with_usage):
             return
         names = set()
-        for row in self.client.list_in(AGREEMENTS, "company/identifier", [bill.company["identifier"] for bill in with_usage],
-                                       fields=("id", "name")):
+        for row in self.client.list_in(AGREEMENTS, "company/identifier",
+                                       product_run.distinct(bill.company["identifier"] for bill in with_usage), fields=("id", "name")):
             if isinstance(row.get("name"), str):
                 names.add(row["name"])
         wanted = sorted(set(bill.settings.agreement for bill in with_usage))
@@ -223,7 +234,7 @@ class BillingRun:
             "written. Agreement names of these %s: %s. Set agreement (or companies[...].agreement) "
             "to the agreement's name" % (
                 self.period.label, " or ".join(repr(n) for n in wanted),
-                plural(len(with_usage), "company", "companies"),
+                plural(len(product_run.distinct(bill.identifier for bill in with_usage)), "company", "companies"),
                 ", ".join(repr(n) for n in sorted(names)) if names else "none (run the setup role first)"))
 
     def _read_products(self, bills):
@@ -238,9 +249,12 @@ class BillingRun:
     # ------------------------------------------------------------------ lines and plans
     def line_of(self, bill):
         """The company's line for the period; ValueError (a missing rate) naming the company."""
+        if bill.kind == LICENSE:
+            return product_run.license_line_of(self.config, bill)
         usage = aggregate(bill.records).get(bill.identifier) or CompanyUsage(
             company=bill.identifier, used_bytes=0, destinations=(), cost=None, price=None, records=0)
-        return plan_line(usage, bill.settings.mode, self.config.unit, bill.settings.pricing)
+        return plan_line(usage, bill.settings.mode, self.config.unit, bill.settings.pricing,
+                         used_quantity=bill.quantity_share)
 
     def _price(self, bill):
         try:
@@ -249,42 +263,89 @@ class BillingRun:
         except ValueError as exc:
             bill.fail(str(exc))
 
-    def _plan(self, bill):
-        """Read the agreement's additions once and decide (no write)."""
+    def _started(self, bill):
         try:
             check_started(bill, self.config)
-            additions = read_additions(self.client, bill.agreement, bill.product, self.period)
-            replaced = [(row, read_additions(self.client, row, bill.product, self.period)) for row in bill.replaced]
-            bill.adopt(plan_company(bill, additions, self.config, replaced))
+            return True
         except NotBillingYet as exc:
             bill.skip(str(exc))
-        except (ApiError, ValueError) as exc:
+        except ValueError as exc:
             bill.fail(str(exc))
-        return bill
+        return False
 
-    def _apply(self, bill):
+    def _plan(self, bills):
+        """Read one agreement's additions once, for all its lines (products), and decide each line (no write)."""
+        started = [bill for bill in bills if self._started(bill)]
+        if not started:
+            return bills
+        products = [bill.product for bill in started]
         try:
-            Applier(self.client, self.config, bill, check_mode=self.check_mode, diff=self.diff).apply()
-        except (ApiError, ValueError) as exc:
-            bill.fail(str(exc))
-        return bill
+            additions = read_agreement_additions(self.client, started[0].agreement, products, self.period)
+            replaced = [(row, read_agreement_additions(self.client, row, products, self.period))
+                        for row in started[0].replaced]
+        except ApiError as exc:
+            for bill in started:
+                bill.fail(str(exc))
+            return bills
+        for bill in started:
+            try:
+                bill.adopt(plan_company(bill, additions, self.config, replaced))
+            except NotBillingYet as exc:
+                bill.skip(str(exc))
+            except ValueError as exc:
+                bill.fail(str(exc))
+        return bills
+
+    def _apply(self, bills):
+        apply_lines(self.client, self.config, bills, check_mode=self.check_mode, diff=self.diff)
+        return bills
 
     def _in_pool(self, work, bills):
-        if bills:
-            with ThreadPoolExecutor(max_workers=min(self.config.parallel, len(bills))) as pool:
-                list(pool.map(work, bills))
+        """``work(lines of one agreement)`` for each agreement of ``bills``, in the bounded pool."""
+        groups = product_run.by_agreement(bills)
+        if groups:
+            with ThreadPoolExecutor(max_workers=min(self.config.parallel, len(groups))) as pool:
+                list(pool.map(work, groups))
 
     # ------------------------------------------------------------------ entry point
-    def run(self, records):
-        """Bill ``records``: a :class:`RunReport`. ApiError from the bulk reads, guard.RunRefused from the checks."""
+    def _product_lines(self, bills, products):
+        """The storage lines split by storage account, and the license lines (none without those products)."""
+        if products.routes is not None:
+            bills = product_run.split_storage_lines(self, bills, products)
+        if products.licenses is not None:
+            spelled = dict((fold(bill.identifier), bill.identifier) for bill in bills)
+            bills = bills + product_run.license_lines(self, products.licenses, spelled)
+        return bills
+
+    def _check(self, planned, present, records, products):
+        """The run's checks before any write (guard.py), each product's lines judged together."""
+        for lines in product_run.by_product(planned):
+            product = fold(lines[0].settings.product)
+            unmapped = [bill for bill in present
+                        if bill.unmapped and bill.has_usage and fold(bill.settings.product) == product]
+            guard.check_renames(lines, unmapped, self.config)
+        guard.check_empty_month([bill for bill in planned if bill.kind != LICENSE], records, self.config)
+        if products is not None and products.licenses is not None:
+            guard.check_empty_licenses([bill for bill in planned if bill.kind == LICENSE], products.licenses,
+                                       self.config)
+        guard.check_mass_change(planned, self.config)
+
+    def run(self, records, products=None):
+        """Bill ``records`` (and ``products``, a :class:`product_sources.ProductUsage`): a :class:`RunReport`.
+
+        ApiError from the bulk reads, RunRefused from the checks.
+        """
         bills = self._group(records)
         for bill in bills:
             if bill.settings.skip:
-                bill.skip("skip is set for company %s in companies" % bill.identifier)
+                bill.skip(SKIP_SET % bill.identifier)
+        bills = self._product_lines(bills, products or ProductUsage())
         agreements = self._read_agreements()
         self._attach_agreements([bill for bill in bills if bill.pending], agreements)
         self._refuse_config_that_bills_nothing([bill for bill in bills if not bill.settings.skip])
         absent = self._absent(bills, agreements)
+        if self.config.products is not None:
+            absent += product_run.absent_lines(self, bills + absent, agreements)
         pending = [bill for bill in bills + absent if bill.pending]
         if pending:
             self._read_products(pending)
@@ -292,13 +353,12 @@ class BillingRun:
             self._price(bill)
         planned = [bill for bill in pending if bill.pending]
         self._in_pool(self._plan, planned)
-        unmapped = [bill for bill in bills if bill.unmapped and bill.used_bytes > 0]
-        guard.check_renames(planned, unmapped, self.config)
-        guard.check_empty_month(planned, records, self.config)
-        guard.check_mass_change(planned, self.config)
+        self._check(planned, bills, records, products)
         self._in_pool(self._apply, [bill for bill in planned if bill.pending])
-        # An absent company with nothing to stop is not part of the month.
+        # An absent company (or product line) with nothing to stop is not part of the month.
         bills += [bill for bill in absent if bill.action != "skipped" or bill.not_in_usage]
+        split = set(fold(bill.identifier) for bill in bills if bill.kind == STORAGE_ACCOUNT and bill.has_usage)
+        bills = product_run.result_order([bill for bill in bills if product_run.shown_in_result(bill, split)])
         totals = run_totals(bills, self.config.unit, self.line_of)
         self._collect_warnings(bills, totals["unmapped"])
         return RunReport(bills=bills, changed=any(bill.changed for bill in bills),
@@ -306,20 +366,20 @@ class BillingRun:
 
     def _collect_warnings(self, bills, unmapped):
         not_billed = [bill for bill in bills if bill.action == "skipped" and bill.reason != NO_USAGE
-                      and not bill.settings.skip and bill.used_bytes > 0]
+                      and not bill.settings.skip and bill.has_usage and product_run.chosen(self.config, bill)]
         if not_billed:
             money = ""
             if unmapped["companies"]:
                 money = "; the usage ConnectWise has no company for is %s %s%s" % (
                     unmapped["quantity"], self.config.unit,
                     ", price %s" % unmapped["total_price"] if unmapped["total_price"] is not None else "")
+            named = len(product_run.distinct(bill.identifier for bill in not_billed))
             self.warnings.append("%s with usage %s not billed (no ConnectWise company or agreement): %s%s"
-                                 % (plural(len(not_billed), "company", "companies"),
-                                    "was" if len(not_billed) == 1 else "were",
-                                    listed([bill.identifier for bill in not_billed], UNBILLED_NAMED), money))
+                                 % (plural(named, "company", "companies"), "was" if named == 1 else "were",
+                                    listed(product_run.distinct(bill.identifier for bill in not_billed), UNBILLED_NAMED), money))
         for bill in bills:
             for warning in bill.warnings:
-                self.warnings.append(shown("%s: %s" % (bill.identifier, warning)))
+                self.warnings.append(shown("%s: %s" % (bill.label, warning)))
 
 
 # ---------------------------------------------------------------------------
@@ -352,6 +412,16 @@ def requests_made(cw_client=None, mbs=None):
     return out
 
 
+def _read_usage(config, mbs, records, history):
+    """``(records, products, warnings)``: MSP360's usage when ``records`` is None, then what the products read."""
+    warnings, users = [], None
+    if records is None:
+        users = read_users(config, mbs)
+        records, source_warnings = load_mbs_usage(config, mbs, users)
+        warnings.extend(shown(warning) for warning in source_warnings)
+    return records, load_product_usage(config, mbs, users, records, history), warnings
+
+
 def bill(connectwise, params, check_mode=False, diff=False):
     """The billing module's run. ``connectwise()`` gives the ConnectWise client (built only when needed).
 
@@ -363,18 +433,20 @@ def bill(connectwise, params, check_mode=False, diff=False):
     if config.period is None:
         return Outcome(dict(changed=False, skipped_reason=config.skipped_reason, period=None, unit=config.unit,
                             results=[], totals=run_totals([], config.unit, None), requests={}), [])
-    records = read_local_usage(config)
+    config.products = product_config(params, config)
+    records, history = read_local_usage(config), read_history(config)
     client, mbs, warnings = connectwise(), None, []
     result = dict(period=config.period.label, unit=config.unit, current_period=config.current_period,
                   usage_complete=config.safety.complete_source)
     try:
-        if records is None:
-            mbs = mbs_client(config)
-            records, source_warnings = load_mbs_usage(config, mbs)
-            warnings.extend(shown(warning) for warning in source_warnings)
+        mbs = mbs_client(config) if records is None else None
+        records, products, source_warnings = _read_usage(config, mbs, records, history)
+        warnings.extend(source_warnings)
+        result["licenses"] = products.summary(config.identifier_of)
+        warnings.extend(shown(warning) for warning in products.check_unmapped(config.products.unmapped_license_types))
         run = BillingRun(client, config, check_mode=check_mode, diff=diff)
-        report = run.run(records)
-    except guard.RunRefused as exc:
+        report = run.run(records, products)
+    except RunRefused as exc:
         result.update(changed=False, refused=exc.result(), requests=requests_made(client, mbs))
         return Outcome(result, warnings, error=ValueError(shown(exc)))
     except (ApiError, MBSError, ValueError) as exc:

@@ -32,8 +32,11 @@ def mbs_client(config):
                      validate_certs=mbs["validate_certs"], allow_http=bool(mbs.get("allow_http")))
 
 
-def load_mbs_usage(config, client):
-    """``(records, warnings)`` from the MSP360 API; MBSError when it cannot be read."""
+def load_mbs_usage(config, client, users=None):
+    """``(records, warnings)`` from the MSP360 API; MBSError when it cannot be read.
+
+    ``users``: ``GET api/Users`` already read for the licenses, so it is not read twice.
+    """
     return client.usage_for_period(config.period, total_cost_is=config.mbs["total_cost_is"],
                                    with_destinations=any("{destinations}" in (s.template or "")
-                                                         for s in config.all_settings))
+                                                         for s in config.all_settings), users=users)

@@ -99,12 +99,37 @@ def run_totals(bills, unit, line_of):
         "quantity": dict((name, _text(round_quantity(q))) for name, q in summary["quantity"].items()),
         "unmapped": _unmapped(bills, unit, line_of),
         "not_in_usage": sum(1 for bill in bills if bill.not_in_usage),
+        "by_product": by_product([bill.amounts() for bill in bills]),
     }
     corrected = [bill.correction for bill in bills if bill.correction is not None and bill.action != "failed"]
     result["corrected"] = {"companies": len(corrected),
                            "total_price": _text(_sum_given(c.total_price for c in corrected)),
                            "total_cost": _text(_sum_given(c.total_cost for c in corrected))}
     return result
+
+
+def by_product(amounts):
+    """``{product: {kind, unit, lines, billed, quantity, total_cost, total_price}}``: each product's billed lines.
+
+    ``lines`` counts every line of the product, ``billed`` those created, updated or unchanged, whose
+    quantity and money the other keys sum (exact strings), so the products add up to the run's totals.
+    """
+    found = {}
+    for amount in amounts:
+        entry = found.setdefault(amount.get("product"), {
+            "kind": amount.get("kind"), "unit": amount.get("unit"), "lines": 0, "billed": 0,
+            "quantity": ZERO, "total_cost": ZERO, "total_price": ZERO})
+        entry["lines"] += 1
+        if amount.get("action") not in BILLED_ACTIONS:
+            continue
+        entry["billed"] += 1
+        for key in ("total_cost", "total_price"):
+            entry[key] += amount.get(key) or ZERO
+        entry["quantity"] += amount.get("used_quantity") if amount.get("used_quantity") is not None else ZERO
+    for entry in found.values():
+        entry.update(quantity=_text(round_quantity(entry["quantity"])), total_cost=_text(round_money(entry["total_cost"])),
+                     total_price=_text(round_money(entry["total_price"])))
+    return found
 
 
 def _unmapped(bills, unit, line_of):

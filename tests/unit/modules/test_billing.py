@@ -11,6 +11,7 @@ import json
 import pytest
 import yaml
 
+from ansible_collections.mbs.connectwise.plugins.doc_fragments import billing_products
 from ansible_collections.mbs.connectwise.plugins.module_utils import transport
 from ansible_collections.mbs.connectwise.plugins.modules import billing
 
@@ -148,6 +149,9 @@ ADDITIONS_READ = ('(product/id = 5) and ((cancelledDate = null) or (cancelledDat
 
 def test_documented_options_match_the_argument_spec():
     doc = yaml.safe_load(billing.DOCUMENTATION)["options"]
+    # The products' options are documented in the module's own doc fragment.
+    assert "mbs.connectwise.billing_products" in yaml.safe_load(billing.DOCUMENTATION)["extends_documentation_fragment"]
+    doc.update(yaml.safe_load(billing_products.ModuleDocFragment.DOCUMENTATION)["options"])
     assert sorted(doc) == sorted(billing.ARGUMENT_SPEC)
 
     def same(documented, spec, where):

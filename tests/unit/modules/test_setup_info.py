@@ -218,3 +218,34 @@ def test_without_objects_the_predictions_are_the_same_but_the_objects(cw):
             assert lean[name]["object"] is None and full[name]["object"] is not None
             assert dict(lean[name], object=None) == dict(full[name], object=None)
     assert lean["product"]["diff"] == full["product"]["diff"] and lean["product"]["operation"] == "update"
+
+
+LICENSE_ITEM = {"identifier": "BackupServer", "description": "MSP360 Server backup license",
+                "customer_description": "Backup of one server", "category": "Managed Services",
+                "subcategory": "Managed Services", "product_type": "Software", "product_class": "Service",
+                "unit_of_measure": "Each", "price": 25.0}
+
+
+def test_more_catalog_items_are_predicted_each_as_their_module_would(cw):
+    items = [LICENSE_ITEM, dict(LICENSE_ITEM, identifier="WasabiStorage", description="Storage on Wasabi",
+                                unit_of_measure=None, price=0.08)]
+    items[1].pop("unit_of_measure")
+    result, failed = predict(cw, dict(SETUP, products=items))
+    assert not failed, result
+    assert [p["operation"] for p in result["products"]] == ["create", "create"]
+    for options, predicted in zip(items, result["products"]):
+        expected, _warnings = check_mode_result("product", options)
+        assert predicted["operation"] == expected["operation"] and predicted["object"] == expected["object"]
+    assert result["product"]["operation"] == "create"
+    run_module(product, items[0])
+    cw.log.clear()
+    again, failed = predict(cw, {"products": items})
+    assert not failed and [p["operation"] for p in again["products"]] == ["none", "create"]
+    assert set(again) == {"changed", "products"} and again["changed"] is False
+    assert cw.writes() == []
+
+
+def test_a_bad_catalog_item_is_named_by_its_place_before_any_request(cw):
+    result, failed = predict(cw, dict(SETUP, products=[LICENSE_ITEM, {"identifier": "X", "colour": "red"}]))
+    assert failed and result["msg"].startswith("products[1] (product: Unsupported parameters")
+    assert cw.log == []

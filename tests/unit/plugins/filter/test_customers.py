@@ -42,7 +42,7 @@ def test_the_record_spec_is_the_documented_keys_checked_by_ansibles_validator():
     assert record == {"identifier": "Initech", "mbs_company": ["Initech Inc."], "bill": False,
                       "start_date": "2026-01-01", "bill_start_date": None, "end_date": None, "contact": 17,
                       "price_per_gb": "0.08", "cost_per_gb": None, "cost_mode": "total", "invoice_description": None,
-                      "where": "connectwise_customers[1]"}
+                      "products": None, "product_prices": None, "where": "connectwise_customers[1]"}
 
 
 def test_defaults_and_empty_values():
@@ -59,7 +59,7 @@ def test_defaults_and_empty_values():
     ({"identifier": "G", "price_per_gib": "1"},
      "customer 'G' (connectwise_customers[0]): unknown key price_per_gib (did you mean price_per_gb?); the allowed "
      "keys are identifier, mbs_company, bill, start_date, bill_start_date, end_date, contact, price_per_gb, "
-     "cost_per_gb, cost_mode, invoice_description"),
+     "cost_per_gb, cost_mode, invoice_description, products, product_prices"),
     ({"identifier": "G", "tier": "gold", "bil": False},
      "customer 'G' (connectwise_customers[0]): unknown keys bil (did you mean bill?), tier; the allowed keys are"),
     ({"identifier": "G", "start_date": "2026-13-01"},
@@ -142,3 +142,34 @@ def test_replaced_variables_are_named_with_their_replacement_and_an_example():
     assert "{identifier: Umbrella, bill: false}" in message
     assert message.endswith("Nothing was sent to ConnectWise.")
     assert "connectwise_site" not in message
+
+
+def test_a_customer_chooses_its_products_and_their_prices_and_billing_takes_them():
+    raw = [{"identifier": "AcmeCorp", "products": ["OnlineBackup", " BackupServer "],
+            "product_prices": {"BackupServer": {"unit_price": 20, "included": "2"},
+                               "WasabiStorage": {"price_per_gb": 0.08}}},
+           {"identifier": "Globex", "products": "OnlineBackup", "bill": False}, "Initech"]
+    records = filters.customers(raw)
+    assert records[0]["products"] == ["OnlineBackup", "BackupServer"]
+    assert records[0]["product_prices"] == {"BackupServer": {"unit_price": "20", "included": 2},
+                                            "WasabiStorage": {"price_per_gb": "0.08"}}
+    assert records[1]["products"] == ["OnlineBackup"]
+    overrides = filters.billing_customers(records)["companies"]
+    assert overrides == {
+        "AcmeCorp": {"products": ["OnlineBackup", "BackupServer"],
+                     "product_prices": {"BackupServer": {"unit_price": "20", "included": 2},
+                                        "WasabiStorage": {"price_per_gb": "0.08"}}},
+        "Globex": {"products": ["OnlineBackup"], "skip": True}}
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ({"identifier": "G", "products": ["OnlineBackup", 7]}, "is not a list of catalog item identifiers"),
+    ({"identifier": "G", "products": ["X" * 76]}, "at most 75 characters"),
+    ({"identifier": "G", "product_prices": {"BackupServer": {"price": "1"}}},
+     "product_prices[BackupServer]: unknown key price; the allowed keys are unit_price, unit_cost, included"),
+    ({"identifier": "G", "product_prices": {"BackupServer": {"unit_price": "-1"}}}, "a rate must be zero or more"),
+    ({"identifier": "G", "product_prices": {"BackupServer": {"included": 1.5}}}, "not a whole number of licenses"),
+    ({"identifier": "G", "product_prices": ["BackupServer"]}, "not a mapping of product identifier"),
+])
+def test_a_bad_product_choice_names_the_customer_and_the_key(raw, expected):
+    assert expected in refused(raw)

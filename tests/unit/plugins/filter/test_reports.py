@@ -4,6 +4,7 @@ billing module results in the module's result contract: every row carries ``used
 
 import csv
 import io
+import json
 import os
 import random
 from decimal import Decimal
@@ -294,3 +295,90 @@ def test_group_digits_is_exact_and_half_up():
     assert reports.group_digits("22093311372780", 0) == "22,093,311,372,780"
     with pytest.raises(AnsibleFilterError, match="not a number"):
         reports.group_digits("many")
+
+
+# ---- products besides storage ---------------------------------------------------------------------
+
+def license_result(company, action, count, unit_price, product="BackupServer", included=0, **fields):
+    billed = max(count - included, 0)
+    row = result(company, action, 0, product=product, kind="license", licenses=count, included=included,
+                 quantity=str(count), used_quantity=str(count), unit="licenses", unit_price=unit_price,
+                 unit_cost="0.0000", total_price=str(round_money(billed * Decimal(unit_price))), total_cost="0.00")
+    row.update(fields)
+    return row
+
+
+def products_run():
+    """AcmeCorp: storage on OnlineBackup and on Wasabi (its storage split), 3 Server licenses; Globex: 2 Desktops
+    (1 included); Nobody Ltd: a license of a company ConnectWise does not know."""
+    acme_s3 = result("AcmeCorp", "created", 300 * GIB, "0.06", "0.02", addition_id=301, product="OnlineBackup",
+                     kind="storage", company_bytes=400 * GIB, accounts=["Amazon S3"])
+    acme_wasabi = result("AcmeCorp", "created", 100 * GIB, "0.05", "0.01", addition_id=302, product="StorageWasabi",
+                         kind="storage_account", company_bytes=400 * GIB, accounts=["Wasabi"])
+    results = [acme_s3, acme_wasabi, license_result("AcmeCorp", "created", 3, "25.0000", addition_id=303),
+               license_result("Globex", "unchanged", 2, "8.0000", product="BackupDesktop", included=1, addition_id=304),
+               license_result("Nobody Ltd", "skipped", 1, "25.0000", total_price=None, reason=UNMAPPED % (
+                   "Nobody Ltd", "Nobody Ltd"))]
+    run = module_result(results, used_bytes=400 * GIB)
+    run["licenses"] = {"source": "MSP360 licenses of 2026-10 (a snapshot at run time)", "read": 11, "counted": 6,
+                       "not_billed": 5, "not_billed_by_reason": {"trial": 2, "expired": 1, "unassigned": 1,
+                                                                 "unmapped_type": 1},
+                       "reasons": {"trial": "trial", "expired": "expired before the period began",
+                                   "unassigned": "in a pool, assigned to no user",
+                                   "unmapped_type": "no license_products entry maps its license type"},
+                       "unmapped_types": {"MS Exchange": 1},
+                       "not_billed_by_company": [{"company": "AcmeCorp", "usage_company": "AcmeCorp",
+                                                  "reasons": {"trial": 1, "expired": 1, "unmapped_type": 1}},
+                                                 {"company": None, "usage_company": None,
+                                                  "reasons": {"trial": 1, "unassigned": 1}}]}
+    return run
+
+
+def test_each_companys_lines_by_product_and_the_licenses_reconcile(render):
+    report = reports.billing_report(products_run(), product="OnlineBackup")
+    assert [(r["company"], r["product"], r["kind"]) for r in report["rows"]] == [
+        ("AcmeCorp", "OnlineBackup", "storage"), ("AcmeCorp", "StorageWasabi", "storage_account"),
+        ("AcmeCorp", "BackupServer", "license"), ("Globex", "BackupDesktop", "license"),
+        ("Nobody Ltd", "BackupServer", "license")]
+    products = dict((p["product"], p) for p in report["products"])
+    assert products["BackupServer"] == dict(products["BackupServer"], lines=2, billed=1, quantity="3",
+                                            total_price="75.00", unit="licenses")
+    assert (products["BackupDesktop"]["quantity"], products["BackupDesktop"]["total_price"]) == ("2", "8.00")
+    licenses = report["licenses"]
+    # 11 read = 5 on billed lines + 1 on Nobody Ltd's line (not billed) + 5 not billed for a reason
+    assert (licenses["on_billed_lines"], licenses["on_lines_not_billed"], licenses["not_billed"]) == (5, 1, 5)
+    assert licenses["balance"] is True
+    assert any(line.startswith("licenses 11 read = 5 billed + 1 on lines not billed + 5 not billed (2 trial")
+               for line in report["summary"])
+    [split] = report["storage_split"]
+    assert (split["company"], split["company_bytes"], split["lines_bytes"], split["balance"]) == (
+        "AcmeCorp", 400 * GIB, 400 * GIB, True)
+    assert "Nobody Ltd" in report["needs_look"]
+    assert any(line.startswith("Nobody Ltd (BackupServer): skipped") for line in report["summary"])
+    # The chart: one bar per company, its revenue over all its lines
+    bars = dict((b["label"], b) for b in report["chart"]["bars"])
+    assert bars["AcmeCorp"]["revenue"] == "98.00" and bars["AcmeCorp"]["storage"] == "400.00"
+    # The month's state: a company's storage line by the company, its other lines by company and product
+    state = reports.report_outputs.billing_state(dict(report, rows=[dict(r, since="t") for r in report["rows"]]))
+    assert sorted(json.loads(state)["companies"]) == [
+        "AcmeCorp", "AcmeCorp | BackupServer", "AcmeCorp | StorageWasabi", "Globex | BackupDesktop",
+        "Nobody Ltd | BackupServer"]
+    rows = list(csv.DictReader(io.StringIO(reports.billing_csv(report))))
+    assert [r["row"] for r in rows] == ["company"] * 5 + ["licenses"] * 4 + ["total"]
+    assert [(r["product"], r["kind"], r["licenses"], r["included"]) for r in rows[3:5]] == [
+        ("BackupDesktop", "license", "2", "1"), ("BackupServer", "license", "1", "0")]
+    assert [(r["status"], r["quantity"]) for r in rows[5:9]] == [
+        ("not billed: trial", "2"), ("not billed: expired", "1"), ("not billed: unassigned", "1"),
+        ("not billed: unmapped_type", "1")]
+    page = render(report)
+    assert "<h2>Licenses</h2>" in page and "read = billed + not billed" in page and "MS Exchange (1)" in page
+    assert "<h2>Storage by storage account</h2>" in page and "<h2>Products</h2>" in page
+    assert "3 licenses" in page and "1 included" in page
+
+
+def test_licenses_that_do_not_add_up_are_shown():
+    run = products_run()
+    run["licenses"]["read"] = 12
+    report = reports.billing_report(run)
+    assert report["licenses"]["balance"] is False
+    assert any(line.endswith("(DOES NOT BALANCE)") and line.startswith("licenses 12 read") for line in report["summary"])
