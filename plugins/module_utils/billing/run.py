@@ -35,7 +35,7 @@ import dataclasses
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.mbs.connectwise.plugins.module_utils import conditions as cond
-from ansible_collections.mbs.connectwise.plugins.module_utils.billing import guard
+from ansible_collections.mbs.connectwise.plugins.module_utils.billing import change_lines, guard
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing.agreements import choose_agreement
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing.apply import AGREEMENTS, Applier, read_additions
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing.config import build_config
@@ -48,10 +48,16 @@ from ansible_collections.mbs.connectwise.plugins.module_utils.billing.outcome im
     CompanyBill,
 )
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing.plan import check_size, check_started, plan_company
-from ansible_collections.mbs.connectwise.plugins.module_utils.billing.sources import load_mbs_usage, mbs_client, read_local_usage
+from ansible_collections.mbs.connectwise.plugins.module_utils.billing.sources import (
+    load_mbs_usage,
+    mbs_client,
+    read_local_usage,
+    usage_result,
+)
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing.text import listed, plural, shown
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing.totals import run_totals
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing.usage import CompanyUsage, aggregate
+from ansible_collections.mbs.connectwise.plugins.module_utils.client import InputError
 from ansible_collections.mbs.connectwise.plugins.module_utils.identity import fold
 from ansible_collections.mbs.connectwise.plugins.module_utils.msp360 import NO_COMPANY as NO_MSP360_COMPANY
 from ansible_collections.mbs.connectwise.plugins.module_utils.msp360 import MBSError
@@ -64,6 +70,8 @@ AGREEMENT_FIELDS = ("id", "name", "company/id", "company/identifier", "company/n
 CATALOG_FIELDS = ("id", "identifier", "inactiveFlag")
 # How many unbilled companies the warning names (the results list them all).
 UNBILLED_NAMED = 50
+# A company of only_companies that the run did not meet at all (reported, so no company goes missing).
+NOT_MET = "not in this run"
 
 
 class BillsNothing(ValueError):
@@ -78,14 +86,15 @@ class RunReport:
     changed: bool
     diffs: list
     totals: dict
+    # The companies whose billing this run stops or lowers, as the run's checks judged them.
+    stops: list = dataclasses.field(default_factory=list)
 
 
-def _mapping_hint(bill):
+def _mapping_hint(bill, names):
     """What makes an unmapped usage company billable (the roles set ``company_map`` from ``mbs_company``)."""
     if bill.usage_names == [NO_MSP360_COMPANY]:
         return "its MSP360 users have no company (the warnings name them): give them their company in MSP360"
-    return ("map the usage company to a ConnectWise identifier with company_map (the roles: the customer's "
-            "mbs_company)")
+    return "map the usage company to a ConnectWise identifier with %s" % names("company_map")
 
 
 class BillingRun:
@@ -163,7 +172,7 @@ class BillingRun:
             if not companies:
                 bill.unmapped = True
                 bill.skip("%s with identifier %r (usage company %s); %s"
-                          % (NO_COMPANY, bill.identifier, bill.usage_company, _mapping_hint(bill)))
+                          % (NO_COMPANY, bill.identifier, bill.usage_company, _mapping_hint(bill, self.config.names)))
                 continue
             bill.company = companies[0]
             bill.no_named_agreement = True
@@ -223,13 +232,15 @@ class BillingRun:
             if isinstance(row.get("name"), str):
                 names.add(row["name"])
         wanted = sorted(set(bill.settings.agreement for bill in with_usage))
+        option = self.config.names
         raise BillsNothing(
             "no company with usage in %s has an agreement named %s, so nothing would be billed; nothing was "
-            "written. Agreement names of these %s: %s. Set agreement (or companies[...].agreement) "
-            "to the agreement's name" % (
+            "written. Agreement names of these %s: %s. Set %s%s to the agreement's name" % (
                 self.period.label, " or ".join(repr(n) for n in wanted),
                 plural(len(with_usage), "company", "companies"),
-                ", ".join(repr(n) for n in sorted(names)) if names else "none (run the setup role first)"))
+                ", ".join(repr(n) for n in sorted(names)) if names else "none (run the setup role first)",
+                option("agreement"), " (or %s)" % option("companies[*].agreement", "...")
+                if option.can_set("companies[*].agreement") else ""))
 
     def _read_products(self, bills):
         found = self.client.find_by("procurement/catalog", "identifier", set(bill.settings.product for bill in bills),
@@ -290,6 +301,9 @@ class BillingRun:
         self._attach_agreements([bill for bill in bills if bill.pending], agreements)
         self._refuse_config_that_bills_nothing([bill for bill in bills if not bill.settings.skip])
         absent = self._absent(bills, agreements)
+        # The whole month's unknown usage (renames), before a call billing part of the month keeps its own.
+        unmapped = [bill for bill in bills if bill.unmapped and bill.used_bytes > 0]
+        bills, absent = self._this_call(bills, absent)
         pending = [bill for bill in bills + absent if bill.pending]
         if pending:
             self._read_products(pending)
@@ -297,17 +311,39 @@ class BillingRun:
             self._price(bill)
         planned = [bill for bill in pending if bill.pending]
         self._in_pool(self._plan, planned)
-        unmapped = [bill for bill in bills if bill.unmapped and bill.used_bytes > 0]
         guard.check_renames(planned, unmapped, self.config)
-        guard.check_empty_month(planned, records, self.config)
-        guard.check_mass_change(planned, self.config)
+        guard.check_empty_month(planned, records, self.config, self.config.approved_stops)
+        guard.check_mass_change(planned, self.config, self.config.approved_stops)
+        stops = [shown(bill.identifier) for bill in guard.stopping(planned)]
         self._in_pool(self._apply, [bill for bill in planned if bill.pending])
         # An absent company with nothing to stop is not part of the month.
         bills += [bill for bill in absent if bill.action != "skipped" or bill.not_in_usage]
         totals = run_totals(bills, self.config.unit, self.line_of)
         self._collect_warnings(bills, totals["unmapped"])
         return RunReport(bills=bills, changed=any(bill.changed for bill in bills),
-                         diffs=[d for bill in bills for d in bill.diffs], totals=totals)
+                         diffs=[change_lines.diff_entry(bill.identifier, bill.changes) for bill in bills if bill.changes],
+                         totals=totals, stops=stops)
+
+    def _this_call(self, bills, absent):
+        """The companies of ``only_companies`` (every company without it); one listed but not met is skipped.
+
+        The month was grouped, read and judged whole; a call billing part of it plans, writes and
+        reports only its own companies, so the parts of a month bill each company once.
+        """
+        if self.config.only_companies is None:
+            return bills, absent
+        only = set(fold(identifier) for identifier in self.config.only_companies)
+        met = set(fold(shown(bill.identifier)) for bill in bills + absent)
+        keep = [bill for bill in bills if fold(shown(bill.identifier)) in only]
+        for identifier in self.config.only_companies:
+            if fold(identifier) in met:
+                continue
+            met.add(fold(identifier))
+            missing = self._bill(identifier, [], [])
+            missing.skip("%s: neither in the usage of %s nor with an agreement named %r covering it"
+                         % (NOT_MET, self.period.label, missing.settings.agreement))
+            keep.append(missing)
+        return keep, [bill for bill in absent if fold(shown(bill.identifier)) in only]
 
     def _collect_warnings(self, bills, unmapped):
         not_billed = [bill for bill in bills if bill.action == "skipped" and bill.reason != NO_USAGE
@@ -365,6 +401,9 @@ def bill(connectwise, params, check_mode=False, diff=False):
     ``Outcome.failure`` with every result.
     """
     config = build_config(params)
+    if config.month_check and not check_mode:
+        raise InputError("%s is the check of a month that is then billed in parts: run it in check mode, it "
+                         "writes nothing" % config.names("month_check"))
     if config.period is None:
         return Outcome(dict(changed=False, skipped_reason=config.skipped_reason, period=None, unit=config.unit,
                             results=[], totals=run_totals([], config.unit, None), requests={}), [])
@@ -385,10 +424,14 @@ def bill(connectwise, params, check_mode=False, diff=False):
     except (ApiError, MBSError, ValueError) as exc:
         result["requests"] = requests_made(client, mbs)
         return Outcome(result, warnings, error=exc)
-    warnings.extend(run.warnings)
+    if not config.month_check:
+        # The month's check leaves each company's warnings to the call that bills it.
+        warnings.extend(run.warnings)
     results = [one.result() for one in report.bills]
-    result.update(changed=report.changed, results=results, totals=report.totals,
+    result.update(changed=report.changed, results=results, totals=report.totals, stops=report.stops,
                   requests=requests_made(client, mbs), longest_url=client.longest_url)
+    if config.month_check:
+        result["usage"] = usage_result(records)
     if diff:
         result["diff"] = report.diffs
     failure = failure_message(results) if any(r["action"] == "failed" for r in results) else None
