@@ -718,7 +718,7 @@ from ansible.module_utils.basic import env_fallback
 
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing import run as billing_run
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing.config import COMPANY_OVERRIDE_SPEC
-from ansible_collections.mbs.connectwise.plugins.module_utils.billing.option_names import known_paths, table_problem
+from ansible_collections.mbs.connectwise.plugins.module_utils.option_names import known_paths, table_problem
 from ansible_collections.mbs.connectwise.plugins.module_utils.client import InputError
 from ansible_collections.mbs.connectwise.plugins.module_utils.connectwise_module import ConnectWiseModule
 from ansible_collections.mbs.connectwise.plugins.module_utils.msp360 import DEFAULT_MBS_API_URL

@@ -25,7 +25,7 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing.invoice_text import validate_template
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing.lines import MODES
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing.numbers import to_decimal
-from ansible_collections.mbs.connectwise.plugins.module_utils.billing.option_names import OptionNames
+from ansible_collections.mbs.connectwise.plugins.module_utils.option_names import OptionNames
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing.periods import (
     auto_billing_period,
     check_period_ended,

@@ -39,7 +39,7 @@ LAYERS = (
      ("msp360_products", "msp360", "usage_sources", "license_history", "licenses", "storage_split",
       "product_options", "license_counts")),
     ("shared types: numbers, periods, usage records, printable text",
-     ("billing", "billing.numbers", "billing.periods", "billing.usage", "billing.text", "billing.option_names",
+     ("billing", "billing.numbers", "billing.periods", "billing.usage", "billing.text", "option_names",
       "customer_record")),
     ("one escaping rule for printed text", ("printable",)),
     ("the ConnectWise wire", ("client",)),

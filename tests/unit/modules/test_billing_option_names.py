@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing.config import COMPANY_OVERRIDE_SPEC
-from ansible_collections.mbs.connectwise.plugins.module_utils.billing.option_names import OptionNames, known_paths
+from ansible_collections.mbs.connectwise.plugins.module_utils.option_names import OptionNames, known_paths
 from ansible_collections.mbs.connectwise.plugins.module_utils.customer_record import CUSTOMER_SPEC
 from ansible_collections.mbs.connectwise.plugins.modules import billing
 

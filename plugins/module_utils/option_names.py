@@ -1,13 +1,14 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, mbs.connectwise contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The billing module's options named as its caller's users know them: :class:`OptionNames`.
+"""A module's options named as its caller's users know them: :class:`OptionNames`.
 
-The billing role sets the module's options from its own variables (``billing_cost_per_gb``, a customer's
-record in ``connectwise_customers``). A message that says "set cost_per_gb" sends the role's user looking
-for a variable that does not exist, and Ansible prints the module's message as it is. So the caller
-gives ``option_names`` (an option's path -> the name its users write), and every message of the run
-names an option through :meth:`OptionNames.__call__`.
+The roles set the modules' options from their own variables (``billing_cost_per_gb``, a customer's
+record in ``connectwise_customers``, ``connectwise_product``). A message that says "set cost_per_gb"
+sends the role's user looking for a variable that does not exist, and Ansible prints the module's
+message as it is. So the caller gives ``option_names`` (an option's path -> the name its users write),
+and every message naming an option names it through :meth:`OptionNames.__call__` (the billing module)
+or :func:`about_option` (``setup_info``, whose objects' messages start with the option they are about).
 
 A path is an option (``cost_per_gb``), a suboption (``mbs.total_cost_is``), or an entry of a mapping
 option written with ``*`` (``companies[*].cost_per_gb``, ``company_map[*]``) and named with the entry
@@ -42,6 +43,9 @@ class OptionNames:
             name = path if path not in self.table else "the billing module's option %s" % path
         return name if item is None else name.replace(ITEM, printable(item))
 
+    def known(self, path):
+        return bool(self.table.get(path))
+
     def can_set(self, path):
         return path not in self.table or bool(self.table[path])
 
@@ -57,16 +61,30 @@ def known_paths(argument_spec, entry_options=()):
     return paths
 
 
-def table_problem(table, paths):
-    """Why ``option_names`` is not a table of known paths to names (a message), or None."""
+def table_problem(table, paths, module="the billing module", examples="cost_per_gb, mbs.total_cost_is, "
+                                                                     "companies[*].price_per_gb"):
+    """Why ``option_names`` is not a table of ``module``'s known paths to names (a message), or None."""
     if not isinstance(table, dict):
         return "option_names must be a mapping of option path to the name to show, not %s" % type(table).__name__
     unknown = sorted(str(path) for path in table if path not in paths)
     if unknown:
-        return ("option_names: %s %s not an option of the billing module (paths such as cost_per_gb, "
-                "mbs.total_cost_is, companies[*].price_per_gb)" % (", ".join(repr(p) for p in unknown),
-                                                                   "is" if len(unknown) == 1 else "are"))
+        return ("option_names: %s %s not an option of %s (paths such as %s)"
+                % (", ".join(repr(p) for p in unknown), "is" if len(unknown) == 1 else "are", module, examples))
     wrong = sorted(str(path) for path, name in table.items() if name is not None and not isinstance(name, str))
     if wrong:
         return "option_names: the names of %s must be text (or null)" % ", ".join(wrong)
     return None
+
+
+def about_option(message, about, options, names):
+    """``about: message`` for a message about one of object ``about``'s ``options``, as the caller names them.
+
+    The messages of an object's options start with the option (``description: 'x' is 80 characters
+    long``): when the caller names that option (``product.description`` -> ``connectwise_product.description``),
+    the name replaces both; otherwise the object is named as the caller names it.
+    """
+    for option in sorted(options, key=len, reverse=True):
+        path = "%s.%s" % (about, option)
+        if message.startswith(option) and message[len(option):len(option) + 1] in (":", " ") and names.known(path):
+            return names(path) + message[len(option):]
+    return "%s: %s" % (names(about), message)
