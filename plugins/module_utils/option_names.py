@@ -61,8 +61,10 @@ def known_paths(argument_spec, entry_options=()):
     return paths
 
 
-def table_problem(table, paths, module="the billing module", examples="cost_per_gb, mbs.total_cost_is, "
-                                                                     "companies[*].price_per_gb"):
+BILLING_EXAMPLES = "cost_per_gb, mbs.total_cost_is, companies[*].price_per_gb"
+
+
+def table_problem(table, paths, module="the billing module", examples=BILLING_EXAMPLES):
     """Why ``option_names`` is not a table of ``module``'s known paths to names (a message), or None."""
     if not isinstance(table, dict):
         return "option_names must be a mapping of option path to the name to show, not %s" % type(table).__name__

@@ -686,10 +686,10 @@ longest_url:
   sample: 1873
 diff:
   description:
-    - One entry per company that changes (or would change in check mode), in Ansible's C(prepared) form - one line
+    - "One entry per company that changes (or would change in check mode), in Ansible's C(prepared) form - one line
       C(AcmeCorp: create addition 2026-10 12.50 GiB x 0.0500 = 0.63; cancel addition 287 from 2026-09-30), its
       RV(results[].changes) joined - so the C(--diff) of hundreds of companies is one line each. The report has each
-      company's whole line.
+      company's whole line."
   returned: diff mode
   type: list
   elements: dict

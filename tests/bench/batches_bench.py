@@ -109,7 +109,7 @@ def report(args, ways, before):
 
 
 def parse_args(argv):
-    parser = argparse.ArgumentParser(prog="python -m tests.bench.batches_bench", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m tests.bench.batches_bench", description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("--companies", type=int, default=300)
     parser.add_argument("--batch-size", type=int, default=50)
     parser.add_argument("--latency-ms", type=float, default=20)

@@ -106,8 +106,7 @@ def test_a_misconfigured_inventory_fails_naming_the_roles_variables(ansible, san
     assert writes(sandbox) == []
 
 
-def test_the_shipped_variables_bill_and_a_companys_failure_names_the_roles_variables(ansible, sandbox, awx_inventory,
-                                                                                      tmp_path):
+def test_the_shipped_variables_bill_and_a_companys_failure_names_the_roles_variables(ansible, awx_inventory, tmp_path):
     run = billing(ansible, awx_inventory, tmp_path, billing_effective_date_policy="fail")
     assert run.rc != 0, run
     assert [line for line in run.stdout.splitlines() if line.strip().strip('"').startswith("Initech: failed")], run

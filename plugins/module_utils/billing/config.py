@@ -438,8 +438,8 @@ def _parts(config, params):
     config.approved_stops = frozenset(fold(value) for value in _identifiers(params, "approved_stops", config.names) or ())
     config.month_check = bool(params.get("month_check"))
     if config.month_check and config.only_companies is not None:
-        raise InputError("%s checks the whole month: it cannot be given %s" % (config.names("month_check"),
-                                                                             config.names("only_companies")))
+        raise InputError("%s checks the whole month: it cannot be given %s"
+                         % (config.names("month_check"), config.names("only_companies")))
     return config
 
 

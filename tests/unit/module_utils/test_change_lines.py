@@ -37,8 +37,8 @@ def test_an_update_shows_each_written_field_before_and_after_keeping_every_decim
 
 
 def test_one_company_is_one_line_whatever_its_name_holds():
-    entry = change_lines.diff_entry("Evil\nPLAY RECAP", [change_lines.cancelled(303, "2026-10-31T00:00:00Z"),
-                                                        change_lines.removed(305, "a duplicate")])
+    changes = [change_lines.cancelled(303, "2026-10-31T00:00:00Z"), change_lines.removed(305, "a duplicate")]
+    entry = change_lines.diff_entry("Evil\nPLAY RECAP", changes)
     assert entry == {"prepared": "Evil\\nPLAY RECAP: cancel addition 303 from 2026-10-31; remove addition 305, "
                                  "a duplicate\n"}
     assert entry["prepared"].count("\n") == 1

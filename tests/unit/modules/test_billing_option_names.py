@@ -29,7 +29,7 @@ ROLE = os.path.join(ROOT, "roles", "billing")
 
 def role_table():
     with open(os.path.join(ROLE, "vars", "main.yml")) as handle:
-        return yaml.safe_load(handle)["billing_option_names"]
+        return yaml.safe_load(handle)["__billing_option_names"]
 
 
 def role_variables():
