@@ -62,6 +62,9 @@ def test_batches_bill_each_company_once_reading_msp360_once_with_a_line_of_progr
     assert len(rows) == 8 and {r["company"] for r in rows if r["action"] == "created"} == BILLABLE
     assert total["action"] == "5 created; 0 updated; 0 unchanged; 3 skipped; 0 failed"
     assert run.recap["changed"] == 3 and run.recap["failed"] == 0
+    # The report keeps what each company's line of --diff says.
+    page = (tmp_path / "reports" / "billing-2026-10.html").read_text()
+    assert page.count("create addition 2026-10 ") == len(BILLABLE)
 
     sandbox.clear_journal()
     again = billing(ansible, tmp_path)
