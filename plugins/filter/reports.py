@@ -199,6 +199,8 @@ def _row(result, unit, currency, usage_bytes_of, preview):
         "status_label": status_label,
         "reason": _text(result.get("reason")),
         "warnings": [_text(w) for w in result.get("warnings") or []],
+        # What this run wrote (or would write), one text each: --diff prints them joined on one line.
+        "changes": [_text(c) for c in result.get("changes") or []],
         "effective_date": _text(result.get("effective_date")),
         "addition_id": result.get("addition_id"),
         "cancelled": list(result.get("cancelled") or []),

@@ -84,32 +84,34 @@ def connection_argument_spec():
     return spec
 
 
-def site_root(site, allow_http=False):
+def site_root(site, allow_http=False, names=("site", "allow_http (or CW_ALLOW_HTTP=true)")):
     """``scheme://host[:port]/`` from a bare host or a full base URL.
 
     A user name or password in ``site`` is refused without repeating it, and so is plain
     ``http://`` to another machine unless ``allow_http`` (see :func:`origin.check_configured_url`).
+    ``names``: how the messages name the site and allow_http options (a role: its variables).
     """
+    option, allow_option = names
     if site is None or not str(site).strip():
-        raise InputError("site is empty: give a host such as api-na.myconnectwise.net or a URL")
+        raise InputError("%s is empty: give a host such as api-na.myconnectwise.net or a URL" % option)
     site = str(site).strip()
     try:
-        refuse_userinfo(site, "site")
+        refuse_userinfo(site, option)
     except ValueError as exc:
         raise InputError(str(exc))
     if "://" in site:
         parts = urlsplit(site)
         if parts.scheme not in ("http", "https") or not parts.netloc or not _HOST.match(parts.netloc):
-            raise InputError("site %r is not a valid URL: expected https://host[:port]" % site)
+            raise InputError("%s %r is not a valid URL: expected https://host[:port]" % (option, site))
         path = parts.path.strip("/")
         root = "%s://%s/%s" % (parts.scheme, parts.netloc, path + "/" if path else "")
     elif not _HOST.match(site):
-        raise InputError("site %r is not a valid host name: expected a host such as "
-                         "api-na.myconnectwise.net or a URL with scheme" % site)
+        raise InputError("%s %r is not a valid host name: expected a host such as "
+                         "api-na.myconnectwise.net or a URL with scheme" % (option, site))
     else:
         root = "https://%s/" % site
     try:
-        refuse_plain_http(root, "site", allow_http, "allow_http (or CW_ALLOW_HTTP=true)")
+        refuse_plain_http(root, option, allow_http, allow_option)
     except ValueError as exc:
         raise InputError(str(exc))
     return root

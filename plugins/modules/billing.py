@@ -71,6 +71,7 @@ author:
 extends_documentation_fragment:
   - mbs.connectwise.connection
   - mbs.connectwise.billing_products
+  - mbs.connectwise.billing_calls
 attributes:
   check_mode:
     support: full
@@ -78,8 +79,9 @@ attributes:
       skip, with the exact values; no write.
   diff_mode:
     support: full
-    description: Returns a list of per-company before/after entries (new additions, changed fields, cancelled
-      earlier additions).
+    description: One line per company that changes (or would change), its writes joined - a new addition with its
+      quantity, unit price and total, changed fields before and after, earlier additions cancelled, duplicates
+      removed; the same texts are each company's RV(results[].changes).
 options:
   period:
     description:
@@ -590,6 +592,14 @@ results:
       description: Fields patched on update.
       type: list
       elements: str
+    changes:
+      description:
+        - What the run did (in check mode, would do) to the company's additions, one short text per write, such as
+          C(create addition 2026-10 12.50 GiB x 0.0500 = 0.63), C(update addition 302 quantity 10.00 -> 12.00),
+          C(cancel addition 287 from 2026-09-30) or C(remove addition 305, a duplicate of 2026-10's addition 301
+          (the lowest id is kept)). Empty when nothing was written.
+      type: list
+      elements: str
     reason:
       description:
         - Why the company was skipped, cancelled or failed. C(not in this run's usage) - the company has an agreement
@@ -735,23 +745,45 @@ longest_url:
   sample: 1873
 diff:
   description:
-    - Per-company before/after entries, one per write (or predicted write in check mode) - a new addition,
-      a changed one, a cancel date set, a duplicate removed (its C(after) is empty).
+    - "One entry per company that changes (or would change in check mode), in Ansible's C(prepared) form - one line
+      C(AcmeCorp: create addition 2026-10 12.50 GiB x 0.0500 = 0.63; cancel addition 287 from 2026-09-30), its
+      RV(results[].changes) joined - so the C(--diff) of hundreds of companies is one line each. The report has each
+      company's whole line."
   returned: diff mode
   type: list
   elements: dict
+  sample: [{prepared: "Globex: update addition 302 quantity 10.00 -> 12.00\n"}]
+stops:
+  description:
+    - The companies whose billing this run stops or lowers (cancel, remove, zero, lower), as its run-level checks
+      judged them. A check-mode run of the whole month gives them to the calls that bill it in parts
+      (O(approved_stops)).
+  returned: when a period is billed
+  type: list
+  elements: str
+  sample: [Hooli]
+usage:
+  description:
+    - The usage records the run read, as O(usage) takes them (C(company), C(used_bytes), C(destination), C(user),
+      C(cost) and C(price) as exact text), names as read rather than escaped. With RV(usage_complete), for the calls
+      that bill the month in parts without reading MSP360 again.
+  returned: with O(month_check=true), when a period is billed
+  type: list
+  elements: dict
+  sample: [{company: AcmeCorp, used_bytes: 536870912000, user: "5b8e...", price: "25.00"}]
 """
 
 from ansible.module_utils.basic import env_fallback
 
-from ansible_collections.mbs.connectwise.plugins.module_utils.billing import run as billing_run
-from ansible_collections.mbs.connectwise.plugins.module_utils.billing.config import ZERO_USAGE_CORRECTIONS
+from ansible_collections.mbs.connectwise.plugins.module_utils.billing import call as billing_call
+from ansible_collections.mbs.connectwise.plugins.module_utils.billing.config import COMPANY_OVERRIDE_SPEC, ZERO_USAGE_CORRECTIONS
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing.effective_dates import EFFECTIVE_DATE_POLICIES, INVOICED_POLICIES
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing.lines import MODES
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing.numbers import UNITS
 from ansible_collections.mbs.connectwise.plugins.module_utils.connectwise_module import ConnectWiseModule
 from ansible_collections.mbs.connectwise.plugins.module_utils.errors import InputError
 from ansible_collections.mbs.connectwise.plugins.module_utils.msp360 import DEFAULT_MBS_API_URL
+from ansible_collections.mbs.connectwise.plugins.module_utils.option_names import known_paths, table_problem
 from ansible_collections.mbs.connectwise.plugins.module_utils.usage_sources import TOTAL_COST_IS
 
 ARGUMENT_SPEC = dict(
@@ -811,6 +843,10 @@ ARGUMENT_SPEC = dict(
         cost_per_gb=dict(type="raw"),
         price_per_gb=dict(type="raw"),
     )),
+    option_names=dict(type="dict", default={}),
+    only_companies=dict(type="list", elements="str"),
+    approved_stops=dict(type="list", elements="str", default=[]),
+    month_check=dict(type="bool", default=False),
 )
 
 
@@ -821,8 +857,11 @@ def main():
         required_one_of=[("usage", "usage_file", "mbs")],
         supports_check_mode=True,
     )
+    problem = table_problem(module.params["option_names"], known_paths(ARGUMENT_SPEC, COMPANY_OVERRIDE_SPEC))
+    if problem:
+        module.fail_json(msg=problem)
     try:
-        outcome = billing_run.bill(lambda: module.client, module.params, check_mode=module.check_mode,
+        outcome = billing_call.bill(lambda: module.client, module.params, check_mode=module.check_mode,
                                    diff=module._diff)
     except InputError as exc:
         module.fail_json(msg=str(exc))

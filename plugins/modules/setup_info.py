@@ -74,6 +74,15 @@ options:
         role's preflight, spares Ansible hundreds of agreements' bytes. Everything else is unchanged.
     type: bool
     default: true
+  option_names:
+    description:
+      - How the caller's users name the objects and their options, for the messages. Each key is an object
+        (V(product)) or one of its options (V(product.description)); each value is the name to show
+        (V(connectwise_product.description)), so a caller that sets the options from variables of its own (the setup
+        role) shows the names its users write. A key given with an empty value is shown as the module's option.
+      - A key that is not an object or an option of one is an error before any request.
+    type: dict
+    default: {}
 notes:
   - At least one object is required. An unknown option or a bad value of an object fails before any
     request, naming the object and the option.
@@ -191,6 +200,7 @@ agreement:
 
 from ansible_collections.mbs.connectwise.plugins.module_utils.connectwise_module import ConnectWiseModule
 from ansible_collections.mbs.connectwise.plugins.module_utils.errors import ApiError, InputError
+from ansible_collections.mbs.connectwise.plugins.module_utils.option_names import OptionNames, about_option, table_problem
 from ansible_collections.mbs.connectwise.plugins.module_utils.resources import (
     AGREEMENT_MODULE,
     AGREEMENT_TYPE_MODULE,
@@ -231,12 +241,28 @@ def validated_as(declared, params, about):
         raise InputError("%s (%s)" % (about, exc))
 
 
+def object_paths():
+    """The objects and their options, as ``option_names`` names them (``product``, ``product.description``), and
+    the list of extra catalog items (``products``)."""
+    paths = {"products"}
+    for declared in OBJECTS:
+        paths.add(declared.name)
+        paths.update("%s.%s" % (declared.name, option) for option in declared.options)
+    return paths
+
+
 def main():
     names = [declared.name for declared in OBJECTS]
     spec = dict((name, dict(type="dict")) for name in names)
     spec["products"] = dict(type="list", elements="dict")
     spec["objects"] = dict(type="bool", default=True)
+    spec["option_names"] = dict(type="dict", default={})
     module = ConnectWiseModule(argument_spec=spec, required_one_of=[names + ["products"]], supports_check_mode=True)
+    problem = table_problem(module.params["option_names"], object_paths(), "setup_info",
+                            "product, product.description")
+    if problem:
+        module.fail_json(msg=problem)
+    option_names = OptionNames(module.params["option_names"])
     given = [(declared, module.params[declared.name], declared.name) for declared in OBJECTS
              if module.params[declared.name] is not None]
     # The extra catalog items come after the product, in the setup's order.
@@ -251,7 +277,11 @@ def main():
     for declared, params, about in validated:
         try:
             ensured = declared.ensure(module.client, params, check_mode=True, diff=True)
-        except (InputError, ApiError) as exc:
+        except InputError as exc:
+            message = about_option(str(exc), declared.name, declared.options, option_names) \
+                if about == declared.name else "%s: %s" % (about, exc)
+            module.fail_json(msg=message, **predictions)
+        except ApiError as exc:
             module.fail_from(exc, about=about, **predictions)
         predicted = prediction(ensured, module.params["objects"])
         if about == declared.name:

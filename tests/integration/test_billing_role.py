@@ -102,8 +102,13 @@ def test_preview_writes_nothing_but_a_preview_report(set_up, sandbox, reports):
     assert "preview" in total["reason"]
     page = (reports / "billing-2026-10-preview.html").read_text()
     assert "PREVIEW (check mode)" in page and "Nothing was written to ConnectWise" in page
-    acme = expected_quantities(sandbox, "2026-10")["AcmeCorp"]
-    assert '"invoiceDescription": "Online backup October 2026: %s GiB at 0.0600 per GiB"' % acme in run.stdout
+    # --diff: one line per company that would change, with what it would bill.
+    quantities = expected_quantities(sandbox, "2026-10")
+    lines = [line for line in run.stdout.splitlines() if line.split(": create addition ")[0] in BILLABLE]
+    assert sorted(line.split(":")[0] for line in lines) == sorted(BILLABLE)
+    acme = quantities["AcmeCorp"]
+    assert "AcmeCorp: create addition 2026-10 %s GiB x 0.0600 = %s" % (
+        acme, (acme * PRICE_PER_GIB).quantize(CENT, ROUND_HALF_UP)) in lines
 
 
 def test_real_run_bills_each_company_once_then_changes_nothing(set_up, sandbox, reports):
@@ -121,6 +126,8 @@ def test_real_run_bills_each_company_once_then_changes_nothing(set_up, sandbox, 
         assert Decimal(repr(addition["quantity"])) == quantities[company], company
         assert Decimal(repr(addition["unitPrice"])) == PRICE_PER_GIB
         assert addition["billCustomer"] == "Billable"
+        assert addition["invoiceDescription"] == "Online backup October 2026: %s GiB at 0.0600 per GiB" % quantities[
+            company]
     # Initech's agreement bills from 2026-10-15: clamped, with the warning in the report.
     assert additions["Initech"][0]["effectiveDate"].startswith("2026-10-15")
     assert additions["AcmeCorp"][0]["effectiveDate"].startswith("2026-10-01")

@@ -108,7 +108,7 @@ def test_a_partly_filled_month_is_a_mass_change_refused_until_confirmed(october_
         refused = module_result(played)["refused"]
         assert refused["rule"] == "mass change"
         assert sorted(c["company"] for c in refused["changes"]) == ["Initech", "StarkWayne", "Umbrella"]
-        assert "run again with confirm_mass_change: true" in played.stdout
+        assert "run again with billing_confirm_mass_change: true" in played.stdout
     assert writes(sandbox) == []
 
     confirmed = role(october_billed, tmp_path, billing_period="2026-11", billing_today="2026-12-05",
@@ -150,7 +150,7 @@ def test_a_company_renamed_in_msp360_is_not_cancelled(october_billed, sandbox, t
     assert result["Globex"]["action"] == "failed"
     reason = result["Globex"]["reason"]
     assert reason.index("'Globex Corporation EU'") < reason.index("'Unmapped Co'")  # the closest name first
-    assert "company_map: {'Globex Corporation EU': 'Globex'}" in reason and "mbs_company" in reason
+    assert "map it: mbs_company: 'Globex Corporation EU' on the customer Globex and run again" in reason
     globex_agreement = agreement_of(sandbox, "Globex")["id"]
     assert [w for w in writes(sandbox) if "/%d/" % globex_agreement in w["path"]] == []
     assert all(a.get("cancelledDate") is None for a in additions_of(sandbox, "Globex"))

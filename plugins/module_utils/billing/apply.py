@@ -17,7 +17,7 @@ __metaclass__ = type
 import datetime
 
 from ansible_collections.mbs.connectwise.plugins.module_utils import conditions as cond
-from ansible_collections.mbs.connectwise.plugins.module_utils.billing import history
+from ansible_collections.mbs.connectwise.plugins.module_utils.billing import change_lines, history
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing.effective_dates import (
     is_invoiced_refusal,
     past_invoiced_span,
@@ -39,8 +39,6 @@ ADDITION_FIELDS = ("id", "product/id", "product/identifier", "effectiveDate", "c
 # Write, re-read, fix: rounds before a run gives up settling one agreement's history (another run
 # keeps changing it) and says so.
 SETTLE_ROUNDS = 4
-# What --diff shows of an addition removed (a duplicate of its period, or a month corrected to 0).
-REMOVAL_DIFF_FIELDS = ("description", "quantity", "unitPrice", "effectiveDate", "cancelledDate")
 
 
 def additions_path(agreement):
@@ -133,8 +131,8 @@ class Applier:
     def create(self):
         """POST the period's addition (or predict it); returns the additions as they now are."""
         bill, additions = self.bill, self.plan.additions
-        self.diff_entry(None, self.wanted)
         if self.check_mode:
+            self.diff_entry(None, self.wanted)
             bill.finish("created")
             return additions + [dict(wire_fields(self.wanted), id=None)]
         try:
@@ -146,6 +144,7 @@ class Applier:
             self.wanted = self._past_invoiced_span(refusal)
             created, adopted = self.client.create_once(self.path, wire_fields(self.wanted), self.find_period_addition)
         bill.wrote = True
+        self.diff_entry(None, self.wanted)
         self.ours = created.get("id")
         if adopted:
             bill.warn("the answer to POST %s was lost; addition %s found on re-reading and adopted"
@@ -159,7 +158,8 @@ class Applier:
         bill, plan = self.bill, self.plan
         agreement = self.client.get_by_id(AGREEMENTS, bill.agreement["id"]) or {}
         moved = past_invoiced_span(plan.effective, self.period, parse_cw_date(agreement.get("nextInvoiceDate")),
-                                   self.config.invoiced_period_policy, refusal)
+                                   self.config.invoiced_period_policy, refusal,
+                                   self.config.names("invoiced_period_policy"))
         bill.dated(moved)
         bill.warn(invoiced_twice_warning(plan.additions, bill, moved))
         self.starts = self.period.first_day
@@ -243,6 +243,7 @@ class Applier:
         if changes:
             self.client.patch_fields(self.path, winner["id"], wire_fields(changes))
             bill.changed_fields = sorted(changes)
+            self.diff_entry(winner, changes)
         bill.finish("updated" if changes else "unchanged")
         bill.addition_id = winner.get("id")
 
@@ -290,26 +291,19 @@ class Applier:
             return
         bill.finish("cancelled", "%s: %s" % (why, "; ".join(done)))
 
-    # ---------------------------------------------------------------- --diff
+    # ---------------------------------------------------------------- what was done, for --diff and the report
     def diff_entry(self, existing, changes, label=None):
-        if not self.diff:
-            return
-        identifier = self.bill.label
+        """One write (or predicted write) as a short text: the company's ``changes``, one line of ``--diff``."""
         if existing is None:
-            before = {}
-            header = "%s: new addition for %s" % (identifier, self.period.label)
+            text = change_lines.created(self.period, self.bill.line, parse_cw_date(changes.get("effectiveDate")))
+        elif label == "cancel":
+            text = change_lines.cancelled(existing.get("id"), changes.get("cancelledDate"))
         else:
-            before = dict((key, existing.get(key)) for key in sorted(changes))
-            header = "%s: %s addition %s" % (identifier, label or "update", existing.get("id"))
-        self.bill.diffs.append({"before_header": header, "after_header": header, "before": before,
-                                "after": wire_fields(changes)})
+            text = change_lines.updated(existing.get("id"), existing, changes)
+        self.bill.changes.append(text)
 
     def diff_removal(self, addition, reason):
-        if not self.diff:
-            return
-        header = "%s: remove addition %s, %s" % (self.bill.label, addition.get("id"), reason)
-        before = dict((key, addition[key]) for key in REMOVAL_DIFF_FIELDS if key in addition)
-        self.bill.diffs.append({"before_header": header, "after_header": header, "before": before, "after": {}})
+        self.bill.changes.append(change_lines.removed(addition.get("id"), reason))
 
 
 def apply_lines(client, config, bills, check_mode=False, diff=False):

@@ -25,6 +25,7 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing.invoice_text import validate_template
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing.lines import MODES
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing.numbers import to_decimal
+from ansible_collections.mbs.connectwise.plugins.module_utils.option_names import OptionNames
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing.periods import (
     auto_billing_period,
     check_period_ended,
@@ -133,6 +134,13 @@ class Config:
     current_period: bool = False
     # The products besides storage (product_config.ProductConfig), set by the run after build_config.
     products: object = None
+    # How the caller's users name the options (option_names): every message naming one asks it.
+    names: OptionNames = OptionNames()
+    # A call that bills the month in parts: the companies it bills (None: every company),
+    # the stops a check of the whole month let through (folded), and whether this run is that check.
+    only_companies: object = None
+    approved_stops: frozenset = frozenset()
+    month_check: bool = False
 
     def settings_for(self, identifier):
         return self.overrides.get(fold(identifier), self.defaults)
@@ -173,19 +181,19 @@ def _now(zone):
     return datetime.datetime.now(zone)
 
 
-def _zone(timezone):
+def _zone(timezone, names=OptionNames()):
     """The IANA zone; UTC needs no time zone database (minimal images have none)."""
     if timezone in ("UTC", "Etc/UTC", "Z"):
         return datetime.timezone.utc
     try:
         return ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise InputError("timezone %r is not an IANA time zone name such as UTC or Europe/Berlin "
-                         "(other zones than UTC need the tzdata package or system time zone data)" % (timezone,))
+        raise InputError("%s %r is not an IANA time zone name such as UTC or Europe/Berlin (other zones than UTC "
+                         "need the tzdata package or system time zone data)" % (names("timezone"), timezone))
 
 
-def _today(value, timezone):
-    zone = _zone(timezone)
+def _today(value, timezone, names=OptionNames()):
+    zone = _zone(timezone, names)
     if value in (None, ""):
         return _now(zone).date()
     if isinstance(value, datetime.date):
@@ -193,21 +201,21 @@ def _today(value, timezone):
     try:
         return datetime.datetime.strptime(str(value).strip(), "%Y-%m-%d").date()
     except ValueError:
-        raise InputError("today %r is not a date written YYYY-MM-DD" % (value,))
+        raise InputError("%s %r is not a date written YYYY-MM-DD" % (names("today"), value))
 
 
-def resolve_period(period, today, window_days):
+def resolve_period(period, today, window_days, names=OptionNames()):
     """``(Period, None)`` or ``(None, skipped_reason)`` for the ``period`` option."""
     try:
         auto = auto_billing_period(today, window_days)
     except ValueError as exc:
-        raise InputError("auto_window_days: %s" % exc)
+        raise InputError("%s: %s" % (names("auto_window_days"), exc))
     if period in (None, ""):
         return previous_period(today), None
     if isinstance(period, str) and period.strip().lower() == "auto":
         return (auto, None) if auto is not None else (None, OUTSIDE_WINDOW)
     try:
-        return parse_period(period), None
+        return parse_period(period, names("period")), None
     except ValueError as exc:
         raise InputError("%s, or auto" % exc)
 
@@ -260,28 +268,34 @@ def share(value, what):
     return number
 
 
-def _bounds(values, base, where=""):
-    """``Bounds`` from ``max_company_usage``/``max_growth`` in ``values`` (absent keys keep ``base``'s)."""
+def _bounds(values, base, names=OptionNames(), identifier=None):
+    """``Bounds`` from ``max_company_usage``/``max_growth`` in ``values`` (absent keys keep ``base``'s).
+
+    ``identifier``: the bounds of that company's ``companies`` entry, named as its entry.
+    """
+    where = "" if identifier is None else "companies[*]."
     bounds = base
     if values.get("max_company_usage") is not None:
-        option = where + "max_company_usage"
+        option = names(where + "max_company_usage", identifier)
         bounds = dataclasses.replace(bounds, max_bytes=byte_size(values["max_company_usage"], option),
                                      max_bytes_option=option)
     if values.get("max_growth") is not None:
-        option = where + "max_growth"
+        option = names(where + "max_growth", identifier)
         bounds = dataclasses.replace(bounds, max_growth=growth_factor(values["max_growth"], option),
                                      max_growth_option=option)
     return bounds
 
 
-def _safety(params, source):
+def _safety(params, source, names=OptionNames()):
     correction = params.get("zero_usage_correction") or "remove"
     if correction not in ZERO_USAGE_CORRECTIONS:
-        raise InputError("zero_usage_correction %r is not one of %s" % (correction, ", ".join(ZERO_USAGE_CORRECTIONS)))
+        raise InputError("%s %r is not one of %s" % (names("zero_usage_correction"), correction,
+                                                     ", ".join(ZERO_USAGE_CORRECTIONS)))
     return Safety(
         complete_source=source == "mbs" or bool(params.get("usage_complete")),
         confirm_mass_change=bool(params.get("confirm_mass_change")),
-        mass_change_share=share(_given(params, "mass_change_share", DEFAULT_MASS_CHANGE_SHARE), "mass_change_share"),
+        mass_change_share=share(_given(params, "mass_change_share", DEFAULT_MASS_CHANGE_SHARE),
+                                names("mass_change_share")),
         zero_usage_correction=correction)
 
 
@@ -301,24 +315,24 @@ def _template(template, mode, where):
         raise InputError("%s: %s" % (where, exc))
 
 
-def _default_settings(params):
-    _template(params["invoice_description"], params["cost_mode"], "invoice_description")
+def _default_settings(params, names=OptionNames()):
+    _template(params["invoice_description"], params["cost_mode"], names("invoice_description"))
     destinations = params["cost_per_gb_by_destination"] or {}
     if not isinstance(destinations, dict):
-        raise InputError("cost_per_gb_by_destination must be a mapping of destination name to rate")
-    pricing = Pricing(_rate(params.get("cost_per_gb"), "cost_per_gb"),
-                      _rate(params.get("price_per_gb"), "price_per_gb"),
-                      dict((str(name), _rate(rate, "cost_per_gb_by_destination[%s]" % name))
+        raise InputError("%s must be a mapping of destination name to rate" % names("cost_per_gb_by_destination"))
+    pricing = Pricing(_rate(params.get("cost_per_gb"), names("cost_per_gb")),
+                      _rate(params.get("price_per_gb"), names("price_per_gb")),
+                      dict((str(name), _rate(rate, names("cost_per_gb_by_destination[*]", name)))
                            for name, rate in destinations.items()))
     bounds = _bounds({"max_company_usage": _given(params, "max_company_usage", DEFAULT_MAX_COMPANY_USAGE),
-                      "max_growth": _given(params, "max_growth", DEFAULT_MAX_GROWTH)}, Bounds())
+                      "max_growth": _given(params, "max_growth", DEFAULT_MAX_GROWTH)}, Bounds(), names)
     return CompanySettings(agreement=params["agreement"], product=params["product"], mode=params["cost_mode"],
                            template=params["invoice_description"], pricing=pricing, bounds=bounds)
 
 
-def _company_settings(identifier, raw, defaults):
+def _company_settings(identifier, raw, defaults, names=OptionNames()):
     """One ``companies`` entry on top of the defaults; InputError naming the entry."""
-    where = "companies[%s]" % shown(identifier)
+    where = names("companies[*]", identifier)
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
@@ -328,9 +342,10 @@ def _company_settings(identifier, raw, defaults):
         raise InputError("%s: %s" % (where, "; ".join(checked_values.error_messages)))
     values = checked_values.validated_parameters
     mode = values.get("cost_mode") or defaults.mode
-    template = _template(values.get("invoice_description") or defaults.template, mode, where + ".invoice_description")
-    cost = _rate(values.get("cost_per_gb"), where + ".cost_per_gb")
-    price = _rate(values.get("price_per_gb"), where + ".price_per_gb")
+    template = _template(values.get("invoice_description") or defaults.template, mode,
+                         names("companies[*].invoice_description", identifier))
+    cost = _rate(values.get("cost_per_gb"), names("companies[*].cost_per_gb", identifier))
+    price = _rate(values.get("price_per_gb"), names("companies[*].price_per_gb", identifier))
     base = defaults.pricing
     # A company's own cost rate replaces the destination rates too: it is that company's whole cost.
     pricing = Pricing(cost if cost is not None else base.cost_per_unit,
@@ -339,45 +354,47 @@ def _company_settings(identifier, raw, defaults):
     return CompanySettings(agreement=values.get("agreement") or defaults.agreement,
                            product=values.get("product") or defaults.product, mode=mode, template=template,
                            pricing=pricing, skip=bool(values.get("skip")), identifier=identifier,
-                           bounds=_bounds(values, defaults.bounds, where + "."))
+                           bounds=_bounds(values, defaults.bounds, names, identifier))
 
 
-def _overrides(companies, defaults):
+def _overrides(companies, defaults, names=OptionNames()):
     overrides = {}
     for identifier, raw in sorted((companies or {}).items(), key=lambda item: str(item[0])):
         if not str(identifier).strip():
-            raise InputError("companies: a ConnectWise company identifier is empty")
+            raise InputError("%s: a ConnectWise company identifier is empty" % names("companies"))
         key = fold(identifier)
         if key in overrides:
-            raise InputError("companies: %r is given twice (identifiers match case-insensitively)" % identifier)
-        overrides[key] = _company_settings(identifier, raw, defaults)
+            raise InputError("%s: %r is given twice (identifiers match case-insensitively)"
+                             % (names("companies"), identifier))
+        overrides[key] = _company_settings(identifier, raw, defaults, names)
     return overrides
 
 
-def _company_map(mapping):
+def _company_map(mapping, names=OptionNames()):
     """``company_map`` checked: identifiers given, and no two keys that name one usage company."""
     company_map, seen = {}, {}
     for name, identifier in (mapping or {}).items():
         if not isinstance(identifier, str) or not identifier.strip():
-            raise InputError("company_map[%s]: %r is not a ConnectWise company identifier" % (shown(name), identifier))
+            raise InputError("%s: %r is not a ConnectWise company identifier" % (names("company_map[*]", name), identifier))
         key = fold(name)
         if key in seen:
-            raise InputError("company_map: the keys %r and %r name the same usage company (names match ignoring case "
+            raise InputError("%s: the keys %r and %r name the same usage company (names match ignoring case "
                              "and spacing), so one of them would be ignored; keep one"
-                             % (seen[key], name))
+                             % (names("company_map"), seen[key], name))
         seen[key] = name
         company_map[str(name)] = identifier.strip()
     return company_map
 
 
-def _source(params):
+def _source(params, names=OptionNames()):
     sources = [name for name in ("usage", "usage_file", "mbs") if params.get(name) is not None]
     if len(sources) != 1:
-        raise InputError("give exactly one usage source: usage, usage_file or mbs (got %s)"
-                         % (", ".join(sources) or "none"))
+        raise InputError("give exactly one usage source: %s, %s or %s (got %s)"
+                         % (names("usage"), names("usage_file"), names("mbs"),
+                            ", ".join(names(name) for name in sources) or "none"))
     mbs = params.get("mbs")
     if mbs is not None and (not mbs.get("username") or not mbs.get("password")):
-        raise InputError("mbs: username and password are required (or MBS_USERNAME and MBS_PASSWORD)")
+        raise InputError("%s: username and password are required (or MBS_USERNAME and MBS_PASSWORD)" % names("mbs"))
     return sources[0]
 
 
@@ -390,46 +407,81 @@ def _check_prices_can_come(config):
     """
     if config.source != "mbs":
         return
+    names = config.names
     if config.defaults.pricing.cost_per_unit_by_destination:
-        raise InputError("cost_per_gb_by_destination needs usage records with a destination, which the MSP360 "
-                         "billing API does not give; use usage_file or usage with a destination column, "
-                         "or cost_per_gb")
+        raise InputError("%s needs usage records with a destination, which the MSP360 billing API does not give; "
+                         "use %s or %s with a destination column, or %s"
+                         % (names("cost_per_gb_by_destination"), names("usage_file"), names("usage"),
+                            names("cost_per_gb")))
     from_source = config.mbs["total_cost_is"]
-    missing_side, option = ("cost", "cost_per_gb") if from_source == "price" else ("price", "price_per_gb")
+    missing_side, rate_key = ("cost", "cost_per_gb") if from_source == "price" else ("price", "price_per_gb")
     for settings in config.all_settings:
-        identifier = settings.identifier
         if settings.skip or settings.mode == "quantity_only":
             continue
         rate = settings.pricing.cost_per_unit if missing_side == "cost" else settings.pricing.price_per_unit
         if rate is None:
-            where = "companies[%s]: " % shown(identifier) if identifier else ""
-            raise InputError(
-                "%scost_mode %s with the MSP360 source needs %s: MSP360's TotalCost is taken as the %s "
-                "(mbs.total_cost_is: %s), so no company would have a %s. Set %s%s, set mbs.total_cost_is, or use "
-                "cost_mode: quantity_only. Nothing was sent."
-                % (where, settings.mode, option, from_source, from_source, missing_side, option,
-                   " for this company" if identifier else ""))
+            raise InputError(_no_rate_message(settings, names, rate_key, from_source, missing_side))
+
+
+def _no_rate_message(settings, names, rate_key, from_source, missing_side):
+    """Why MSP360's usage cannot be priced for ``settings`` (the defaults, or one company's entry)."""
+    identifier = settings.identifier
+    where = "" if identifier is None else "companies[*]."
+    return ("%s%s %s with the MSP360 source needs %s: MSP360's TotalCost is taken as the %s (%s: %s), so no company "
+            "would have a %s. Set %s, set %s, or use %s: quantity_only. Nothing was sent."
+            % ("" if identifier is None else names("companies[*]", identifier) + ": ",
+               names(where + "cost_mode", identifier), settings.mode, names(where + rate_key, identifier), from_source,
+               names("mbs.total_cost_is"), from_source, missing_side, names(where + rate_key, identifier),
+               names("mbs.total_cost_is"), names(where + "cost_mode", identifier)))
+
+
+def _identifiers(params, option, names, allow_empty=True):
+    """A list option of ConnectWise company identifiers, as results show them; None when not given."""
+    values = params.get(option)
+    if values is None:
+        return None
+    if not isinstance(values, (list, tuple)) or not all(isinstance(v, str) and v.strip() for v in values):
+        raise InputError("%s must be a list of ConnectWise company identifiers (non-empty texts)" % names(option))
+    if not values and not allow_empty:
+        raise InputError("%s is empty, so this call would bill no company; leave it out to bill every company"
+                         % names(option))
+    return tuple(shown(value) for value in values)
+
+
+def _parts(config, params):
+    """``only_companies``, ``approved_stops`` and ``month_check`` of a call that bills a month in parts."""
+    config.only_companies = _identifiers(params, "only_companies", config.names, allow_empty=False)
+    config.approved_stops = frozenset(fold(value) for value in _identifiers(params, "approved_stops", config.names) or ())
+    config.month_check = bool(params.get("month_check"))
+    if config.month_check and config.only_companies is not None:
+        raise InputError("%s checks the whole month: it cannot be given %s"
+                         % (config.names("month_check"), config.names("only_companies")))
+    return config
 
 
 def build_config(params):
-    """Validate the module's parameters (no I/O); InputError on bad input."""
-    today = _today(params.get("today"), params["timezone"])
-    period, skipped_reason = resolve_period(params.get("period"), today, params["auto_window_days"])
+    """Validate the module's parameters (no I/O); InputError on bad input, naming options as ``option_names`` says."""
+    names = OptionNames(params.get("option_names"))
+    today = _today(params.get("today"), params["timezone"], names)
+    period, skipped_reason = resolve_period(params.get("period"), today, params["auto_window_days"], names)
     current_period = False
     if period is not None:
-        current_period = checked(check_period_ended, period, today, bool(params.get("allow_current_period")))
+        current_period = checked(check_period_ended, period, today, bool(params.get("allow_current_period")),
+                                 names("allow_current_period") if names.can_set("allow_current_period") else None,
+                                 names("period"))
     parallel = params["parallel"]
     if isinstance(parallel, bool) or not isinstance(parallel, int) or not 1 <= parallel <= MAX_PARALLEL:
-        raise InputError("parallel %r must be a whole number from 1 to %d" % (parallel, MAX_PARALLEL))
-    defaults = _default_settings(params)
-    source = _source(params)
+        raise InputError("%s %r must be a whole number from 1 to %d" % (names("parallel"), parallel, MAX_PARALLEL))
+    defaults = _default_settings(params, names)
+    source = _source(params, names)
     config = Config(
         period=period, skipped_reason=skipped_reason, today=today, unit=params["unit"], defaults=defaults,
-        overrides=_overrides(params.get("companies"), defaults), company_map=_company_map(params.get("company_map")),
+        overrides=_overrides(params.get("companies"), defaults, names),
+        company_map=_company_map(params.get("company_map"), names),
         effective_date_policy=params["effective_date_policy"],
         invoiced_period_policy=params["invoiced_period_policy"], previous_additions=params["previous_additions"],
         absent_companies=params["absent_companies"], send_zero=bool(params.get("send_zero")), parallel=parallel,
-        current_period=current_period, source=source, safety=_safety(params, source), usage=params.get("usage"),
-        usage_file=params.get("usage_file"), mbs=params.get("mbs"))
+        current_period=current_period, source=source, safety=_safety(params, source, names), usage=params.get("usage"),
+        usage_file=params.get("usage_file"), mbs=params.get("mbs"), names=names)
     _check_prices_can_come(config)
-    return config
+    return _parts(config, params)

@@ -38,16 +38,15 @@ class NotBillingYet(CompanySkipped):
 class EffectiveDateRefused(BillingRefused):
     """Policy ``fail`` and the billing start date falls inside the period."""
 
-    def __init__(self, period, bill_start_date):
+    def __init__(self, period, bill_start_date, option="effective_date_policy"):
         self.period = period
         self.bill_start_date = bill_start_date
         super(EffectiveDateRefused, self).__init__(
             "The Effective Date: %s in agreement addition cannot precede the Billing Start Date: %s. "
             "The agreement starts billing inside %s, so the addition for the period would start before it; "
-            "with effective_date_policy=fail nothing is written for this company. Use "
-            "effective_date_policy=clamp to start the addition on the billing start date, or change the "
-            "agreement's billing start date."
-            % (_us_date(period.first_day), _us_date(bill_start_date), period.label))
+            "with %s=fail nothing is written for this company. Use %s=clamp to start the addition on the "
+            "billing start date, or change the agreement's billing start date."
+            % (_us_date(period.first_day), _us_date(bill_start_date), period.label, option, option))
 
 
 def _us_date(day):
@@ -89,12 +88,12 @@ def agreement_term(agreement, period):
     return True, None
 
 
-def effective_date(period, bill_start_date=None, policy="clamp"):
+def effective_date(period, bill_start_date=None, policy="clamp", option="effective_date_policy"):
     """The addition's effective date for ``period`` under the agreement's ``billStartDate``.
 
     Returns ``EffectiveDate(date, warning)``; raises :class:`NotBillingYet` or
-    :class:`EffectiveDateRefused`. ``bill_start_date`` may be a date or a ConnectWise
-    datetime string.
+    :class:`EffectiveDateRefused` (naming the policy as ``option``). ``bill_start_date`` may be a
+    date or a ConnectWise datetime string.
     """
     if policy not in EFFECTIVE_DATE_POLICIES:
         raise ValueError("effective_date_policy %r is not one of %s" % (policy, ", ".join(EFFECTIVE_DATE_POLICIES)))
@@ -105,7 +104,7 @@ def effective_date(period, bill_start_date=None, policy="clamp"):
     if start > period.last_day:
         raise NotBillingYet(period, start)
     if policy == "fail":
-        raise EffectiveDateRefused(period, start)
+        raise EffectiveDateRefused(period, start, option)
     return EffectiveDate(start, "effective date moved from %s to the agreement's billing start date %s "
                                 "(ConnectWise refuses an addition that starts before it)"
                          % (period.first_day.isoformat(), start.isoformat()))
@@ -125,7 +124,7 @@ def is_invoiced_refusal(message):
 class InvoicedPeriodRefused(BillingRefused):
     """Policy ``fail`` and ConnectWise refuses (or would refuse) an addition inside an invoiced span."""
 
-    def __init__(self, period, next_invoice_date=None, api_message=None):
+    def __init__(self, period, next_invoice_date=None, api_message=None, option="invoiced_period_policy"):
         self.period = period
         self.next_invoice_date = next_invoice_date
         through = (" (invoiced through %s; next invoice date %s)"
@@ -133,12 +132,12 @@ class InvoicedPeriodRefused(BillingRefused):
                    if next_invoice_date else "")
         super(InvoicedPeriodRefused, self).__init__(
             "%s The agreement does not prorate and %s is already invoiced%s, so ConnectWise refuses the "
-            "addition; nothing was written for this company. Set invoiced_period_policy: next_invoice_date to bill "
+            "addition; nothing was written for this company. Set %s: next_invoice_date to bill "
             "%s on the next invoice as a one-time charge, or prorate the agreement (or bill it by hand)."
-            % (api_message or INVOICED_REFUSAL, period.label, through, period.label))
+            % (api_message or INVOICED_REFUSAL, period.label, through, option, period.label))
 
 
-def past_invoiced_span(effective, period, next_invoice_date, policy, api_message=None):
+def past_invoiced_span(effective, period, next_invoice_date, policy, api_message=None, option="invoiced_period_policy"):
     """``effective`` moved to ``next_invoice_date`` as a one-time late charge, or InvoicedPeriodRefused.
 
     On an agreement that does not prorate, ConnectWise refuses an addition effective before its
@@ -150,7 +149,7 @@ def past_invoiced_span(effective, period, next_invoice_date, policy, api_message
         raise ValueError("invoiced_period_policy %r is not one of %s" % (policy, ", ".join(INVOICED_POLICIES)))
     period = parse_period(period)
     if policy == "fail" or next_invoice_date is None:
-        raise InvoicedPeriodRefused(period, next_invoice_date, api_message)
+        raise InvoicedPeriodRefused(period, next_invoice_date, api_message, option)
     warning = ("%s is already invoiced on this agreement: billed on the next invoice as a one-time charge "
                "effective %s (instead of %s)" % (period.label, next_invoice_date.isoformat(),
                                                  effective.date.isoformat()))
@@ -167,7 +166,7 @@ def invoiced_since(effective, agreement):
     return next_invoice
 
 
-def invoiced_effective_date(effective, period, agreement, policy):
+def invoiced_effective_date(effective, period, agreement, policy, option="invoiced_period_policy"):
     """The effective date once the agreement's invoiced span is known (see :func:`past_invoiced_span`).
 
     ``agreement`` carries ``prorateFlag`` and ``nextInvoiceDate``; a prorated agreement, or an
@@ -176,4 +175,4 @@ def invoiced_effective_date(effective, period, agreement, policy):
     next_invoice = invoiced_since(effective, agreement)
     if next_invoice is None:
         return effective
-    return past_invoiced_span(effective, period, next_invoice, policy)
+    return past_invoiced_span(effective, period, next_invoice, policy, option=option)

@@ -32,12 +32,21 @@ MASS_CHANGE_MIN = 2
 # How many of the changes a refusal's message names (the module's ``refused`` result has them all).
 NAMED_IN_MESSAGE = 10
 CLOSEST_NAMED = 5
-CONFIRM = "confirm_mass_change: true"
+CONFIRM = "confirm_mass_change"
 
 
-def stopping(bills):
-    """The planned companies whose plan stops or lowers billing (not failed: a failed company writes nothing)."""
-    return [bill for bill in bills if bill.plan is not None and bill.plan.change is not None and bill.action != "failed"]
+def stopping(bills, approved=frozenset()):
+    """The planned lines whose plan stops or lowers billing (not failed: a failed line writes nothing).
+
+    ``approved``: the folded labels (the company, and the product of a line other than storage) whose stop
+    a check of the whole month let through (a call that bills the month in parts), left out.
+    """
+    return [bill for bill in bills if bill.plan is not None and bill.plan.change is not None and bill.action != "failed"
+            and fold(shown(bill.label)) not in approved]
+
+
+def _confirm(config):
+    return "%s: true" % config.names(CONFIRM)
 
 
 def _changes(bills):
@@ -72,13 +81,18 @@ def check_renames(bills, unmapped, config):
         example = ranked[0].identifier
         bill.fail(
             "%s holds an open addition but is not in the usage of %s, while usage of %s ConnectWise does not know "
-            "appears: %s%s. If %s is one of them renamed (in MSP360 or in ConnectWise), map it: company_map: "
-            "{%r: %r} (the roles: mbs_company: %r on the customer %s) and run again. Nothing was written for %s; "
-            "if it really left, run again with %s to stop its billing"
+            "appears: %s%s. If %s is one of them renamed (in MSP360 or in ConnectWise), map it: %s and run again. "
+            "Nothing was written for %s; if it really left, run again with %s to stop its billing"
             % (shown(bill.identifier), config.period.label, plural(len(ranked), "company", "companies"),
                ", ".join(names), " and %d more" % more if more > 0 else "", shown(bill.identifier),
-               shown(example), shown(bill.identifier), shown(example), shown(bill.identifier),
-               shown(bill.identifier), CONFIRM))
+               _mapping(config, example, bill.identifier), shown(bill.identifier), _confirm(config)))
+
+
+def _mapping(config, usage_name, identifier):
+    """How the caller maps a usage name to a company: the module's ``company_map``, or the caller's name for it."""
+    if config.names("company_map") == "company_map":
+        return "company_map: {%r: %r}" % (shown(usage_name), shown(identifier))
+    return "%s: %r on the customer %s" % (config.names("company_map"), shown(usage_name), shown(identifier))
 
 
 # ---------------------------------------------------------------------------
@@ -90,12 +104,12 @@ def has_usage(records):
     return any(record.used_bytes or record.cost or record.price for record in records)
 
 
-def check_empty_month(bills, records, config):
+def check_empty_month(bills, records, config, approved=frozenset()):
     """RunRefused when a complete source has no usage at all for the period while billing would stop."""
     safety = config.safety
     if not safety.complete_source or safety.confirm_mass_change or has_usage(records):
         return
-    stops = stopping(bills)
+    stops = stopping(bills, approved)
     if not stops:
         return
     source = "MSP360" if config.source == "mbs" else "the usage given (declared complete)"
@@ -105,19 +119,19 @@ def check_empty_month(bills, records, config):
         "does it on its next run inside the auto-billing window, later months by hand: see the billing docs). If "
         "no customer used anything in %s, run again with %s. It would have done: %s"
         % (source, config.period.label, "the run", plural(len(stops), "company", "companies"), config.period.label,
-           config.period.label, config.period.label, CONFIRM, _named(stops))), _changes(stops))
+           config.period.label, config.period.label, _confirm(config), _named(stops))), _changes(stops))
 
 
-def _mass_change(bills, config):
+def _mass_change(bills, config, approved):
     """``(stops, billing)`` of one product's lines when they are a mass change, else None."""
-    stops = stopping(bills)
+    stops = stopping(bills, approved)
     billing = [bill for bill in bills if bill.plan is not None and bill.plan.billing_before]
     if len(stops) < MASS_CHANGE_MIN or len(stops) <= config.safety.mass_change_share * len(billing):
         return None
     return stops, billing
 
 
-def check_mass_change(bills, config):
+def check_mass_change(bills, config, approved=frozenset()):
     """RunRefused when more than the configured share of the companies billing a product would stop or be lowered.
 
     Each product's lines are judged on their own (a company's storage and its licenses are two products).
@@ -128,28 +142,29 @@ def check_mass_change(bills, config):
     groups = {}
     for bill in bills:
         groups.setdefault(fold(bill.settings.product), []).append(bill)
-    refused = [(lines, found) for lines, found in ((lines, _mass_change(lines, config)) for lines in groups.values())
-               if found is not None]
+    refused = [(lines, found) for lines, found in
+               ((lines, _mass_change(lines, config, approved)) for lines in groups.values()) if found is not None]
     if not refused:
         return
     first, (first_stops, billing) = refused[0]
     stops = [bill for _lines, (more, _billing) in refused for bill in more]
     raise RunRefused("mass change", (
         "billing %s would stop or lower the billing of %d of the %d companies whose agreements bill the product%s "
-        "(%d%%, more than mass_change_share %s), so nothing was written. Check the usage: a month not complete in "
+        "(%d%%, more than %s %s), so nothing was written. Check the usage: a month not complete in "
         "MSP360 or a partial file stops customers who did not leave. If the usage is right, run again with %s. It "
         "would have done: %s"
         % (config.period.label, len(first_stops), len(billing),
            "" if len(groups) == 1 else " " + shown(first[0].settings.product),
-           len(first_stops) * 100 // max(len(billing), 1), safety.mass_change_share, CONFIRM, _named(stops))),
+           len(first_stops) * 100 // max(len(billing), 1), config.names("mass_change_share"),
+           safety.mass_change_share, _confirm(config), _named(stops))),
         _changes(stops), {"companies_billing": len(billing), "share_limit": str(safety.mass_change_share)})
 
 
-def check_empty_licenses(bills, counts, config):
+def check_empty_licenses(bills, counts, config, approved=frozenset()):
     """RunRefused when the license source counts nothing to bill while license lines would stop billing."""
     if config.safety.confirm_mass_change or any(group.quantity for group in counts.billed):
         return
-    stops = stopping(bills)
+    stops = stopping(bills, approved)
     if not stops:
         return
     raise RunRefused("empty month", (
@@ -158,4 +173,4 @@ def check_empty_licenses(bills, counts, config):
         "was written. Check the licenses in MSP360 and run again; if no customer has a paid license any more, run "
         "again with %s. It would have done: %s"
         % (counts.source, config.period.label, plural(counts.read, "license", "licenses"),
-           plural(len(stops), "line", "lines"), CONFIRM, _named(stops))), _changes(stops))
+           plural(len(stops), "line", "lines"), _confirm(config), _named(stops))), _changes(stops))

@@ -88,7 +88,8 @@ class CompanyBill:
     unmapped: bool = False
     not_in_usage: bool = False
     wrote: bool = False
-    diffs: list = dataclasses.field(default_factory=list)
+    # What the run did (or would do) to the additions, one short text per write (change_lines).
+    changes: list = dataclasses.field(default_factory=list)
     plan: object = None
     # Which product line of the company this is (STORAGE, STORAGE_ACCOUNT, LICENSE).
     kind: str = STORAGE
@@ -246,6 +247,7 @@ class CompanyBill:
             "backfill": self.backfill,
             "invoiced_moved": self.invoiced_moved,
             "changed_fields": list(self.changed_fields),
+            "changes": list(self.changes),
             "reason": shown(self.reason),
             "warnings": [shown(w) for w in self.warnings],
             "kind": self.kind,

@@ -66,16 +66,16 @@ class Period:
 _PERIOD_RE = re.compile(r"^(\d{4})-(\d{2})$")
 
 
-def parse_period(value):
-    """``"2026-10"`` -> Period(2026, 10). A Period is returned as is."""
+def parse_period(value, what="period"):
+    """``"2026-10"`` -> Period(2026, 10). A Period is returned as is; ``what`` names the value in the message."""
     if isinstance(value, Period):
         return value
     match = _PERIOD_RE.match(value.strip()) if isinstance(value, str) else None
     if match is None:
-        raise ValueError("period %r is not a month written YYYY-MM (for example 2026-10)" % (value,))
+        raise ValueError("%s %r is not a month written YYYY-MM (for example 2026-10)" % (what, value))
     year, month = int(match.group(1)), int(match.group(2))
     if not 1 <= month <= 12 or year < 1:
-        raise ValueError("period %r is not a valid month: month must be 01 to 12" % (value,))
+        raise ValueError("%s %r is not a valid month: month must be 01 to 12" % (what, value))
     return Period(year, month)
 
 
@@ -89,7 +89,7 @@ def previous_period(today):
     return period_of(today).previous()
 
 
-def check_period_ended(period, today, allow_current=False):
+def check_period_ended(period, today, allow_current=False, option="allow_current_period", what="period"):
     """ValueError for a month after ``today``'s month, or ``today``'s own month unless allowed.
 
     An addition for a month that has not begun would bill a customer in advance and push back the
@@ -98,13 +98,14 @@ def check_period_ended(period, today, allow_current=False):
     """
     current = period_of(today)
     if period.first_day > current.first_day:
-        raise ValueError("period %s is after the current month %s (today is %s): only a month that has "
-                         "begun can be billed" % (period.label, current.label, as_date(today).isoformat()))
+        raise ValueError("%s %s is after the current month %s (today is %s): only a month that has "
+                         "begun can be billed" % (what, period.label, current.label, as_date(today).isoformat()))
     if period == current:
         if not allow_current:
-            raise ValueError("period %s is the current month, which has not ended (today is %s): bill it "
-                             "with allow_current_period: true, or bill %s"
-                             % (period.label, as_date(today).isoformat(), current.previous().label))
+            # ``option`` None: the caller cannot bill the current month, so it is not suggested.
+            raise ValueError("%s %s is the current month, which has not ended (today is %s): %sbill %s"
+                             % (what, period.label, as_date(today).isoformat(),
+                                "bill it with %s: true, or " % option if option else "", current.previous().label))
         return True
     return False
 

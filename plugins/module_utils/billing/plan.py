@@ -114,7 +114,8 @@ def bills_usage(bill, config):
 def check_started(bill, config):
     """NotBillingYet (or the ``fail`` policy's refusal) before anything is read, for a company that bills usage."""
     if bills_usage(bill, config):
-        effective_date(bill.period, bill.agreement.get("billStartDate"), config.effective_date_policy)
+        effective_date(bill.period, bill.agreement.get("billStartDate"), config.effective_date_policy,
+                       config.names("effective_date_policy"))
 
 
 def plan_company(bill, additions, config, replaced_additions=()):
@@ -190,10 +191,12 @@ def _correct(plan, bill, winner, policy, why):
 
 def _bill(bill, additions, winner, config):
     period, line = bill.period, bill.line
-    effective = effective_date(period, bill.agreement.get("billStartDate"), config.effective_date_policy)
+    effective = effective_date(period, bill.agreement.get("billStartDate"), config.effective_date_policy,
+                               config.names("effective_date_policy"))
     invoiced = invoiced_since(effective, bill.agreement)
     if winner is None:
-        effective = invoiced_effective_date(effective, period, bill.agreement, config.invoiced_period_policy)
+        effective = invoiced_effective_date(effective, period, bill.agreement, config.invoiced_period_policy,
+                                            config.names("invoiced_period_policy"))
     check_growth(bill, history.previous_billed(additions, bill.product["id"], period))
     plan = Plan(BILL, additions, winner=winner, effective=effective,
                 # A late charge is one-time: the month's place in the history starts on its first day.

@@ -58,6 +58,8 @@ class ProductConfig:
     license_history_file: object = None
     license_history_date_order: object = None
     max_licenses: object = None
+    # How the caller names max_company_licenses (option_names): the plausibility failure names it.
+    max_licenses_option: str = "max_company_licenses"
     customers: dict = dataclasses.field(default_factory=dict)
 
     @property
@@ -99,7 +101,7 @@ class ProductConfig:
         customer = self.customer(identifier)
         if customer is not None and customer.max_licenses_option:
             return customer.max_licenses, customer.max_licenses_option
-        return self.max_licenses, "max_company_licenses"
+        return self.max_licenses, self.max_licenses_option
 
 
 def _parsed(parse, value, name):
@@ -119,16 +121,17 @@ def _license_bound(value, what):
 
 def _storage_products_of(config):
     """``{fold(product): where}`` of every storage product the run bills (the default and each company's)."""
-    found = {fold(config.defaults.product): "product"}
+    found = {fold(config.defaults.product): config.names("product")}
     for settings in config.overrides.values():
-        found.setdefault(fold(settings.product), "companies[%s].product" % shown(settings.identifier))
+        found.setdefault(fold(settings.product), config.names("companies[*].product", shown(settings.identifier)))
     return found
 
 
 def _check_distinct(config, licenses, storage):
     """One catalog item bills one line: refuse a product that two kinds of line name."""
     taken = dict((key, ("the storage product", where)) for key, where in _storage_products_of(config).items())
-    for option, products in (("license_products", licenses.products), ("storage_products", storage.products)):
+    for option, products in ((config.names("license_products"), licenses.products),
+                             (config.names("storage_products"), storage.products)):
         for terms in products:
             other = taken.get(fold(terms.product))
             if other is not None:
@@ -140,27 +143,32 @@ def _check_distinct(config, licenses, storage):
 
 
 def _check_sources(params, config, licenses, storage):
+    names = config.names
     if storage.products and config.source != "mbs":
-        raise InputError("storage_products splits MSP360's storage by storage account, which only the MSP360 source "
-                         "(mbs) gives; with %s, leave storage_products out" % config.source)
+        raise InputError("%s splits MSP360's storage by storage account, which only the MSP360 source (%s) gives; "
+                         "with %s, leave %s out" % (names("storage_products"), names("mbs"), config.source,
+                                                    names("storage_products")))
     history = params.get("license_history_file")
     if history and not licenses.products:
-        raise InputError("license_history_file %r is given without license_products: map the license types to "
-                         "catalog items in license_products" % history)
+        raise InputError("%s %r is given without %s: map the license types to catalog items in %s"
+                         % (names("license_history_file"), history, names("license_products"),
+                            names("license_products")))
     if licenses.products and config.source != "mbs" and not history:
-        raise InputError("license_products needs MSP360's licenses: the MSP360 source (mbs) or the console's license "
-                         "usage-history export (license_history_file); the usage source is %s" % config.source)
+        raise InputError("%s needs MSP360's licenses: the MSP360 source (%s) or the console's license usage-history "
+                         "export (%s); the usage source is %s" % (names("license_products"), names("mbs"),
+                                                                 names("license_history_file"), config.source))
 
 
-def _price_terms(where, product, raw, kinds):
+def _price_terms(where, product, raw, kinds, names):
     """One ``product_prices`` entry -> ``{term: value}``, its keys those of the product's kind.
 
     A license product's unit cost and price keep at most 4 decimals, as ConnectWise does.
     """
     kind_keys = kinds.get(fold(product))
     if kind_keys is None:
-        raise InputError("%s: %r is not a product of license_products or storage_products (%s)"
-                         % (where, product, ", ".join(sorted(name for name, _k in kinds.values())) or "none given"))
+        raise InputError("%s: %r is not a product of %s or %s (%s)"
+                         % (where, product, names("license_products"), names("storage_products"),
+                            ", ".join(sorted(name for name, _k in kinds.values())) or "none given"))
     keys, entry = kind_keys[1], "%s[%s]" % (where, shown(product))
     try:
         po.check_keys(raw, entry, keys, ())
@@ -176,7 +184,7 @@ def _price_terms(where, product, raw, kinds):
 def _customer(identifier, raw, config, kinds):
     """One ``companies`` entry's product keys -> CustomerProducts (None when it has none)."""
     raw = raw if isinstance(raw, dict) else {}
-    where = "companies[%s]" % shown(identifier)
+    names, shown_identifier = config.names, shown(identifier)
     chosen = raw.get("products")
     products = None
     if chosen is not None:
@@ -184,17 +192,20 @@ def _customer(identifier, raw, config, kinds):
         known.setdefault(fold(config.settings_for(identifier).product), (config.settings_for(identifier).product, ()))
         for name in chosen:
             if fold(name) not in known:
-                raise InputError("%s.products: %r is none of this run's products (%s)"
-                                 % (where, name, ", ".join(sorted(n for n, _k in known.values()))))
+                raise InputError("%s: %r is none of this run's products (%s)"
+                                 % (names("companies[*].products", shown_identifier), name,
+                                    ", ".join(sorted(n for n, _k in known.values()))))
         products = frozenset(fold(name) for name in chosen)
     prices = raw.get("product_prices") or {}
     if not isinstance(prices, dict):
-        raise InputError("%s.product_prices must be a mapping of product to its prices" % where)
-    terms = dict((fold(product), _price_terms(where + ".product_prices", product, values, kinds))
+        raise InputError("%s must be a mapping of product to its prices"
+                         % names("companies[*].product_prices", shown_identifier))
+    terms = dict((fold(product), _price_terms(names("companies[*].product_prices", shown_identifier), product,
+                                              values, kinds, names))
                  for product, values in prices.items())
     bound, option = None, ""
     if raw.get("max_company_licenses") is not None:
-        option = where + ".max_company_licenses"
+        option = names("companies[*].max_company_licenses", shown_identifier)
         bound = _license_bound(raw["max_company_licenses"], option)
     if products is None and not terms and not option:
         return None
@@ -204,15 +215,17 @@ def _customer(identifier, raw, config, kinds):
 
 def product_config(params, config):
     """The product options of ``params`` -> :class:`ProductConfig`; InputError naming the option and the value."""
-    licenses = _parsed(parse_license_products, params.get("license_products"), "license_products")
-    storage = _parsed(parse_storage_products, params.get("storage_products"), "storage_products")
+    names = config.names
+    licenses = _parsed(parse_license_products, params.get("license_products"), names("license_products"))
+    storage = _parsed(parse_storage_products, params.get("storage_products"), names("storage_products"))
     _check_sources(params, config, licenses, storage)
     _check_distinct(config, licenses, storage)
     unmapped = params.get("unmapped_license_types") or "report"
     checked(check_unmapped_policy, unmapped)
     order = params.get("license_history_date_order")
     if order is not None and order not in DATE_ORDERS:
-        raise InputError("license_history_date_order %r is not one of %s" % (order, ", ".join(DATE_ORDERS)))
+        raise InputError("%s %r is not one of %s" % (names("license_history_date_order"), order,
+                                                      ", ".join(DATE_ORDERS)))
     kinds = dict((fold(t.product), (t.product, LICENSE_PRICE_KEYS)) for t in licenses.products)
     kinds.update((fold(t.product), (t.product, STORAGE_PRICE_KEYS)) for t in storage.products)
     customers = {}
@@ -224,5 +237,5 @@ def product_config(params, config):
     return ProductConfig(licenses=licenses, storage=storage, unmapped_license_types=unmapped,
                          license_history_file=params.get("license_history_file"), license_history_date_order=order,
                          max_licenses=_license_bound(DEFAULT_MAX_COMPANY_LICENSES if bound in (None, "") else bound,
-                                                     "max_company_licenses"),
-                         customers=customers)
+                                                     names("max_company_licenses")),
+                         max_licenses_option=names("max_company_licenses"), customers=customers)

@@ -106,7 +106,7 @@ def read_history(config):
     if products is None or not products.license_history_file:
         return None
     return checked(read_license_history, products.license_history_file, config.period, products.licenses,
-                   "license_history_file", products.license_history_date_order)
+                   config.names("license_history_file"), products.license_history_date_order)
 
 
 def _users_with_usage(records):

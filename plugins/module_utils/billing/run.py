@@ -36,10 +36,9 @@ import dataclasses
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.mbs.connectwise.plugins.module_utils import conditions as cond
-from ansible_collections.mbs.connectwise.plugins.module_utils.billing import guard, product_run
+from ansible_collections.mbs.connectwise.plugins.module_utils.billing import change_lines, guard, product_run
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing.agreements import choose_agreement
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing.apply import AGREEMENTS, apply_lines, read_agreement_additions
-from ansible_collections.mbs.connectwise.plugins.module_utils.billing.config import build_config
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing.effective_dates import NotBillingYet, agreement_term
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing.lines import plan_line
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing.outcome import (
@@ -52,18 +51,11 @@ from ansible_collections.mbs.connectwise.plugins.module_utils.billing.outcome im
     CompanyBill,
 )
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing.plan import check_size, check_started, plan_company
-from ansible_collections.mbs.connectwise.plugins.module_utils.billing.product_config import product_config
-from ansible_collections.mbs.connectwise.plugins.module_utils.billing.product_sources import (
-    ProductUsage,
-    load_product_usage,
-    read_history,
-    read_users,
-)
-from ansible_collections.mbs.connectwise.plugins.module_utils.billing.sources import load_mbs_usage, mbs_client, read_local_usage
+from ansible_collections.mbs.connectwise.plugins.module_utils.billing.product_sources import ProductUsage
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing.text import listed, plural, shown
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing.totals import run_totals
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing.usage import CompanyUsage, aggregate
-from ansible_collections.mbs.connectwise.plugins.module_utils.errors import ApiError, BillsNothing, MBSError, RunRefused
+from ansible_collections.mbs.connectwise.plugins.module_utils.errors import ApiError, BillsNothing
 from ansible_collections.mbs.connectwise.plugins.module_utils.identity import fold
 from ansible_collections.mbs.connectwise.plugins.module_utils.msp360 import NO_COMPANY as NO_MSP360_COMPANY
 
@@ -75,6 +67,8 @@ AGREEMENT_FIELDS = ("id", "name", "company/id", "company/identifier", "company/n
 CATALOG_FIELDS = ("id", "identifier", "inactiveFlag", "cost", "price")
 # How many unbilled companies the warning names (the results list them all).
 UNBILLED_NAMED = 50
+# A company of only_companies that the run did not meet at all (reported, so no company goes missing).
+NOT_MET = "not in this run"
 
 
 @dataclasses.dataclass
@@ -85,14 +79,15 @@ class RunReport:
     changed: bool
     diffs: list
     totals: dict
+    # The lines whose billing this run stops or lowers, as the run's checks judged them (their labels).
+    stops: list = dataclasses.field(default_factory=list)
 
 
-def _mapping_hint(bill):
+def _mapping_hint(bill, names):
     """What makes an unmapped usage company billable (the roles set ``company_map`` from ``mbs_company``)."""
     if bill.usage_names == [NO_MSP360_COMPANY]:
         return "its MSP360 users have no company (the warnings name them): give them their company in MSP360"
-    return ("map the usage company to a ConnectWise identifier with company_map (the roles: the customer's "
-            "mbs_company)")
+    return "map the usage company to a ConnectWise identifier with %s" % names("company_map")
 
 
 class BillingRun:
@@ -169,7 +164,7 @@ class BillingRun:
             if not companies:
                 bill.unmapped = True
                 bill.skip("%s with identifier %r (usage company %s); %s"
-                          % (NO_COMPANY, bill.identifier, bill.usage_company, _mapping_hint(bill)))
+                          % (NO_COMPANY, bill.identifier, bill.usage_company, _mapping_hint(bill, self.config.names)))
                 continue
             bill.company = companies[0]
             bill.no_named_agreement = True
@@ -229,13 +224,15 @@ class BillingRun:
             if isinstance(row.get("name"), str):
                 names.add(row["name"])
         wanted = sorted(set(bill.settings.agreement for bill in with_usage))
+        option = self.config.names
         raise BillsNothing(
             "no company with usage in %s has an agreement named %s, so nothing would be billed; nothing was "
-            "written. Agreement names of these %s: %s. Set agreement (or companies[...].agreement) "
-            "to the agreement's name" % (
+            "written. Agreement names of these %s: %s. Set %s%s to the agreement's name" % (
                 self.period.label, " or ".join(repr(n) for n in wanted),
                 plural(len(product_run.distinct(bill.identifier for bill in with_usage)), "company", "companies"),
-                ", ".join(repr(n) for n in sorted(names)) if names else "none (run the setup role first)"))
+                ", ".join(repr(n) for n in sorted(names)) if names else "none (run the setup role first)",
+                option("agreement"), " (or %s)" % option("companies[*].agreement", "...")
+                if option.can_set("companies[*].agreement") else ""))
 
     def _read_products(self, bills):
         found = self.client.find_by("procurement/catalog", "identifier", set(bill.settings.product for bill in bills),
@@ -317,18 +314,23 @@ class BillingRun:
             bills = bills + product_run.license_lines(self, products.licenses, spelled)
         return bills
 
-    def _check(self, planned, present, records, products):
-        """The run's checks before any write (guard.py), each product's lines judged together."""
+    def _check(self, planned, unmapped, records, products):
+        """The run's checks before any write (guard.py), each product's lines judged together.
+
+        ``unmapped``: the whole month's lines of usage ConnectWise has no company for (a call billing
+        part of the month judges renames against all of them). The stops a check of the whole month
+        let through (``approved_stops``) are not refused again.
+        """
+        approved = self.config.approved_stops
         for lines in product_run.by_product(planned):
             product = fold(lines[0].settings.product)
-            unmapped = [bill for bill in present
-                        if bill.unmapped and bill.has_usage and fold(bill.settings.product) == product]
-            guard.check_renames(lines, unmapped, self.config)
-        guard.check_empty_month([bill for bill in planned if bill.kind != LICENSE], records, self.config)
+            guard.check_renames(lines, [bill for bill in unmapped if fold(bill.settings.product) == product],
+                                self.config)
+        guard.check_empty_month([bill for bill in planned if bill.kind != LICENSE], records, self.config, approved)
         if products is not None and products.licenses is not None:
             guard.check_empty_licenses([bill for bill in planned if bill.kind == LICENSE], products.licenses,
-                                       self.config)
-        guard.check_mass_change(planned, self.config)
+                                       self.config, approved)
+        guard.check_mass_change(planned, self.config, approved)
 
     def run(self, records, products=None):
         """Bill ``records`` (and ``products``, a :class:`product_sources.ProductUsage`): a :class:`RunReport`.
@@ -346,6 +348,9 @@ class BillingRun:
         absent = self._absent(bills, agreements)
         if self.config.products is not None:
             absent += product_run.absent_lines(self, bills + absent, agreements)
+        # The whole month's unknown usage (renames), before a call billing part of the month keeps its own.
+        unmapped = [bill for bill in bills if bill.unmapped and bill.has_usage]
+        bills, absent = self._this_call(bills, absent)
         pending = [bill for bill in bills + absent if bill.pending]
         if pending:
             self._read_products(pending)
@@ -353,7 +358,8 @@ class BillingRun:
             self._price(bill)
         planned = [bill for bill in pending if bill.pending]
         self._in_pool(self._plan, planned)
-        self._check(planned, bills, records, products)
+        self._check(planned, unmapped, records, products)
+        stops = [shown(bill.label) for bill in guard.stopping(planned)]
         self._in_pool(self._apply, [bill for bill in planned if bill.pending])
         # An absent company (or product line) with nothing to stop is not part of the month.
         bills += [bill for bill in absent if bill.action != "skipped" or bill.not_in_usage]
@@ -362,7 +368,30 @@ class BillingRun:
         totals = run_totals(bills, self.config.unit, self.line_of)
         self._collect_warnings(bills, totals["unmapped"])
         return RunReport(bills=bills, changed=any(bill.changed for bill in bills),
-                         diffs=[d for bill in bills for d in bill.diffs], totals=totals)
+                         diffs=[change_lines.diff_entry(bill.label, bill.changes) for bill in bills if bill.changes],
+                         totals=totals, stops=stops)
+
+    def _this_call(self, bills, absent):
+        """The companies of ``only_companies`` (every company without it); one listed but not met is skipped.
+
+        The month was grouped, read and judged whole; a call billing part of it plans, writes and
+        reports only its own companies (every product line of each), so the parts of a month bill
+        each company once.
+        """
+        if self.config.only_companies is None:
+            return bills, absent
+        only = set(fold(identifier) for identifier in self.config.only_companies)
+        met = set(fold(shown(bill.identifier)) for bill in bills + absent)
+        keep = [bill for bill in bills if fold(shown(bill.identifier)) in only]
+        for identifier in self.config.only_companies:
+            if fold(identifier) in met:
+                continue
+            met.add(fold(identifier))
+            missing = self._bill(identifier, [], [])
+            missing.skip("%s: neither in the usage of %s nor with an agreement named %r covering it"
+                         % (NOT_MET, self.period.label, missing.settings.agreement))
+            keep.append(missing)
+        return keep, [bill for bill in absent if fold(shown(bill.identifier)) in only]
 
     def _collect_warnings(self, bills, unmapped):
         not_billed = [bill for bill in bills if bill.action == "skipped" and bill.reason != NO_USAGE
@@ -381,82 +410,3 @@ class BillingRun:
             for warning in bill.warnings:
                 self.warnings.append(shown("%s: %s" % (bill.label, warning)))
 
-
-# ---------------------------------------------------------------------------
-# the billing module's run
-
-
-@dataclasses.dataclass
-class Outcome:
-    """What the billing module returns: its result, warnings, and why it fails (if it does)."""
-
-    result: dict
-    warnings: list
-    error: object = None
-    failure: object = None
-
-
-def failure_message(results):
-    failed = [r for r in results if r["action"] == "failed"]
-    return "billing of %s failed for %s: %s" % (
-        failed[0]["period"], plural(len(failed), "company", "companies"),
-        "; ".join("%s: %s" % (r["company"], r["reason"]) for r in failed))
-
-
-def requests_made(cw_client=None, mbs=None):
-    out = {}
-    if cw_client is not None:
-        out["connectwise"] = dict(cw_client.stats)
-    if mbs is not None:
-        out["mbs"] = dict(mbs.stats)
-    return out
-
-
-def _read_usage(config, mbs, records, history):
-    """``(records, products, warnings)``: MSP360's usage when ``records`` is None, then what the products read."""
-    warnings, users = [], None
-    if records is None:
-        users = read_users(config, mbs)
-        records, source_warnings = load_mbs_usage(config, mbs, users)
-        warnings.extend(shown(warning) for warning in source_warnings)
-    return records, load_product_usage(config, mbs, users, records, history), warnings
-
-
-def bill(connectwise, params, check_mode=False, diff=False):
-    """The billing module's run. ``connectwise()`` gives the ConnectWise client (built only when needed).
-
-    InputError before any request; an API failure of the whole run, or a refusal of the run's checks,
-    comes back as ``Outcome.error`` with the requests made, and failed companies as
-    ``Outcome.failure`` with every result.
-    """
-    config = build_config(params)
-    if config.period is None:
-        return Outcome(dict(changed=False, skipped_reason=config.skipped_reason, period=None, unit=config.unit,
-                            results=[], totals=run_totals([], config.unit, None), requests={}), [])
-    config.products = product_config(params, config)
-    records, history = read_local_usage(config), read_history(config)
-    client, mbs, warnings = connectwise(), None, []
-    result = dict(period=config.period.label, unit=config.unit, current_period=config.current_period,
-                  usage_complete=config.safety.complete_source)
-    try:
-        mbs = mbs_client(config) if records is None else None
-        records, products, source_warnings = _read_usage(config, mbs, records, history)
-        warnings.extend(source_warnings)
-        result["licenses"] = products.summary(config.identifier_of)
-        warnings.extend(shown(warning) for warning in products.check_unmapped(config.products.unmapped_license_types))
-        run = BillingRun(client, config, check_mode=check_mode, diff=diff)
-        report = run.run(records, products)
-    except RunRefused as exc:
-        result.update(changed=False, refused=exc.result(), requests=requests_made(client, mbs))
-        return Outcome(result, warnings, error=ValueError(shown(exc)))
-    except (ApiError, MBSError, ValueError) as exc:
-        result["requests"] = requests_made(client, mbs)
-        return Outcome(result, warnings, error=exc)
-    warnings.extend(run.warnings)
-    results = [one.result() for one in report.bills]
-    result.update(changed=report.changed, results=results, totals=report.totals,
-                  requests=requests_made(client, mbs), longest_url=client.longest_url)
-    if diff:
-        result["diff"] = report.diffs
-    failure = failure_message(results) if any(r["action"] == "failed" for r in results) else None
-    return Outcome(result, warnings, failure=failure)

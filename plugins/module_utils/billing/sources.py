@@ -13,21 +13,49 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing.config import checked
+from ansible_collections.mbs.connectwise.plugins.module_utils.errors import InputError
 from ansible_collections.mbs.connectwise.plugins.module_utils.msp360 import MBSClient
+from ansible_collections.mbs.connectwise.plugins.module_utils.origin import check_configured_url
 from ansible_collections.mbs.connectwise.plugins.module_utils.usage_sources import normalise_inline, read_usage_file
 
 
 def read_local_usage(config):
     """Inline records or a file -> UsageRecords (no request); None for the MSP360 source."""
     if config.source == "usage":
-        return checked(normalise_inline, config.usage, "usage")
+        return checked(normalise_inline, config.usage, config.names("usage"))
     if config.source == "usage_file":
-        return checked(read_usage_file, config.usage_file)
+        try:
+            return read_usage_file(config.usage_file)
+        except ValueError as exc:
+            raise InputError(_named(str(exc), "usage_file", config.names("usage_file")))
     return None
 
 
+def _named(message, option, name):
+    """A usage file's message, which starts with the option's name (``usage_file row 4: ...``), naming it ``name``."""
+    return name + message[len(option):] if message.startswith(option) else message
+
+
+def usage_result(records):
+    """The records as inline usage (canonical names, money as exact text, names as read): a later call of the
+    same month bills them without reading MSP360 again."""
+    result = []
+    for record in records:
+        item = {"company": record.company, "used_bytes": record.used_bytes}
+        for key in ("destination", "user"):
+            if getattr(record, key) is not None:
+                item[key] = getattr(record, key)
+        for key in ("cost", "price"):
+            if getattr(record, key) is not None:
+                item[key] = str(getattr(record, key))
+        result.append(item)
+    return result
+
+
 def mbs_client(config):
-    mbs = config.mbs
+    mbs, names = config.mbs, config.names
+    # The client checks the URL too, naming the module's options; first as the caller names them.
+    checked(check_configured_url, mbs["url"], names("mbs.url"), bool(mbs.get("allow_http")), names("mbs.allow_http"))
     return MBSClient(mbs["url"], mbs["username"], mbs["password"], timeout=mbs["timeout"],
                      validate_certs=mbs["validate_certs"], allow_http=bool(mbs.get("allow_http")))
 

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 
+from ansible_collections.mbs.connectwise.plugins.module_utils.billing import call as billing_call
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing import config as billing_config
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing import run as br
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing.config import OUTSIDE_WINDOW, build_config
@@ -147,4 +148,4 @@ def test_case_insensitive_identifiers_and_skip():
 def test_failure_message_lists_companies():
     results = [{"company": "A", "period": "2026-10", "action": "failed", "reason": "boom"},
                {"company": "B", "period": "2026-10", "action": "created", "reason": None}]
-    assert br.failure_message(results) == "billing of 2026-10 failed for 1 company: A: boom"
+    assert billing_call.failure_message(results) == "billing of 2026-10 failed for 1 company: A: boom"

@@ -11,7 +11,7 @@ import json
 import pytest
 import yaml
 
-from ansible_collections.mbs.connectwise.plugins.doc_fragments import billing_products
+from ansible_collections.mbs.connectwise.plugins.doc_fragments import billing_calls, billing_products
 from ansible_collections.mbs.connectwise.plugins.module_utils import transport
 from ansible_collections.mbs.connectwise.plugins.modules import billing
 
@@ -149,9 +149,10 @@ ADDITIONS_READ = ('(product/id = 5) and ((cancelledDate = null) or (cancelledDat
 
 def test_documented_options_match_the_argument_spec():
     doc = yaml.safe_load(billing.DOCUMENTATION)["options"]
-    # The products' options are documented in the module's own doc fragment.
+    # The products' options, and those for callers that wrap the module, are documented in doc fragments.
     assert "mbs.connectwise.billing_products" in yaml.safe_load(billing.DOCUMENTATION)["extends_documentation_fragment"]
     doc.update(yaml.safe_load(billing_products.ModuleDocFragment.DOCUMENTATION)["options"])
+    doc.update(yaml.safe_load(billing_calls.ModuleDocFragment.DOCUMENTATION)["options"])
     assert sorted(doc) == sorted(billing.ARGUMENT_SPEC)
 
     def same(documented, spec, where):
@@ -351,8 +352,9 @@ def test_changed_usage_patches_only_the_quantity(cw):
     assert cw.sent[0][2] == [{"op": "replace", "path": "quantity", "value": 512.5}]
     line = result["results"][0]
     assert line["action"] == "updated" and line["changed_fields"] == ["quantity"]
-    [diff] = result["diff"]
-    assert diff["before"] == {"quantity": 500.0} and diff["after"] == {"quantity": 512.5}
+    # One line of --diff for the company, with the field's value before and after.
+    assert result["diff"] == [{"prepared": "AcmeCorp: update addition 301 quantity 500.00 -> 512.50\n"}]
+    assert line["changes"] == ["update addition 301 quantity 500.00 -> 512.50"]
     assert cw.get(ADDITIONS, 301)["quantity"] == 512.5
 
 
@@ -464,10 +466,13 @@ def test_check_mode_writes_nothing_and_reports_the_same_actions(cw):
     assert by_company["AcmeCorp"]["action"] == "created" and by_company["AcmeCorp"]["addition_id"] is None
     assert by_company["AcmeCorp"]["cancelled"] == [280]
     assert by_company["Globex"]["action"] == "updated" and by_company["Globex"]["changed_fields"] == ["quantity"]
-    new, cancel, update = result["diff"]
-    assert new["before"] == {} and new["after"] == CREATED
-    assert cancel["before"] == {"cancelledDate": None} and cancel["after"] == {"cancelledDate": "2026-09-30T00:00:00Z"}
-    assert update["after"] == {"quantity": 100}
+    # One line per company that changes: the new addition with its money, the earlier one's cancel date,
+    # the changed field before and after.
+    acme, globex = result["diff"]
+    assert acme == {"prepared": "AcmeCorp: create addition 2026-10 500.00 GiB x %.4f = %.2f; cancel addition 280 "
+                                "from 2026-09-30\n" % (CREATED["unitPrice"], 500 * CREATED["unitPrice"])}
+    assert globex == {"prepared": "Globex: update addition 310 quantity 90.00 -> 100.00\n"}
+    assert by_company["AcmeCorp"]["changes"] == acme["prepared"][len("AcmeCorp: "):-1].split("; ")
     # the real run does what check mode said
     real, failed = run_module(billing, args(usage=usage))
     assert not failed, real

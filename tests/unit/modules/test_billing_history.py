@@ -98,9 +98,9 @@ def test_two_marked_additions_of_the_period_keep_the_lowest_id(cw, check_mode):
     line = result["results"][0]
     assert (line["action"], line["addition_id"], line["removed"]) == ("unchanged", 301, [305])
     assert result["changed"] is True
-    [removal] = result["diff"]
-    assert removal["before_header"].startswith("AcmeCorp: remove addition 305, a duplicate of 2026-10")
-    assert removal["before"]["description"].startswith("mbs.connectwise billing 2026-10") and removal["after"] == {}
+    assert result["diff"] == [{"prepared": "AcmeCorp: remove addition 305, a duplicate of 2026-10's addition 301 "
+                                           "(the lowest id is kept)\n"}]
+    assert line["changes"] == ["remove addition 305, a duplicate of 2026-10's addition 301 (the lowest id is kept)"]
     if check_mode:
         assert cw.writes() == [] and len(additions(cw)) == 2
         return
