@@ -232,3 +232,35 @@ def test_overlapping_runs_with_licenses_leave_one_addition_per_company_product_a
     assert quantities == {("BackupServer", 3): 16, ("BackupDesktop", 2): 16}
     again = ansible.playbook(PLAY, env=MBS_ENV)
     assert again.rc == 0 and not again.task("Bill the period")["result"]["changed"], again
+
+
+def test_in_batches_each_company_and_product_is_billed_once_as_one_call_bills_it(set_up, sandbox, tmp_path):
+    """billing_batch_size with license and storage-account products: a company's lines stay in one batch, the
+    month's result is the one call's (every line once, the licenses read for the whole month), a re-run is quiet."""
+    one_call = billing(set_up, tmp_path, check=True)
+    assert one_call.rc == 0, one_call
+    expected = sorted((r["company"], r["product"], r["action"]) for r in module_result(one_call)["results"])
+    run = billing(set_up, tmp_path, billing_batch_size=2)
+    assert run.rc == 0, run
+    calls = [r for r in run.results if r["action"] == "mbs.connectwise.billing" and r["status"] != "skipped"]
+    check, batches = calls[0]["result"], [call["result"] for call in calls[1:]]
+    assert len(batches) == len(set(r["company"] for r in check["results"])) // 2 + len(
+        set(r["company"] for r in check["results"])) % 2
+    for batch in batches:
+        assert len(set(r["company"] for r in batch["results"])) <= 2
+    billed = sorted((r["company"], r["product"], r["action"]) for batch in batches for r in batch["results"])
+    assert billed == expected                                # every line once, as the one call predicted
+    per_key = collections.Counter((a["agreementId"], a["product"]["identifier"], a["description"])
+                                  for a in sandbox.store.rows("additions"))
+    assert per_key and set(per_key.values()) == {1}
+    assert "StorageWasabi" in {product for _agreement, product, _marker in per_key}
+    # The report is the month's: its licenses are the whole month's, read = billed + not billed
+    report = (tmp_path / "reports" / "billing-2026-10.html").read_text()
+    assert "<h2>Licenses</h2>" in report and "MS Exchange (1)" in report
+    summary = run.task("mbs.connectwise.billing : Billing summary")["result"]["msg"]
+    assert any(text.startswith("licenses 21 read = ") and "DOES NOT BALANCE" not in text for text in summary)
+
+    sandbox.clear_journal()
+    again = billing(set_up, tmp_path, billing_batch_size=2)
+    assert again.rc == 0 and again.recap["changed"] == 0, again
+    assert writes(sandbox) == []

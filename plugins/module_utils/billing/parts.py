@@ -28,8 +28,9 @@ from ansible_collections.mbs.connectwise.plugins.module_utils.billing.totals imp
 from ansible_collections.mbs.connectwise.plugins.module_utils.identity import fold
 from ansible_collections.mbs.connectwise.plugins.module_utils.printable import printable, shortened
 
-# What the month's result keeps from its check (the batches bill the same month, unit and usage).
-MONTH_KEYS = ("period", "unit", "current_period", "usage_complete", "stops")
+# What the month's result keeps from its check (the batches bill the same month, unit and usage; the
+# licenses read and how they were counted are the whole month's, not a batch's).
+MONTH_KEYS = ("period", "unit", "current_period", "usage_complete", "stops", "licenses")
 # How much of a stopped batch's message each of its companies' reasons repeats (the run log has it all).
 STOPPED_SHOWN = 300
 
