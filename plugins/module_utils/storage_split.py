@@ -113,8 +113,8 @@ def parse_storage_products(entries, name="storage_products"):
         first = seen.setdefault((fold(entry.account), fold(entry.destination)), entry)
         if first is not entry:
             raise ProductOptionError("%s maps the account %r%s that %s already maps: map each account and "
-                                        "destination once" % (entry.where, entry.account, _of_destination(entry),
-                                                              first.where))
+                                     "destination once" % (entry.where, entry.account, _of_destination(entry),
+                                                           first.where))
     merged = po.product_terms(checked, ("cost_per_gb", "price_per_gb"))
     return StorageProducts(entries=tuple(checked), products=tuple(
         StorageProductTerms(terms["product"], terms["cost_per_gb"], terms["price_per_gb"]) for terms in merged.values()))
@@ -224,11 +224,11 @@ def _route_of(entry, accounts):
     listed = ", ".join(sorted(account.label for account in accounts.values())) or "none"
     if not found:
         raise ProductOptionError("%s.account %r is no MSP360 storage account (DisplayName or AccountID); the "
-                                    "accounts are: %s" % (entry.where, entry.account, listed))
+                                 "accounts are: %s" % (entry.where, entry.account, listed))
     if len(found) > 1:
         raise ProductOptionError("%s.account %r names %d storage accounts (%s): give the AccountID"
-                                    % (entry.where, entry.account, len(found),
-                                       ", ".join(sorted(account.label for account in found))))
+                                 % (entry.where, entry.account, len(found),
+                                    ", ".join(sorted(account.label for account in found))))
     account = found[0]
     if entry.destination is None:
         return account, None
@@ -236,8 +236,8 @@ def _route_of(entry, accounts):
         if fold(entry.destination) in names:
             return account, names
     raise ProductOptionError("%s.destination %r is not a destination of the storage account %s (it has %s)"
-                                % (entry.where, entry.destination, account.label,
-                                   ", ".join(sorted(n[0] or n[1] or n[2] for n in account.destinations)) or "none"))
+                             % (entry.where, entry.destination, account.label,
+                                ", ".join(sorted(n[0] or n[1] or n[2] for n in account.destinations)) or "none"))
 
 
 def resolve_storage_products(products, accounts):
@@ -255,7 +255,7 @@ def resolve_storage_products(products, accounts):
         first = first_of.setdefault((fold(account.account_id), names), entry)
         if first is not entry:
             raise ProductOptionError("%s and %s both map the storage account %s%s: map it once"
-                                        % (first.where, entry.where, account.label, _of_destination(entry)))
+                                     % (first.where, entry.where, account.label, _of_destination(entry)))
         by_account.setdefault(fold(account.account_id), []).append((names, entry))
     return StorageRoutes(accounts=known, products=products,
                          by_account=dict((key, tuple(value)) for key, value in by_account.items()))

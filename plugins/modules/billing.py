@@ -862,7 +862,7 @@ def main():
         module.fail_json(msg=problem)
     try:
         outcome = billing_call.bill(lambda: module.client, module.params, check_mode=module.check_mode,
-                                   diff=module._diff)
+                                    diff=module._diff)
     except InputError as exc:
         module.fail_json(msg=str(exc))
     for warning in outcome.warnings:

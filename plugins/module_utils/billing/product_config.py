@@ -156,7 +156,7 @@ def _check_sources(params, config, licenses, storage):
     if licenses.products and config.source != "mbs" and not history:
         raise InputError("%s needs MSP360's licenses: the MSP360 source (%s) or the console's license usage-history "
                          "export (%s); the usage source is %s" % (names("license_products"), names("mbs"),
-                                                                 names("license_history_file"), config.source))
+                                                                  names("license_history_file"), config.source))
 
 
 def _price_terms(where, product, raw, kinds, names):
@@ -225,7 +225,7 @@ def product_config(params, config):
     order = params.get("license_history_date_order")
     if order is not None and order not in DATE_ORDERS:
         raise InputError("%s %r is not one of %s" % (names("license_history_date_order"), order,
-                                                      ", ".join(DATE_ORDERS)))
+                                                     ", ".join(DATE_ORDERS)))
     kinds = dict((fold(t.product), (t.product, LICENSE_PRICE_KEYS)) for t in licenses.products)
     kinds.update((fold(t.product), (t.product, STORAGE_PRICE_KEYS)) for t in storage.products)
     customers = {}

@@ -25,7 +25,6 @@ __metaclass__ = type
 import dataclasses
 
 from ansible_collections.mbs.connectwise.plugins.module_utils import license_counts as lc
-from ansible_collections.mbs.connectwise.plugins.module_utils import product_options as po
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing.config import MAX_PARALLEL, checked
 from ansible_collections.mbs.connectwise.plugins.module_utils.billing.text import shown
 from ansible_collections.mbs.connectwise.plugins.module_utils.errors import InputError, ProductOptionError

@@ -409,4 +409,3 @@ class BillingRun:
         for bill in bills:
             for warning in bill.warnings:
                 self.warnings.append(shown("%s: %s" % (bill.label, warning)))
-
