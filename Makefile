@@ -35,7 +35,7 @@ collection-link:
 	@[ -L $(LINK) ] || ln -s ../../.. $(LINK)
 
 demo: venv
-	PATH=$(CURDIR)/$(BIN):$$PATH scripts/demo.sh
+	PATH=$(CURDIR)/$(BIN):$$PATH TODAY=$(TODAY) scripts/demo.sh
 
 sandbox: venv
 	$(BIN)/python -m tests.sandbox --port $(PORT) $(if $(RATE_LIMIT),--rate-limit $(RATE_LIMIT))
