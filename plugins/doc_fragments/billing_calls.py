@@ -41,10 +41,10 @@ options:
     elements: str
   approved_stops:
     description:
-      - Companies whose billing a check of the whole month let stop or go down - the RV(stops) of a
-        check-mode run of the same usage without O(only_companies). A call of O(only_companies) does not judge
-        them again as an empty month or a mass change (a part of a month is not the month), and judges any
-        other stop as usual.
+      - Companies whose billing a check of the whole month let stop or go down (a line of another product is the
+        company, then its product in brackets) - the RV(stops) of a check-mode run of the same usage without
+        O(only_companies). A call of O(only_companies) does not judge them again as an empty month or a mass
+        change (a part of a month is not the month), and judges any other stop as usual.
     type: list
     elements: str
     default: []

@@ -756,8 +756,9 @@ diff:
 stops:
   description:
     - The companies whose billing this run stops or lowers (cancel, remove, zero, lower), as its run-level checks
-      judged them. A check-mode run of the whole month gives them to the calls that bill it in parts
-      (O(approved_stops)).
+      judged them; a line of a license or storage-account product is named with its product in brackets after
+      the company.
+      A check-mode run of the whole month gives them to the calls that bill it in parts (O(approved_stops)).
   returned: when a period is billed
   type: list
   elements: str
